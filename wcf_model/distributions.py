@@ -1,0 +1,223 @@
+"""The distribution registry: what uncertainty a scenario may state, and sampling.
+
+Each distribution declares its parameters by name, checks them, and maps
+uniform variates to values through its inverse CDF (``ppf``). Sampling by
+inverse CDF from one seeded stream of uniforms is what lets every option see
+the same draws (common random numbers) and lets a Gaussian copula correlate
+inputs by rank without touching the marginals.
+
+A distribution is written in a scenario as a mapping, e.g.
+``{type: triangular, low: 0.92, mode: 0.97, high: 1.0}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class DistributionType:
+    """One entry of the registry.
+
+    Attributes
+    ----------
+    name : str
+        The ``type`` a scenario writes.
+    required, optional : tuple of str
+        Parameter names.
+    check : callable
+        ``check(params) -> list[str]`` of problems with the parameters alone.
+    support : callable
+        ``support(params) -> (low, high)``, the range of possible values, used to
+        check that it contains the parameter's central value.
+    ppf : callable
+        ``ppf(params, u) -> values`` for uniforms ``u`` in (0, 1), any shape.
+    """
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    check: Callable[[Mapping], list[str]] = field(default=lambda p: [])
+    support: Callable[[Mapping], tuple[float, float]] = field(default=lambda p: (-np.inf, np.inf))
+    ppf: Callable[[Mapping, np.ndarray], np.ndarray] = field(default=lambda p, u: u)
+    description: str = ""
+
+
+def _ordered(*names: str) -> Callable[[Mapping], list[str]]:
+    def check(p: Mapping) -> list[str]:
+        values = [p[n] for n in names]
+        if any(a > b for a, b in zip(values, values[1:])):
+            shown = " <= ".join(f"{n} ({p[n]:g})" for n in names)
+            return [f"expected {' <= '.join(names)}, got {shown}"]
+        if p[names[0]] == p[names[-1]]:
+            return [f"{names[0]} and {names[-1]} are equal ({p[names[0]]:g}); use type: fixed for a certain value"]
+        return []
+    return check
+
+
+def _positive(*names: str) -> Callable[[Mapping], list[str]]:
+    def check(p: Mapping) -> list[str]:
+        return [f"{n} must be greater than 0, got {p[n]:g}" for n in names if not p[n] > 0]
+    return check
+
+
+def _triangular_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
+    low, mode, high = p["low"], p["mode"], p["high"]
+    return stats.triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
+
+
+def _pert_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
+    # Beta-PERT: a beta on [low, high] with mean (low + lam*mode + high) / (lam + 2);
+    # lam = 4 is the classical PERT weighting of the mode.
+    low, mode, high = p["low"], p["mode"], p["high"]
+    lam = p.get("lambda", 4.0)
+    a = 1 + lam * (mode - low) / (high - low)
+    b = 1 + lam * (high - mode) / (high - low)
+    return low + (high - low) * stats.beta.ppf(u, a, b)
+
+
+def _truncnormal_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
+    a = (p["low"] - p["mean"]) / p["sd"]
+    b = (p["high"] - p["mean"]) / p["sd"]
+    return stats.truncnorm.ppf(u, a, b, loc=p["mean"], scale=p["sd"])
+
+
+def _lognormal_params(p: Mapping) -> tuple[float, float]:
+    # Stated as the mean and sd of the value itself (what a finance officer
+    # knows), converted to the log-scale mu and sigma.
+    sigma2 = np.log1p((p["sd"] / p["mean"]) ** 2)
+    return float(np.log(p["mean"]) - sigma2 / 2), float(np.sqrt(sigma2))
+
+
+def _lognormal_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
+    mu, sigma = _lognormal_params(p)
+    return stats.lognorm.ppf(u, s=sigma, scale=np.exp(mu))
+
+
+def _choice_check(p: Mapping) -> list[str]:
+    values, weights = p["values"], p.get("weights")
+    problems = []
+    if not isinstance(values, (list, tuple)) or len(values) < 2:
+        return ["values must be a list of at least two numbers"]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        problems.append("values must all be numbers")
+    if weights is not None:
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(values):
+            problems.append(f"weights must be a list as long as values ({len(values)})")
+        elif any((not isinstance(w, (int, float))) or w < 0 for w in weights) or sum(weights) <= 0:
+            problems.append("weights must be non-negative numbers with a positive sum")
+    return problems
+
+
+def _choice_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
+    values = np.asarray(p["values"], dtype=float)
+    weights = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
+    cdf = np.cumsum(weights) / weights.sum()
+    idx = np.searchsorted(cdf, u, side="right")
+    return values[np.minimum(idx, len(values) - 1)]
+
+
+_REGISTRY = [
+    DistributionType("fixed", (), description="no uncertainty: always the central value",
+                     support=lambda p: (p["_central"], p["_central"]),
+                     ppf=lambda p, u: np.full(np.shape(u), float(p["_central"]))),
+    DistributionType("uniform", ("low", "high"), check=_ordered("low", "high"),
+                     support=lambda p: (p["low"], p["high"]),
+                     ppf=lambda p, u: p["low"] + (p["high"] - p["low"]) * np.asarray(u),
+                     description="every value between low and high equally likely"),
+    DistributionType("triangular", ("low", "mode", "high"), check=_ordered("low", "mode", "high"),
+                     support=lambda p: (p["low"], p["high"]), ppf=_triangular_ppf,
+                     description="most likely at mode, falling linearly to low and high"),
+    DistributionType("pert", ("low", "mode", "high"), ("lambda",),
+                     check=lambda p: _ordered("low", "mode", "high")(p)
+                     + (_positive("lambda")(p) if "lambda" in p else []),
+                     support=lambda p: (p["low"], p["high"]), ppf=_pert_ppf,
+                     description="a smooth beta-PERT between low and high, peaked at mode"),
+    DistributionType("normal", ("mean", "sd"), check=_positive("sd"),
+                     ppf=lambda p, u: stats.norm.ppf(u, loc=p["mean"], scale=p["sd"]),
+                     description="normal with mean and standard deviation sd"),
+    DistributionType("truncnormal", ("mean", "sd", "low", "high"),
+                     check=lambda p: _positive("sd")(p) + _ordered("low", "high")(p),
+                     support=lambda p: (p["low"], p["high"]), ppf=_truncnormal_ppf,
+                     description="normal cut to [low, high]"),
+    DistributionType("lognormal", ("mean", "sd"), check=_positive("mean", "sd"),
+                     support=lambda p: (0.0, np.inf), ppf=_lognormal_ppf,
+                     description="lognormal with the given mean and sd of the value (right-skewed, positive)"),
+    DistributionType("beta", ("alpha", "beta"), check=_positive("alpha", "beta"),
+                     support=lambda p: (0.0, 1.0),
+                     ppf=lambda p, u: stats.beta.ppf(u, p["alpha"], p["beta"]),
+                     description="beta on [0, 1], for shares and probabilities"),
+    DistributionType("gamma", ("shape", "scale"), check=_positive("shape", "scale"),
+                     support=lambda p: (0.0, np.inf),
+                     ppf=lambda p, u: stats.gamma.ppf(u, p["shape"], scale=p["scale"]),
+                     description="gamma with shape and scale (positive, right-skewed)"),
+    DistributionType("choice", ("values",), ("weights",), check=_choice_check,
+                     support=lambda p: (min(p["values"]), max(p["values"])), ppf=_choice_ppf,
+                     description="one of a list of values, with optional weights"),
+]
+REGISTRY: dict[str, DistributionType] = {d.name: d for d in _REGISTRY}
+
+
+def check_distribution(spec: Mapping, central: float | None) -> list[tuple[str, str]]:
+    """Problems with a distribution mapping, as ``(sub-key, message)`` pairs.
+
+    Parameters
+    ----------
+    spec : mapping
+        The scenario's ``distribution`` mapping (``type`` plus parameters).
+    central : float or None
+        The parameter's central value, which the distribution's range must
+        contain; None to skip that check.
+    """
+    from .catalogue import suggest
+
+    kind = spec.get("type")
+    if kind is None:
+        return [("type", f"missing; expected one of {', '.join(REGISTRY)}")]
+    if kind not in REGISTRY:
+        return [("type", f"unknown distribution type '{kind}'{suggest(kind, list(REGISTRY))} "
+                         f"(known: {', '.join(REGISTRY)})")]
+    dist = REGISTRY[kind]
+    problems: list[tuple[str, str]] = []
+    allowed = {"type", *dist.required, *dist.optional}
+    for key in spec:
+        if key not in allowed:
+            problems.append((str(key), f"not a parameter of a {kind} distribution"
+                                       f"{suggest(key, sorted(allowed))} (expected: {', '.join(sorted(allowed - {'type'}))})"))
+    missing = [n for n in dist.required if n not in spec]
+    for n in missing:
+        problems.append((n, f"missing; a {kind} distribution needs {', '.join(dist.required)}"))
+    for n in (*dist.required, *dist.optional):
+        v = spec.get(n)
+        if n != "values" and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            problems.append((n, f"expected a number, got {v!r}"))
+    if problems:
+        return problems
+    params = {**spec, "_central": central}
+    problems += [("", msg) for msg in dist.check(params)]
+    if not problems and central is not None and kind != "fixed":
+        low, high = dist.support(params)
+        if not (low <= central <= high):
+            problems.append(("", f"the range of this {kind} distribution [{low:g}, {high:g}] "
+                                 f"does not contain the central value {central:g}"))
+    return problems
+
+
+def ppf(spec: Mapping, u: np.ndarray, central: float) -> np.ndarray:
+    """Values of the distribution at uniform variates ``u`` (any shape).
+
+    Parameters
+    ----------
+    spec : mapping
+        A distribution that :func:`check_distribution` accepts.
+    u : ndarray
+        Uniform variates in the open interval (0, 1).
+    central : float
+        The parameter's central value (used by ``fixed``).
+    """
+    params = {**spec, "_central": central}
+    return np.asarray(REGISTRY[spec["type"]].ppf(params, np.asarray(u, dtype=float)), dtype=float)

@@ -1,0 +1,661 @@
+"""Loading scenario files: ``extends`` chains, overlays, validation and hashing.
+
+A scenario is a YAML file (DESIGN.md, "Scenario files"). It may extend another
+file, whose values it overrides key by key. Everything is checked before
+anything is used, and every problem is reported at once as
+``FILE:LINE: dotted.key: message``: a bad overlay never half-applies.
+
+Overlay rules
+-------------
+* Mappings merge key by key, so a child file can change one parameter of a
+  parent, or one field of one option.
+* A figure (a mapping with ``value`` or ``values``) and a ``distribution`` are
+  replaced whole: a new number must bring its own source, and the parent's
+  source must never be left describing the child's figure.
+* Lists are replaced whole; a key set to ``null`` removes the parent's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from . import catalogue
+from .catalogue import UNITS, allowed_keys, parameter_specs, suggest
+from .distributions import REGISTRY as DISTRIBUTIONS
+from .distributions import check_distribution
+from .errors import Problem, ScenarioError
+from .schema import (
+    Effect,
+    Figure,
+    Header,
+    Mca,
+    Option,
+    financial_year_label,
+    financial_year_of,
+    financial_year_start,
+)
+from .yamlio import Loc, LocDict, LocList, locate, parse_yaml, plain, read_text
+
+#: Tolerance on a mix of shares summing to one (rounding in published tables).
+MIX_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One resolved input, with everything the assumptions register shows.
+
+    ``value`` is the central value when one number is given; ``values`` maps
+    financial years to central values when the figure varies by year.
+    """
+
+    name: str
+    value: float | None
+    values: dict[str, float] | None
+    unit: str
+    description: str
+    source: str | None = None
+    confidence: int | None = None
+    price_year: str | None = None
+    distribution: dict[str, Any] | None = None
+    note: str | None = None
+    file: str = ""
+    line: int | None = None
+
+    def central(self, year: str | None = None) -> float:
+        """The central value, for ``year`` when the figure is given by year.
+
+        A year after the last one given carries the last value forward; a year
+        before the first takes the first. Without a year, the first year's value.
+        """
+        if self.values is None:
+            return float(self.value)  # type: ignore[arg-type]
+        years = sorted(self.values)
+        if year is None:
+            return self.values[years[0]]
+        earlier = [y for y in years if y <= year]
+        return self.values[earlier[-1] if earlier else years[0]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario.
+
+    Attributes
+    ----------
+    path : Path
+        The file that was loaded (the last of the ``extends`` chain).
+    files : tuple of Path
+        The chain, base first.
+    header : Header
+        The ``scenario:`` block.
+    parameters : dict
+        Dotted parameter name -> :class:`Parameter`.
+    options : dict
+        Option id -> :class:`~wcf_model.schema.Option`, in file order.
+    mca : Mca
+        Multi-criteria analysis inputs.
+    document : dict
+        The resolved scenario as plain data (what the hash is taken over).
+    sha256 : str
+        Hex digest of the canonical JSON of ``document``.
+    """
+
+    path: Path
+    files: tuple[Path, ...]
+    header: Header
+    parameters: dict[str, Parameter]
+    options: dict[str, Option]
+    mca: Mca
+    document: dict[str, Any] = field(repr=False)
+    sha256: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    @property
+    def baseline(self) -> str:
+        """Id of the baseline option."""
+        return next(k for k, o in self.options.items() if o.baseline)
+
+    @property
+    def financial_years(self) -> list[str]:
+        """The appraisal period as financial-year labels, base year first."""
+        start = financial_year_start(self.header.base_year)
+        return [financial_year_label(start + i) for i in range(self.header.years)]
+
+    def iter_figures(self) -> Iterator[tuple[str, Figure | Parameter]]:
+        """Every sourced figure: parameters, then each option's cost items."""
+        yield from self.parameters.items()
+        for oid, opt in self.options.items():
+            for kind in ("one_off_costs", "recurring_costs"):
+                for item_id, item in getattr(opt, kind).items():
+                    yield f"options.{oid}.{kind}.{item_id}", item
+
+
+# ---------------------------------------------------------------------------
+# Reading the chain and overlaying it
+# ---------------------------------------------------------------------------
+
+
+def _read_document(path: Path, shown: str) -> tuple[LocDict | None, list[Problem]]:
+    text, problems = read_text(path, shown)
+    if text is None:
+        return None, problems
+    doc, problems = parse_yaml(text, shown)
+    if doc is None and not problems:
+        return None, [Problem(shown, None, "", "file is empty; expected a scenario mapping "
+                                               "with 'scenario:', 'parameters:' and 'options:'")]
+    if doc is not None and not isinstance(doc, LocDict):
+        return None, problems + [Problem(shown, 1, "",
+                                         f"expected a mapping of keys (scenario:, parameters:, options:), "
+                                         f"got {type(doc).__name__}")]
+    return doc, problems
+
+
+def _read_chain(path: Path) -> tuple[list[tuple[Path, LocDict]], list[Problem]]:
+    """Read a file and every file it extends, base first."""
+    chain: list[tuple[Path, LocDict]] = []
+    seen: list[Path] = []
+    current, shown, via = path, str(path), None
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(str(p) for p in [*seen, resolved])
+            return chain, [Problem(via[0], via[1], "scenario.extends",
+                                   f"extends chain makes a cycle: {cycle}")]
+        seen.append(resolved)
+        doc, problems = _read_document(current, shown)
+        if via is not None and doc is None and not current.exists():
+            problems = [Problem(via[0], via[1], "scenario.extends",
+                                f"extends '{shown}', but no file is there (looked for {resolved})")]
+        if problems or doc is None:
+            return chain, problems
+        chain.insert(0, (current, doc))
+        header = doc.get("scenario")
+        target = header.get("extends") if isinstance(header, LocDict) else None
+        if target is None:
+            return chain, []
+        if not isinstance(target, str):
+            return chain, [Problem(str(current), header.locs["extends"].line, "scenario.extends",
+                                   f"expected a path (text) relative to this file, got {target!r}")]
+        via = (str(current), header.locs["extends"].line)
+        current = current.parent / target
+        shown = str(Path(shown).parent / target)
+
+
+def _is_figure(node: Any) -> bool:
+    return isinstance(node, dict) and ("value" in node or "values" in node)
+
+
+def overlay(base: LocDict, top: LocDict) -> LocDict:
+    """Merge ``top`` over ``base`` by the overlay rules in the module docstring."""
+    out = LocDict(loc=top.loc or base.loc)
+    for key, value in base.items():
+        out[key] = value
+        out.locs[key] = base.locs[key]
+    for key, value in top.items():
+        if value is None:
+            out.pop(key, None)
+            out.locs.pop(key, None)
+            continue
+        old = out.get(key)
+        if (isinstance(old, LocDict) and isinstance(value, LocDict) and key != "distribution"
+                and not _is_figure(old) and not _is_figure(value)):
+            out[key] = overlay(old, value)
+        else:
+            out[key] = value
+        out.locs[key] = top.locs[key]
+    return out
+
+
+def canonical_json(document: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces, dates as ISO strings."""
+    def default(o: Any) -> str:
+        if isinstance(o, (dt.date, dt.datetime)):
+            return o.isoformat()
+        raise TypeError(f"cannot serialise {type(o).__name__}")
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=default)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+class _Collector:
+    """Collects problems, locating each dotted key in the merged tree."""
+
+    def __init__(self, tree: LocDict, fallback: str):
+        self.tree = tree
+        self.fallback = fallback
+        self.problems: list[Problem] = []
+
+    def add(self, loc: tuple[Any, ...], message: str) -> None:
+        where: Loc | None = locate(self.tree, loc)
+        file = where.file if where else self.fallback
+        line = where.line if where else None
+        self.problems.append(Problem(file, line, _dotted(loc), message))
+
+
+def _model_at(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The pydantic model class that validates the mapping at ``loc``, if any."""
+    current = model
+    for part in loc:
+        while get_origin(current) is not None and get_origin(current) is not dict:
+            args = [a for a in get_args(current) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            dicts = [a for a in args if get_origin(a) is dict]
+            current = models[0] if models else dicts[0] if dicts else None
+            if current is None:
+                return None
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            f = current.model_fields.get(part)
+            if f is None:
+                return None
+            current = f.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return None
+    while get_origin(current) is not None and get_origin(current) is not dict:
+        args = [a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = args[0] if args else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, str):
+        return f"'{value}' (text)"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+_TYPE_WORDS = {
+    "float_type": "a number", "int_type": "a whole number", "string_type": "text",
+    "bool_type": "true or false", "dict_type": "a mapping of keys", "list_type": "a list",
+    "date_type": "a date (YYYY-MM-DD)", "model_type": "a mapping of keys",
+    "int_from_float": "a whole number", "model_attributes_type": "a mapping of keys",
+}
+
+
+def _translate(err: dict[str, Any], root: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
+    """Turn one pydantic error into (loc, plain-English message)."""
+    kind, loc, got = err["type"], tuple(err["loc"]), err.get("input")
+    # pydantic appends the union member that failed, e.g. ('go_live', 'date');
+    # drop those so the key is the one the user wrote.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and (p in ("date", "str", "float", "int")
+                                                               or p.startswith(("function-", "literal[")))))
+    if kind == "extra_forbidden":
+        model = _model_at(root, loc[:-1])
+        allowed = sorted(model.model_fields) if model else []
+        hint = suggest(loc[-1], allowed)
+        return loc, (f"unknown key '{loc[-1]}'{hint}" + (f" (allowed here: {', '.join(allowed)})" if allowed else ""))
+    if kind == "missing":
+        return loc, "required key is missing"
+    if kind in _TYPE_WORDS:
+        return loc, f"expected {_TYPE_WORDS[kind]}, got {_describe(got)}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        words = [w.strip(" '") for w in expected.replace(" or ", ", ").split(",")]
+        return loc, f"expected one of {expected}, got {_describe(got)}{suggest(got, words) if isinstance(got, str) else ''}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        ctx = err.get("ctx", {})
+        bound = {"greater_than_equal": f"at least {ctx.get('ge')}", "greater_than": f"more than {ctx.get('gt')}",
+                 "less_than_equal": f"at most {ctx.get('le')}", "less_than": f"less than {ctx.get('lt')}"}[kind]
+        return loc, f"must be {bound}, got {_describe(got)}"
+    if kind == "finite_number":
+        return loc, f"expected a finite number, got {_describe(got)}"
+    if kind == "string_pattern_mismatch":
+        return loc, (f"'{got}' is not allowed here: use lower-case letters, digits, '-' and '_'"
+                     if loc and loc[-1] == "name" else f"'{got}' does not have the expected form")
+    if kind in ("too_short", "too_long"):
+        return loc, err["msg"].replace("List", "list").replace("Dictionary", "mapping")
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    return loc, msg
+
+
+def _range_problem(unit_name: str, value: float) -> str | None:
+    unit = UNITS[unit_name]
+    if unit.low is not None and value < unit.low:
+        what = {"count": "a count", "money": "a cost", "rate": "a rate", "ratio": "a ratio",
+                "share": "a share", "duration": "a duration", "growth": "a growth rate"}[unit.kind]
+        return f"{what} in {unit_name} cannot be below {unit.low:g}, got {value:g}"
+    if unit.high is not None and value > unit.high:
+        return f"a value in {unit_name} cannot be above {unit.high:g}, got {value:g} ({unit.description})"
+    return None
+
+
+def _check_figure_values(c: _Collector, loc: tuple[Any, ...], fig: Figure, unit_name: str,
+                         values_by_year: bool) -> None:
+    """Range of the value(s) and of the distribution, for the figure's unit."""
+    numbers = [(loc + ("value",), fig.value)] if fig.value is not None else [
+        (loc + ("values", y), v) for y, v in (fig.values or {}).items()]
+    for where, v in numbers:
+        if (msg := _range_problem(unit_name, v)) is not None:
+            c.add(where, msg)
+    if fig.distribution is None:
+        return
+    # On figures by year, the distribution is a multiplier of the whole path.
+    central = 1.0 if values_by_year else fig.value
+    found = check_distribution(fig.distribution, central)
+    for sub, msg in found:
+        extra = (" (on 'values' by year the distribution is a multiplier of the path, centred on 1)"
+                 if values_by_year and "central" in msg else "")
+        c.add(loc + ("distribution",) + ((sub,) if sub else ()), msg + extra)
+    if found or values_by_year:
+        return
+    # A share whose distribution reaches 1.2, or a cost that can go negative,
+    # would feed impossible values to the model in some draws.
+    dist = DISTRIBUTIONS[fig.distribution["type"]]
+    for bound in dist.support({**fig.distribution, "_central": central}):
+        if (msg := _range_problem(unit_name, bound)) is not None:
+            hint = ("; use truncnormal, beta or a bounded distribution"
+                    if abs(bound) == float("inf") else "")
+            c.add(loc + ("distribution",), f"the {fig.distribution['type']} distribution reaches "
+                                           f"{bound:g}: {msg}{hint}")
+            return
+
+
+def _validate_parameters(c: _Collector, tree: Any, strict: bool) -> dict[str, Parameter]:
+    out: dict[str, Parameter] = {}
+    specs = parameter_specs()
+    if not isinstance(tree, dict):
+        c.add(("parameters",), f"expected a mapping of parameter groups, got {_describe(tree)}")
+        return out
+
+    def walk(node: dict, prefix: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            name = ".".join((*prefix, str(key)))
+            loc = ("parameters", *prefix, key)
+            allowed = allowed_keys(".".join(prefix))
+            if name in specs:
+                out_param = _leaf(loc, name, value)
+                if out_param is not None:
+                    out[name] = out_param
+            elif key in allowed:
+                if isinstance(value, dict) and not _is_figure(value):
+                    walk(value, (*prefix, str(key)))
+                else:
+                    below = ", ".join(allowed_keys(name))
+                    c.add(loc, f"'{name}' is a group of parameters, not one figure; "
+                               f"expected a mapping with keys such as {below}")
+            else:
+                where = f"under '{'.'.join(prefix)}'" if prefix else "at the top of parameters"
+                c.add(loc, f"unknown parameter '{key}' {where}{suggest(key, allowed)} "
+                           f"(allowed: {', '.join(allowed)})")
+
+    def _leaf(loc: tuple[Any, ...], name: str, value: Any) -> Parameter | None:
+        spec = specs[name]
+        where = locate(c.tree, loc)
+        file, line = (where.file, where.line) if where else (c.fallback, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if (msg := _range_problem(spec.unit, value)) is not None:
+                c.add(loc, msg)
+            if strict:
+                c.add(loc, "has no source (--strict needs a source and a confidence grade for every figure); "
+                           "write it as a mapping with value, unit, source and confidence")
+            return Parameter(name, float(value), None, spec.unit, spec.description, file=file, line=line)
+        if not isinstance(value, dict):
+            c.add(loc, f"expected a number or a mapping with 'value' or 'values', got {_describe(value)}")
+            return None
+        try:
+            fig = Figure.model_validate(plain(value))
+        except ValidationError as exc:
+            for err in exc.errors():
+                sub, msg = _translate(err, Figure)
+                c.add(loc + sub, msg)
+            return None
+        if fig.unit is not None and fig.unit != spec.unit:
+            hint = "" if fig.unit in UNITS else suggest(fig.unit, list(UNITS))
+            c.add(loc + ("unit",), f"wrong unit: {name} is measured in '{spec.unit}', got '{fig.unit}'{hint}")
+        _check_figure_values(c, loc, fig, spec.unit, fig.values is not None)
+        if strict:
+            for must in ("source", "confidence"):
+                if getattr(fig, must) is None:
+                    c.add(loc, f"has no {must} (--strict needs a source and a confidence grade for every figure)")
+        return Parameter(name, fig.value, dict(sorted(fig.values.items())) if fig.values else None,
+                         spec.unit, spec.description, fig.source, fig.confidence, fig.price_year,
+                         fig.distribution, fig.note, file, line)
+
+    walk(tree, ())
+    return out
+
+
+def _check_mix(c: _Collector, params: dict[str, Parameter], group: str) -> None:
+    names = [n for n in params if n.startswith(group + ".")]
+    if not names:
+        return
+    total = sum(params[n].central() for n in names)
+    if abs(total - 1.0) > MIX_TOLERANCE:
+        c.add(("parameters", *group.split(".")),
+              f"shares must add up to 1, got {total:.4f} (across {len(names)} categories)")
+
+
+def _timing_year(t: Any, option: Option) -> str | None:
+    if t == "go_live":
+        return _timing_year(option.go_live, option) if option.go_live is not None else None
+    if isinstance(t, dt.date):
+        return financial_year_of(t)
+    return t
+
+
+def _validate_options(c: _Collector, header: Header | None, options: dict[str, Option], mca: Mca,
+                      params: dict[str, Parameter], strict: bool, all_valid: bool) -> None:
+    baselines = [k for k, o in options.items() if o.baseline]
+    if not baselines and all_valid and options:
+        c.add(("options",), "no option has 'baseline: true'; exactly one option must be the baseline "
+                            "(usually in-house) that the others are compared with")
+    for extra in baselines[1:]:
+        c.add(("options", extra, "baseline"),
+              f"a second baseline (the first is '{baselines[0]}'); exactly one option may be the baseline")
+    csfs = mca.critical_success_factors
+    specs = parameter_specs()
+    for oid, opt in options.items():
+        loc = ("options", oid)
+        if not opt.baseline and opt.go_live is None:
+            c.add(loc + ("go_live",), "required for an option that is not the baseline "
+                                      "(the date or financial year it starts)")
+        for key in ("go_live", "end"):
+            fy = _timing_year(getattr(opt, key), opt)
+            if header is not None and fy is not None:
+                first = header.base_year
+                last = financial_year_label(financial_year_start(first) + header.years - 1)
+                if not (first <= fy <= last):
+                    c.add(loc + (key,), f"falls in {fy}, outside the appraisal period {first} to {last}")
+        for kind in ("one_off_costs", "recurring_costs"):
+            for item_id, item in getattr(opt, kind).items():
+                iloc = loc + (kind, item_id)
+                _check_figure_values(c, iloc, item, item.unit, item.values is not None)
+                if strict:
+                    for must in ("source", "confidence"):
+                        if getattr(item, must) is None:
+                            c.add(iloc, f"has no {must} (--strict needs a source and a confidence "
+                                        "grade for every figure)")
+                timings = [("when", item.when)] if kind == "one_off_costs" else [("start", item.start), ("end", item.end)]
+                for tkey, t in timings:
+                    if t == "go_live" and opt.go_live is None:
+                        c.add(iloc + (tkey,), "is 'go_live' but the option has no go_live date")
+        for eid, eff in opt.effects.items():
+            _validate_effect(c, loc + ("effects", eid), eff, params, specs)
+        for fid in opt.csf:
+            if fid not in csfs:
+                c.add(loc + ("csf", fid), f"not a critical success factor defined under "
+                                          f"mca.critical_success_factors{suggest(fid, list(csfs))}"
+                                          f" (defined: {', '.join(csfs) or 'none'})")
+        for fid in csfs:
+            if fid not in opt.csf:
+                c.add(loc, f"does not say whether it meets critical success factor '{fid}' "
+                           f"(add csf: {{{fid}: {{met: true/false, rationale: ...}}}})")
+
+
+def _validate_effect(c: _Collector, loc: tuple[Any, ...], eff: Effect,
+                     params: dict[str, Parameter], specs: dict[str, catalogue.ParamSpec]) -> None:
+    if eff.driver not in specs:
+        c.add(loc + ("driver",), f"'{eff.driver}' is not a model driver{suggest(eff.driver, list(specs))}; "
+                                 "a driver is the dotted name of a parameter, e.g. "
+                                 "demand.referrals.rate_per_10k")
+        return
+    if eff.driver not in params:
+        c.add(loc + ("driver",), f"'{eff.driver}' is a model driver, but this scenario gives it no value "
+                                 "under parameters:, so there is nothing to change")
+        return
+    unit = specs[eff.driver].unit
+    if eff.mode == "multiply" and eff.change < -1:
+        c.add(loc + ("change",), f"a 'multiply' change below -1 would make the driver negative, got {eff.change:g}")
+    if eff.mode == "set" and (msg := _range_problem(unit, eff.change)) is not None:
+        c.add(loc + ("change",), msg)
+    if eff.distribution is not None:
+        for sub, msg in check_distribution(eff.distribution, eff.change):
+            c.add(loc + ("distribution",) + ((sub,) if sub else ()), msg)
+
+
+def _validate_mca(c: _Collector, mca: Mca, options: dict[str, Option]) -> None:
+    if mca.criteria and sum(cr.weight for cr in mca.criteria.values()) <= 0:
+        c.add(("mca", "criteria"), "the weights add up to zero; give at least one criterion a positive weight")
+    for cid, scores in mca.scores.items():
+        if cid not in mca.criteria:
+            c.add(("mca", "scores", cid), f"scores for a criterion not defined under mca.criteria"
+                                          f"{suggest(cid, list(mca.criteria))}")
+            continue
+        if mca.criteria[cid].derived_from is not None:
+            c.add(("mca", "scores", cid), f"criterion '{cid}' is derived from the model "
+                                          f"({mca.criteria[cid].derived_from}); do not score it by hand")
+        for oid in scores:
+            if oid not in options:
+                c.add(("mca", "scores", cid, oid), f"no option '{oid}'{suggest(oid, list(options))} "
+                                                   f"(options: {', '.join(options)})")
+    for cid, crit in mca.criteria.items():
+        if crit.derived_from is None:
+            missing = [o for o in options if o not in mca.scores.get(cid, {})]
+            if missing:
+                c.add(("mca", "criteria", cid), f"no score for option(s) {', '.join(missing)}; "
+                                                "every option needs a score (0-100) with a rationale")
+
+
+_SECTIONS: dict[str, type[BaseModel] | None] = {"scenario": Header, "parameters": None,
+                                                "options": Option, "mca": Mca}
+
+
+def _model(c: _Collector, model: type[BaseModel], data: Any, prefix: tuple[Any, ...]) -> Any:
+    """Validate one section with pydantic; None (and problems recorded) if invalid."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc, msg = _translate(err, model)
+            c.add(prefix + loc, msg)
+        return None
+
+
+def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
+        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], list[Problem]]:
+    """Check a merged scenario section by section, so one bad option does not
+    hide the problems of the others."""
+    c = _Collector(tree, fallback)
+    data = plain(tree)
+    for key in data:
+        if key not in _SECTIONS:
+            c.add((key,), f"unknown top-level key '{key}'{suggest(key, list(_SECTIONS))} "
+                          f"(allowed: {', '.join(_SECTIONS)})")
+    for key in ("scenario", "options"):
+        if key not in data:
+            c.add((key,), f"required section '{key}:' is missing")
+    header = _model(c, Header, data["scenario"], ("scenario",)) if "scenario" in data else None
+    params = _validate_parameters(c, data.get("parameters", {}), strict)
+    for group in ("demand.cla.placement_mix", "demand.ehcp.setting_mix"):
+        _check_mix(c, params, group)
+    options: dict[str, Option] = {}
+    raw_options = data.get("options", {})
+    if not isinstance(raw_options, dict) or ("options" in data and not raw_options):
+        c.add(("options",), f"expected a mapping of option ids to options, got {_describe(raw_options)}")
+        raw_options = {}
+    specs = parameter_specs()
+    for oid, raw in raw_options.items():
+        if (opt := _model(c, Option, raw, ("options", oid))) is not None:
+            options[oid] = opt
+        elif isinstance(raw, dict) and isinstance(raw.get("effects"), dict):
+            # The option is malformed, but its well-formed effects can still be
+            # checked against the parameters, so the user sees everything at once.
+            for eid, eff in raw["effects"].items():
+                try:
+                    parsed = Effect.model_validate(eff)
+                except ValidationError:
+                    continue  # already reported by the option's own validation
+                _validate_effect(c, ("options", oid, "effects", eid), parsed, params, specs)
+    mca = _model(c, Mca, data.get("mca", {}), ("mca",))
+    valid_options = len(options) == len(raw_options)
+    _validate_options(c, header, options, mca or Mca(), params, strict, all_valid=valid_options)
+    if mca is not None and valid_options:
+        _validate_mca(c, mca, options)
+    return header, options, mca, params, c.problems
+
+
+def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
+    """Load, overlay and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario YAML file. Paths in ``extends`` are relative to the file
+        that names them.
+    strict : bool
+        Also require a ``source`` and ``confidence`` on every figure.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each as ``FILE:LINE: key: message``.
+    """
+    path = Path(path)
+    chain, problems = _read_chain(path)
+    if problems:
+        raise ScenarioError(problems)
+    top_file, top = chain[-1]
+    header = top.get("scenario")
+    if len(chain) > 1 and not (isinstance(header, LocDict) and "name" in header):
+        problems.append(Problem(str(top_file), header.loc.line if isinstance(header, LocDict) else 1,
+                                "scenario.name", "a file that extends another needs a name of its own, "
+                                                 "or its outputs would overwrite the parent's"))
+    merged = chain[0][1]
+    for _, doc in chain[1:]:
+        merged = overlay(merged, doc)
+    header, options, mca, params, found = _validate(merged, str(top_file), strict)
+    problems += found
+    if problems or header is None or mca is None:
+        raise ScenarioError(problems)
+    resolved = plain(merged)
+    resolved["scenario"].pop("extends", None)
+    return Scenario(
+        path=path,
+        files=tuple(p for p, _ in chain),
+        header=header,
+        parameters=params,
+        options=options,
+        mca=mca,
+        document=resolved,
+        sha256=hashlib.sha256(canonical_json(resolved).encode("utf-8")).hexdigest(),
+    )
