@@ -472,7 +472,8 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
     specs = parameter_specs()
     for oid, opt in options.items():
         loc = ("options", oid)
-        if not opt.baseline and opt.go_live is None:
+        # without any baseline the missing go_live is a symptom, not a second problem
+        if not opt.baseline and opt.go_live is None and baselines:
             c.add(loc + ("go_live",), "required for an option that is not the baseline "
                                       "(the date or financial year it starts)")
         for key in ("go_live", "end"):

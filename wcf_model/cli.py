@@ -1,0 +1,116 @@
+"""The ``wcf-model`` command line (contract in DESIGN.md, "Command line").
+
+Exit codes: 0 done; 2 bad input (scenario, data, arguments), reported as a
+short message without a traceback; 1 an internal error (a bug in wcf-model).
+``--debug`` shows the traceback in either case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ScenarioError, UsageError, WcfModelError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments already; keep its message, drop nothing."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _scenario_files(paths: Sequence[str]) -> list[Path]:
+    """Files named, plus every .yaml/.yml under any folder named."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+            if not found:
+                raise UsageError(f"{p}: folder holds no .yaml scenario files")
+            files.extend(found)
+        else:
+            files.append(p)
+    return files
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    failed = 0
+    for path in _scenario_files(args.paths):
+        try:
+            sc = load_scenario(path, strict=args.strict)
+        except ScenarioError as exc:
+            failed += 1
+            print(f"INVALID {path}: {exc}", file=sys.stderr)
+            continue
+        chain = " <- ".join(str(f) for f in reversed(sc.files[:-1]))
+        print(f"ok {path}: {len(sc.parameters)} parameters, {len(sc.options)} options "
+              f"(baseline {sc.baseline}), sha256 {sc.sha256[:12]}"
+              + (f", extends {chain}" if chain else ""))
+    if failed:
+        print(f"{failed} of {len(_scenario_files(args.paths))} file(s) invalid"
+              + (" under --strict" if args.strict else ""), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    written = write_report(args.scenario, out_dir=args.out, quiet=not sys.stderr.isatty())
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
+    parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on any error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check scenario files and report every problem at once")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or folders of them")
+    p.add_argument("--strict", action="store_true", help="also fail any figure without a source and confidence grade")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except WcfModelError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"wcf-model {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in wcf-model, not the user's input
+        if args.debug:
+            traceback.print_exc()
+        print(f"wcf-model {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in wcf-model, not in your files; run again with --debug "
+              "and report the traceback.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
