@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,14 @@ class DistributionType:
     description: str = ""
 
 
+def _st():
+    """scipy.stats, imported on first sampling: it takes about a second to
+    import, and validating a scenario never needs it."""
+    from scipy import stats
+
+    return stats
+
+
 def _ordered(*names: str) -> Callable[[Mapping], list[str]]:
     def check(p: Mapping) -> list[str]:
         values = [p[n] for n in names]
@@ -67,7 +74,7 @@ def _positive(*names: str) -> Callable[[Mapping], list[str]]:
 
 def _triangular_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
     low, mode, high = p["low"], p["mode"], p["high"]
-    return stats.triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
+    return _st().triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
 
 
 def _pert_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
@@ -77,13 +84,13 @@ def _pert_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
     lam = p.get("lambda", 4.0)
     a = 1 + lam * (mode - low) / (high - low)
     b = 1 + lam * (high - mode) / (high - low)
-    return low + (high - low) * stats.beta.ppf(u, a, b)
+    return low + (high - low) * _st().beta.ppf(u, a, b)
 
 
 def _truncnormal_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
     a = (p["low"] - p["mean"]) / p["sd"]
     b = (p["high"] - p["mean"]) / p["sd"]
-    return stats.truncnorm.ppf(u, a, b, loc=p["mean"], scale=p["sd"])
+    return _st().truncnorm.ppf(u, a, b, loc=p["mean"], scale=p["sd"])
 
 
 def _lognormal_params(p: Mapping) -> tuple[float, float]:
@@ -95,7 +102,7 @@ def _lognormal_params(p: Mapping) -> tuple[float, float]:
 
 def _lognormal_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
     mu, sigma = _lognormal_params(p)
-    return stats.lognorm.ppf(u, s=sigma, scale=np.exp(mu))
+    return _st().lognorm.ppf(u, s=sigma, scale=np.exp(mu))
 
 
 def _choice_check(p: Mapping) -> list[str]:
@@ -138,7 +145,7 @@ _REGISTRY = [
                      support=lambda p: (p["low"], p["high"]), ppf=_pert_ppf,
                      description="a smooth beta-PERT between low and high, peaked at mode"),
     DistributionType("normal", ("mean", "sd"), check=_positive("sd"),
-                     ppf=lambda p, u: stats.norm.ppf(u, loc=p["mean"], scale=p["sd"]),
+                     ppf=lambda p, u: _st().norm.ppf(u, loc=p["mean"], scale=p["sd"]),
                      description="normal with mean and standard deviation sd"),
     DistributionType("truncnormal", ("mean", "sd", "low", "high"),
                      check=lambda p: _positive("sd")(p) + _ordered("low", "high")(p),
@@ -149,11 +156,11 @@ _REGISTRY = [
                      description="lognormal with the given mean and sd of the value (right-skewed, positive)"),
     DistributionType("beta", ("alpha", "beta"), check=_positive("alpha", "beta"),
                      support=lambda p: (0.0, 1.0),
-                     ppf=lambda p, u: stats.beta.ppf(u, p["alpha"], p["beta"]),
+                     ppf=lambda p, u: _st().beta.ppf(u, p["alpha"], p["beta"]),
                      description="beta on [0, 1], for shares and probabilities"),
     DistributionType("gamma", ("shape", "scale"), check=_positive("shape", "scale"),
                      support=lambda p: (0.0, np.inf),
-                     ppf=lambda p, u: stats.gamma.ppf(u, p["shape"], scale=p["scale"]),
+                     ppf=lambda p, u: _st().gamma.ppf(u, p["shape"], scale=p["scale"]),
                      description="gamma with shape and scale (positive, right-skewed)"),
     DistributionType("choice", ("values",), ("weights",), check=_choice_check,
                      support=lambda p: (min(p["values"]), max(p["values"])), ppf=_choice_ppf,
@@ -193,7 +200,7 @@ def check_distribution(spec: Mapping, central: float | None) -> list[tuple[str, 
         problems.append((n, f"missing; a {kind} distribution needs {', '.join(dist.required)}"))
     for n in (*dist.required, *dist.optional):
         v = spec.get(n)
-        if n != "values" and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        if n not in ("values", "weights") and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
             problems.append((n, f"expected a number, got {v!r}"))
     if problems:
         return problems

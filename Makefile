@@ -1,0 +1,55 @@
+# wcf-model: every target bootstraps its own virtual environment (.venv) from
+# pyproject.toml, so a fresh clone needs only Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEV    := $(VENV)/.installed-dev
+NB     := $(VENV)/.installed-notebooks
+WORCS  := scenarios/worcestershire
+
+.PHONY: report test lab bench data validate clean
+
+## report: appraise the Worcestershire scenarios; HTML report and Excel workbook in outputs/
+report: $(DEV)
+	$(BIN)/wcf-model validate --strict $(WORCS)
+	$(BIN)/wcf-model report $(WORCS)/2018-outline-business-case.yaml
+	$(BIN)/wcf-model report $(WORCS)/2019-full-business-case.yaml
+
+## test: the whole test suite (what CI runs)
+test: $(DEV)
+	$(BIN)/python -m pytest
+
+## lab: JupyterLab on the notebooks
+lab: $(NB)
+	$(BIN)/jupyter lab notebooks/
+
+## bench: performance figures (not pass/fail tests)
+bench: $(DEV)
+	$(BIN)/python benchmarks/run.py
+
+## validate: check every shipped scenario under --strict
+validate: $(DEV)
+	$(BIN)/wcf-model validate --strict scenarios/
+
+## data: rebuild data/ extracts from a folder of DfE downloads (SOURCE=..., LA=885)
+SOURCE ?= ../shared/data/dfe
+LA     ?= 885
+data: $(DEV)
+	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data --la $(LA)
+
+clean:
+	rm -rf outputs .pytest_cache
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wcf-model needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(NB): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
+	@touch $@

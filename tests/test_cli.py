@@ -1,0 +1,70 @@
+"""The command line, run as a user runs it: a subprocess, exit codes, output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import MINIMAL
+
+
+def wcf(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wcf_model.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_validate_ok(write):
+    path = write("s.yaml", MINIMAL)
+    r = wcf("validate", "--strict", path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"ok {path}: 3 parameters, 2 options (baseline in_house)")
+
+
+def test_validate_reports_every_problem_as_file_line_key(write):
+    text = MINIMAL.replace("years: 10", "years: -1").replace("vehicle: company", "vehicle: compnay")
+    path = write("s.yaml", text)
+    r = wcf("validate", path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert f"{path}:6: scenario.years: must be at least 1, got -1" in r.stderr
+    assert f"{path}:29: options.company.vehicle: expected one of" in r.stderr
+    assert "did you mean 'company'?" in r.stderr
+
+
+def test_validate_several_files_and_a_folder(write, tmp_path):
+    good = write("dir/good.yaml", MINIMAL)
+    bad = write("dir/bad.yaml", "scenario: [1]\n")
+    r = wcf("validate", tmp_path / "dir")
+    assert r.returncode == 2
+    assert f"ok {good}" in r.stdout and f"INVALID {bad}" in r.stderr
+    assert "1 of 2 file(s) invalid" in r.stderr
+
+
+def test_strict_flag(write):
+    path = write("s.yaml", MINIMAL.replace(", source: DfE SSDA903 2019, confidence: 1", ""))
+    assert wcf("validate", path).returncode == 0
+    r = wcf("validate", "--strict", path)
+    assert r.returncode == 2 and "has no source" in r.stderr and "under --strict" in r.stderr
+
+
+def test_bad_arguments_exit_2_without_traceback():
+    r = wcf("validate")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "usage:" in r.stderr
+    r = wcf("no-such-command")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_empty_folder_is_a_usage_error(tmp_path):
+    r = wcf("validate", tmp_path)
+    assert r.returncode == 2 and "holds no .yaml scenario files" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    r = wcf("--debug", "validate", tmp_path)
+    assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_version():
+    r = wcf("--version")
+    assert r.returncode == 0 and r.stdout.startswith("wcf-model ")
