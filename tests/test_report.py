@@ -1,0 +1,97 @@
+"""The inputs report and workbook: content, accessibility basics, atomic writes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from conftest import MINIMAL, REPO
+from wcf_model import UsageError, load_scenario
+from wcf_model.outputs import write_all
+from wcf_model.register import assumptions_register, options_table
+from wcf_model.report import write_report
+
+
+@pytest.fixture
+def minimal(write):
+    return load_scenario(write("s.yaml", MINIMAL))
+
+
+def test_register_lists_every_figure_with_its_source(minimal):
+    reg = assumptions_register(minimal)
+    # 3 parameters + 1 one-off cost + 1 recurring cost in MINIMAL
+    assert list(reg["name"]) == [
+        "demand.cla.opening_stock", "demand.cla.exit_rate", "demand.referrals.rate_per_10k",
+        "options.company.one_off_costs.property", "options.company.recurring_costs.running"]
+    row = reg.set_index("name").loc["demand.cla.exit_rate"]
+    assert (row["value"], row["unit"], row["source"], row["confidence"]) == ("0.25", "share", "judgement", 5)
+    assert row["distribution"] == "triangular(low 0.2, mode 0.25, high 0.3)"
+
+
+def test_options_table_sums_stated_costs(minimal):
+    t = options_table(minimal).set_index("option")
+    assert t.loc["company", "one_off_costs_stated_gbp"] == 1_330_000
+    assert t.loc["company", "recurring_costs_stated_gbp_per_year"] == 2_500_000
+    assert t.loc["in_house", "critical_success_factors"] == "fails independence"
+
+
+def test_report_html_and_workbook(minimal, tmp_path):
+    out = tmp_path / "out"
+    written = write_report(minimal, out_dir=out)
+    assert [p.name for p in written] == ["report.html", "assumptions.xlsx"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    summary = re.search(r'<p class="summary">(.*?)</p>', page).group(1)
+    assert "In-house (the baseline) against Company" in summary
+    assert "It rests on 5 figures: 2 are published statistics" in summary
+    assert "not built yet" in page  # says plainly what is missing, shows no invented result
+    for img in re.findall(r"<img [^>]*>", page):
+        assert re.search(r'alt="[^"]{20,}"', img), img
+    wb = openpyxl.load_workbook(out / "assumptions.xlsx")
+    assert wb.sheetnames == ["About", "Assumptions", "Options", "Effects", "MCA inputs", "Published history"]
+    assert wb["Assumptions"].max_row == 1 + 5
+
+
+def test_history_comes_from_the_shipped_extract(minimal, tmp_path):
+    write_report(minimal, out_dir=tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # Worcestershire's published CLA at 31 March 2019 is 833 (DfE SSDA903, 2019 release)
+    row_2019 = re.search(r"<tr><td class=\"num\">2019</td>(.*?)</tr>", page).group(1)
+    assert ">833<" in row_2019
+    assert page.count("<figure>") == 2
+
+
+def test_missing_history_is_a_note_not_a_failure(minimal, tmp_path):
+    write_report(minimal, out_dir=tmp_path / "o", data_dir=tmp_path / "no-data")
+    assert "No published history is shown" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_failed_write_leaves_earlier_outputs_untouched(tmp_path):
+    (tmp_path / "a.txt").write_text("old a")
+    (tmp_path / "b.txt").write_text("old b")
+
+    def boom(path):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_all(tmp_path, {"a.txt": lambda p: p.write_text("new a"), "b.txt": boom})
+    assert (tmp_path / "a.txt").read_text() == "old a" and (tmp_path / "b.txt").read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]  # no temporaries left
+
+
+def test_outputs_are_never_written_into_scenarios_or_data():
+    with pytest.raises(UsageError, match="holds inputs"):
+        write_all(REPO / "scenarios" / "x", {"f": lambda p: p.write_text("x")})
+    assert not (REPO / "scenarios" / "x").exists()
+
+
+def test_report_command(write, tmp_path):
+    path = write("s.yaml", MINIMAL)
+    r = subprocess.run([sys.executable, "-m", "wcf_model.cli", "report", str(path), "--out", str(tmp_path / "r")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"wrote {tmp_path / 'r' / 'report.html'}",
+                                     f"wrote {tmp_path / 'r' / 'assumptions.xlsx'}"]

@@ -1,0 +1,91 @@
+"""Charts in the Government Analysis Function style.
+
+Each chart carries a headline title (what the reader should take away), a
+subtitle (what is plotted, in which units) and alt text, and never relies on
+colour alone: every series also has its own marker and line style and is
+labelled directly at its end. Plotting only draws; figures are computed
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are written without a screen
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+#: Analysis Function categorical palette, in the order it should be used.
+PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
+MARKERS = ("o", "s", "^", "D", "v", "P")
+LINESTYLES = ("-", "--", "-.", ":", "-", "--")
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#D9D9D9",
+    "axes.edgecolor": "#3D3D3D",
+    "axes.labelcolor": "#3D3D3D",
+    "xtick.color": "#3D3D3D",
+    "ytick.color": "#3D3D3D",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+}
+
+
+@dataclass
+class Chart:
+    """A drawn figure with the words that must travel with it."""
+
+    figure: matplotlib.figure.Figure
+    title: str
+    subtitle: str
+    alt: str
+
+    def png(self) -> bytes:
+        """The chart as PNG bytes (the figure is closed afterwards)."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches="tight")
+        plt.close(self.figure)
+        return buf.getvalue()
+
+
+def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, alt: str,
+               ylabel: str, ymin: float | None = 0) -> Chart:
+    """Lines by year, each labelled at its last point.
+
+    Parameters
+    ----------
+    series : mapping
+        Label -> values indexed by year. At most six series (the palette).
+    title, subtitle, alt : str
+        Headline, what is plotted, and a text alternative for screen readers.
+    ylabel : str
+        Axis label with its unit.
+    """
+    if len(series) > len(PALETTE):
+        raise ValueError(f"at most {len(PALETTE)} series on one chart, got {len(series)}")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        for i, (label, s) in enumerate(series.items()):
+            s = s.dropna()
+            ax.plot(s.index, s.to_numpy(), color=PALETTE[i], marker=MARKERS[i],
+                    linestyle=LINESTYLES[i], linewidth=2, markersize=5, label=label)
+            if len(s):
+                ax.annotate(label, (s.index[-1], s.iloc[-1]), xytext=(6, 0),
+                            textcoords="offset points", va="center", color=PALETTE[i], fontsize=10)
+        ax.set_ylabel(ylabel)
+        if ymin is not None:
+            ax.set_ylim(bottom=ymin)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.margins(x=0.12)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)

@@ -1,0 +1,316 @@
+"""The report a scrutiny member reads, and the workbook a finance officer opens.
+
+``write_report`` turns one scenario into ``report.html`` (self-contained: the
+charts are embedded) and ``assumptions.xlsx``. It shows what wcf-model can
+stand behind today: the options as the scenario states them, the effects each
+claims with its evidence, the multi-criteria inputs, the authority's published
+history, and the full assumptions register. The caseload, cost and appraisal
+engines are not built yet, and the report says so rather than show numbers it
+cannot compute.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .data import ENGLAND, load_extract, series
+from .errors import DataError
+from .outputs import default_output_dir, write_all
+from .plots import Chart, line_chart
+from .register import (
+    CONFIDENCE,
+    assumptions_register,
+    effects_table,
+    mca_inputs_table,
+    options_table,
+)
+from .scenario import Scenario, load_scenario
+
+#: Published measures shown in the history table: measure -> column heading.
+HISTORY_MEASURES = {
+    "population_0_17": "Children aged 0-17",
+    "referrals": "Referrals in year",
+    "rereferral_percent": "Re-referrals (%)",
+    "cin_at_31_march": "Children in need",
+    "cpp_at_31_march": "Child protection plans",
+    "cla_at_31_march": "Children looked after",
+    "cla_rate_per_10k": "Looked after per 10,000",
+    "ehcp_total": "EHC plans and statements",
+    "sw_fte": "Social workers (FTE)",
+    "sw_agency_percent": "Agency social workers (%)",
+}
+
+NOT_YET_BUILT = (
+    "This version of wcf-model reads and checks the scenario and the published statistics. "
+    "The caseload, workforce and cost projections, the Green Book economic and financial "
+    "cases, the uncertainty analysis and the weighted multi-criteria scores are not built yet, "
+    "so this report contains no projected costs, net present values or rankings. Costs below "
+    "are shown as the scenario states them, in their own price years, undiscounted."
+)
+
+
+@dataclass
+class History:
+    """Published figures for the authority and England, by year."""
+
+    table: pd.DataFrame  # years x HISTORY_MEASURES headings, the authority's figures
+    charts: list[Chart]
+    note: str
+
+
+def _series_or_none(frame: pd.DataFrame, measure: str) -> pd.Series | None:
+    try:
+        return series(frame, measure)
+    except DataError:
+        return None
+
+
+def _trend_title(who: str, what: str, s: pd.Series, unit: str, england: pd.Series | None) -> str:
+    s = s.dropna()
+    first, last = s.index[0], s.index[-1]
+    verb = "rose" if s.iloc[-1] > s.iloc[0] else "fell" if s.iloc[-1] < s.iloc[0] else "held"
+    title = f"{who}'s {what} {verb} from {s.iloc[0]:,.1f}{unit} in {first} to {s.iloc[-1]:,.1f}{unit} in {last}"
+    if england is not None and last in england.dropna().index:
+        title += f"; England's was {england[last]:,.1f}{unit}"
+    return title.replace(".0" + unit, unit) if unit else title.replace(".0 ", " ")
+
+
+def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
+    """The authority's published statistics from the ``data/`` extract.
+
+    Returns an empty history with a note (not an error) when the extract holds
+    no rows for the authority: the scenario is still worth reporting.
+    """
+    code = sc.header.authority.la_code
+    name = sc.header.authority.name
+    try:
+        la = load_extract(code, data_dir=data_dir)
+        eng = load_extract(ENGLAND, data_dir=data_dir)
+    except DataError as exc:
+        return History(pd.DataFrame(), [], f"No published history is shown: {exc}. "
+                                            f"Build an extract with `make data LA={code}`.")
+    columns = {}
+    for measure, heading in HISTORY_MEASURES.items():
+        s = _series_or_none(la, measure)
+        if s is not None:
+            columns[heading] = s
+    table = pd.DataFrame(columns)
+    table.index.name = "year"
+    charts = []
+    pairs = [
+        ("cla_rate_per_10k", "rate of children looked after", "", "Children looked after per 10,000 children",
+         "at 31 March, per 10,000 children aged 0-17"),
+        ("sw_agency_percent", "share of social workers from agencies", "%", "Agency social workers (%)",
+         "agency workers as a share of all children's social workers (FTE), at 30 September"),
+    ]
+    for measure, what, unit, ylabel, when in pairs:
+        mine, england = _series_or_none(la, measure), _series_or_none(eng, measure)
+        if mine is None or mine.dropna().empty:
+            continue
+        lines = {name: mine} | ({"England": england} if england is not None else {})
+        title = _trend_title(name, what, mine, unit, england)
+        subtitle = f"{name} and England, {when}. Source: DfE published statistics."
+        span = mine.dropna()
+        alt = (f"Line chart of the {what} by year for {name}"
+               + (" and England" if england is not None else "")
+               + f", {span.index[0]} to {span.index[-1]}. "
+               + "; ".join(f"{y}: {v:,.1f}" for y, v in span.items()) + ".")
+        charts.append(line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=ylabel))
+    sources = sorted(set(la["publication"]))
+    note = "Published statistics from the DfE: " + "; ".join(sources) + "."
+    return History(table, charts, note)
+
+
+# ---------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------
+
+CSS = """
+body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70rem;
+       margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
+.meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
+        padding: .8rem 1rem; margin: 1rem 0; }
+.summary { font-size: 1.15rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; width: 100%; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f2f1; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
+figcaption .headline { font-weight: bold; font-size: 1.1rem; display: block; }
+figcaption .subtitle { color: #3D3D3D; display: block; }
+code { background: #f3f2f1; padding: 0 .2rem; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False) -> str:
+    if frame.empty:
+        return "<p>None.</p>"
+    frame = frame.reset_index() if index else frame
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for col, v in row.items():
+            if isinstance(v, float) and pd.isna(v):
+                cells.append("<td></td>")
+            elif col in money:
+                cells.append(f'<td class="num">£{v:,.0f}</td>')
+            elif isinstance(v, bool):
+                cells.append(f"<td>{'yes' if v else 'no'}</td>")
+            elif isinstance(v, (int, float)):
+                text = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3g}"
+                if col == "year":
+                    text = str(int(v))
+                cells.append(f'<td class="num">{text}</td>')
+            else:
+                cells.append(f"<td>{_e(v)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figure(chart: Chart) -> str:
+    data = base64.b64encode(chart.png()).decode("ascii")
+    return (f'<figure><figcaption><span class="headline">{_e(chart.title)}</span>'
+            f'<span class="subtitle">{_e(chart.subtitle)}</span></figcaption>'
+            f'<img src="data:image/png;base64,{data}" alt="{_e(chart.alt)}"></figure>')
+
+
+def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
+    """A plain-English paragraph saying what the scenario compares and rests on."""
+    others = [o for o in sc.options if o != sc.baseline]
+    labels = [sc.options[o].label for o in others]
+    years = sc.financial_years
+    failing = [sc.options[o].label for o in sc.options if any(not a.met for a in sc.options[o].csf.values())]
+    graded = register["confidence"].value_counts().to_dict()
+    published = graded.get(1, 0)
+    judged = graded.get(5, 0)
+    text = (f"This scenario compares {len(sc.options)} ways of delivering "
+            f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
+            f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against "
+            f"{', '.join(labels[:-1]) + ' and ' + labels[-1] if len(labels) > 1 else ''.join(labels)}. ")
+    if failing:
+        text += f"{' and '.join(failing)} {'fails' if len(failing) == 1 else 'fail'} at least one critical success factor. "
+    text += (f"It rests on {len(register)} figures: {published} are published statistics or audited outturn "
+             f"and {judged} are judgement; every one is listed, with its source, in the assumptions register.")
+    return text
+
+
+def render_html(sc: Scenario, history: History) -> str:
+    """The whole report as one self-contained HTML page."""
+    register = assumptions_register(sc)
+    chain = " extends ".join(str(f) for f in reversed(sc.files))
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(sc.header.title)} - wcf-model report</title>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<style>{CSS}</style></head><body><main>",
+        f"<h1>{_e(sc.header.title)}</h1>",
+        f'<p class="meta">{_e(sc.header.authority.name)} (LA {_e(sc.header.authority.la_code)}) · '
+        f"base year and price base {_e(sc.header.base_year)} · {sc.header.years} years · "
+        f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
+        f"wcf-model {_e(__version__)}</p>",
+        "<h2>Summary</h2>",
+        f'<p class="summary">{_e(plain_summary(sc, register))}</p>',
+        f'<div class="notice" role="note"><strong>Not yet in this report.</strong> {_e(NOT_YET_BUILT)}</div>',
+    ]
+    if sc.header.description:
+        parts.append(f"<p>{_e(sc.header.description)}</p>")
+    parts += ["<h2>The options</h2>",
+              _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
+    for oid, opt in sc.options.items():
+        if opt.description:
+            parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(opt.description)}</p>")
+    parts += ["<h2>Effects the options claim</h2>",
+              "<p>Each effect changes one model input from its start date, with the evidence the "
+              "scenario cites. Confidence 5 means judgement with no quantified evidence.</p>",
+              _table(effects_table(sc))]
+    parts += ["<h2>Multi-criteria inputs</h2>",
+              "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
+              "criteria scored by the model are filled in once the appraisal engine exists.</p>",
+              _table(mca_inputs_table(sc))]
+    rationale = [{"criterion": cid, "option": oid, "score": s.score, "rationale": s.rationale}
+                 for cid, by_option in sc.mca.scores.items() for oid, s in by_option.items()]
+    parts.append("<details><summary>Why each score</summary>" + _table(pd.DataFrame(rationale)) + "</details>")
+    parts += ["<h2>Published history</h2>", f"<p>{_e(history.note)}</p>"]
+    parts += [_figure(c) for c in history.charts]
+    parts.append(_table(history.table, index=True))
+    parts += ["<h2>Assumptions register</h2>",
+              "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
+              + "; ".join(f"{k} = {v}" for k, v in CONFIDENCE.items()) + ").</p>",
+              _table(register.drop(columns=["confidence_meaning"]))]
+    parts += [f'<p class="meta">Reproduce this report with <code>wcf-model report {_e(sc.path)}</code>. '
+              f"Scenario files: {_e(chain)}.</p>", "</main></body></html>"]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------
+
+def workbook_sheets(sc: Scenario, history: History) -> dict[str, pd.DataFrame]:
+    """The sheets of ``assumptions.xlsx``, in order."""
+    about = pd.DataFrame([
+        ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
+        ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
+        ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
+        ("files", " extends ".join(str(f) for f in reversed(sc.files))), ("status", NOT_YET_BUILT),
+    ], columns=["item", "value"])
+    return {
+        "About": about,
+        "Assumptions": assumptions_register(sc),
+        "Options": options_table(sc),
+        "Effects": effects_table(sc),
+        "MCA inputs": mca_inputs_table(sc),
+        "Published history": history.table.reset_index(),
+    }
+
+
+def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """Write sheets with frozen headers and readable column widths."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            ws = writer.sheets[name]
+            ws.freeze_panes = "A2"
+            for i, col in enumerate(frame.columns, start=1):
+                longest = max([len(str(col)), *(len(str(v)) for v in frame[col].head(200))])
+                ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(10, longest + 2), 60)
+
+
+def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
+                 data_dir: Path | None = None, quiet: bool = True) -> list[Path]:
+    """Write ``report.html`` and ``assumptions.xlsx`` for a scenario.
+
+    Parameters
+    ----------
+    scenario : path or Scenario
+        The scenario file (validated under ``--strict`` rules is not required).
+    out_dir : Path, optional
+        Output folder; ``outputs/<scenario name>/`` by default.
+    data_dir : Path, optional
+        Folder with the DfE extract; the repository's ``data/`` by default.
+
+    Returns
+    -------
+    list of Path
+        The files written. Nothing is replaced unless every file was produced.
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    history = published_history(sc, data_dir)
+    page = render_html(sc, history)
+    sheets = workbook_sheets(sc, history)
+    out = out_dir if out_dir is not None else default_output_dir(sc.name)
+    return write_all(out, {
+        "report.html": lambda p: p.write_text(page, encoding="utf-8"),
+        "assumptions.xlsx": lambda p: write_workbook(p, sheets),
+    })
