@@ -71,14 +71,19 @@ def _series_or_none(frame: pd.DataFrame, measure: str) -> pd.Series | None:
         return None
 
 
+def _num(v: float) -> str:
+    """One decimal place, without a trailing '.0': 67.0 -> '67', 11.1 -> '11.1'."""
+    return f"{v:,.1f}".removesuffix(".0")
+
+
 def _trend_title(who: str, what: str, s: pd.Series, unit: str, england: pd.Series | None) -> str:
     s = s.dropna()
     first, last = s.index[0], s.index[-1]
     verb = "rose" if s.iloc[-1] > s.iloc[0] else "fell" if s.iloc[-1] < s.iloc[0] else "held"
-    title = f"{who}'s {what} {verb} from {s.iloc[0]:,.1f}{unit} in {first} to {s.iloc[-1]:,.1f}{unit} in {last}"
+    title = f"{who}'s {what} {verb} from {_num(s.iloc[0])}{unit} in {first} to {_num(s.iloc[-1])}{unit} in {last}"
     if england is not None and last in england.dropna().index:
-        title += f"; England's was {england[last]:,.1f}{unit}"
-    return title.replace(".0" + unit, unit) if unit else title.replace(".0 ", " ")
+        title += f"; England's was {_num(england[last])}{unit}"
+    return title
 
 
 def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
@@ -152,11 +157,26 @@ def _e(text: object) -> str:
     return html.escape("" if text is None else str(text))
 
 
+#: Column headings a reader sees, for the tables' machine names.
+HEADINGS = {
+    "one_off_costs_stated_gbp": "One-off costs as stated (£)",
+    "recurring_costs_stated_gbp_per_year": "Recurring costs as stated (£ a year)",
+    "critical_success_factors": "Critical success factors",
+    "go_live": "Go-live", "ramp_years": "Ramp (years)", "weight_share": "Share of weight",
+    "scored_by": "Scored by", "price_year": "Price year",
+}
+
+
+def _heading(column: object) -> str:
+    text = str(column)
+    return HEADINGS.get(text, text.replace("_", " ").capitalize() if text.islower() else text)
+
+
 def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False) -> str:
     if frame.empty:
         return "<p>None.</p>"
     frame = frame.reset_index() if index else frame
-    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in frame.columns)
+    head = "".join(f'<th scope="col">{_e(_heading(c))}</th>' for c in frame.columns)
     rows = []
     for _, row in frame.iterrows():
         cells = []

@@ -1,0 +1,59 @@
+"""Performance figures for wcf-model (``make bench``).
+
+Prints timings; it does not pass or fail. Targets are stated beside each
+figure so a regression is visible at a glance. Later engines add their own
+lines here (Monte Carlo, Sobol, peak memory).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from wcf_model import load_scenario  # noqa: E402
+from wcf_model.data import load_extract, read_dfe  # noqa: E402
+from wcf_model.report import write_report  # noqa: E402
+
+SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+SHARED_DFE = REPO.parent / "shared" / "data" / "dfe"
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Fastest of ``repeat`` runs [s]: the least disturbed by other work."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    rows: list[tuple[str, float, str]] = []
+    rows.append(("load + validate 2019 full business case (strict, 3-file chain)",
+                 best_of(lambda: load_scenario(SCENARIO, strict=True)), "< 0.5 s"))
+    rows.append(("load Worcestershire rows from data/ extract", best_of(lambda: load_extract(885)), "< 0.5 s"))
+    big = SHARED_DFE / "sen2_age_caseload_2022.csv"
+    if big.is_file():
+        rows.append((f"read one DfE download ({big.name}, {big.stat().st_size / 1e6:.1f} MB)",
+                     best_of(lambda: read_dfe(big), repeat=3), "< 5 s"))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("write report.html + assumptions.xlsx", best_of(
+            lambda: write_report(SCENARIO, out_dir=Path(tmp)), repeat=3), "< 10 s"))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    width = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{width}}  {'seconds':>8}  target")
+    for name, seconds, target in rows:
+        print(f"{name:<{width}}  {seconds:8.3f}  {target}")
+    print(f"{'peak memory of this process [MiB]':<{width}}  {peak_mib:8.0f}  < 1024")
+
+
+if __name__ == "__main__":
+    main()
