@@ -45,11 +45,11 @@ class Stop(Exception):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", required=True, type=Path, help="folder of DfE CSV downloads")
-    parser.add_argument("--out", type=Path, default=REPO / "data", help="folder to write the extract to (default: data/)")
+    parser.add_argument("--out", type=Path, default=REPO / "data", help="folder to write to (default: data/)")
     parser.add_argument(
-        "--la", action="append", metavar="CODE", help="authority to keep, old or new code; repeatable (default: 885)"
+        "--la", action="append", metavar="CODE", help="authority to keep, old or new code; repeatable (default 885)"
     )
-    parser.add_argument("--strict", action="store_true", help="fail on a file that is not a recognised DfE layout")
+    parser.add_argument("--strict", action="store_true", help="fail on a file that is not a known DfE layout")
     return parser.parse_args(argv)
 
 

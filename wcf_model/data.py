@@ -462,7 +462,9 @@ def _read_text(path: Path) -> str:
     if not raw.strip():
         raise DataError(f"{path.name} is empty: expected a DfE statistics CSV with a header line")
     if b"\x00" in raw[:4096]:
-        raise DataError(f"{path.name} is not a text CSV (it holds binary data): expected a DfE statistics CSV")
+        raise DataError(
+            f"{path.name} is not a text CSV (it holds binary data): expected a DfE statistics CSV"
+        )
     # cp1252 covers the stray Windows apostrophe (0x92) in the S251 file;
     # latin-1 decodes anything, so a file never fails here for its encoding.
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
@@ -486,7 +488,9 @@ def _match_layout(columns: Iterable[str], name: str) -> Layout:
             return layout
     shown = list(columns)[:8]
     found = ", ".join(repr(c[:40]) for c in shown) + (", ..." if len(cols) > len(shown) else "")
-    expected = "; ".join(f"{lay.name} ({', '.join(sorted(lay.signature - _EES))})" for lay in LAYOUTS.values())
+    expected = "; ".join(
+        f"{lay.name} ({', '.join(sorted(lay.signature - _EES))})" for lay in LAYOUTS.values()
+    )
     raise DataError(
         f"{name} is not a DfE file layout wcf-model recognises: expected the columns of one of "
         f"{expected}, the long layouts with {', '.join(sorted(_EES))}; found {found or 'no columns'}"
@@ -555,12 +559,15 @@ def read_dfe(path: str | Path) -> pd.DataFrame:
     table = table.rename(columns=dict(layout.renames))
     reader = {"long": _read_long, "wide": _read_wide, "s251": _read_s251}[layout.shape]
     pieces, release, period = reader(table, layout, path)
-    frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=TIDY_COLUMNS[:5] + ["raw"])
+    if pieces:
+        frame = pd.concat(pieces, ignore_index=True)
+    else:  # a recognised file none of whose measure columns are mapped
+        frame = pd.DataFrame(columns=["la_code", "new_la_code", "la_name", "measure", "year", "raw"])
     value, marker = _parse_cells(frame.pop("raw"), path.name)
     frame["value"] = value
     frame["marker"] = marker
     frame["reference_date"] = frame["year"].astype(int).astype(str) + "-" + layout.reference
-    frame["unit"] = frame["measure"].map(_UNITS)
+    frame["unit"] = frame["measure"].map(MEASURE_UNITS)
     frame["source_file"] = path.name
     frame["publication"] = layout.publication.format(release=release, period=period)
     frame["release"] = release
@@ -587,8 +594,10 @@ def _parse_years(values: pd.Series, name: str) -> pd.Series:
 
 def _read_long(table: pd.DataFrame, layout: Layout, path: Path):
     level = table["geographic_level"].str.strip()
-    table = table[level.isin(["National", "Local authority"])]
-    national = table["geographic_level"].str.strip() == "National"
+    keep = level.isin(["National", "Local authority"])
+    if not keep.any():
+        raise DataError(f"{path.name}: no National or Local authority rows (geographic_level)")
+    table, national = table[keep], level[keep] == "National"
     codes = pd.DataFrame(
         {
             "la_code": _codes(table["old_la_code"].where(~national, ENGLAND), path.name),
@@ -603,11 +612,8 @@ def _read_long(table: pd.DataFrame, layout: Layout, path: Path):
         if src.when is not None:
             rows = codes[table[layout.filter_column].map(_key) == _key(src.when)]
         pieces.append(rows.assign(measure=src.measure, raw=table.loc[rows.index, src.column]))
-    last = int(codes["year"].max()) if len(codes) else 0
-    release = last + layout.release_lag
+    release = int(codes["year"].max()) + layout.release_lag
     return pieces, release, str(release)
-
-
 
 
 def _year_columns(pattern: str, columns: Iterable[str]) -> dict[int, str]:
@@ -618,8 +624,8 @@ def _year_columns(pattern: str, columns: Iterable[str]) -> dict[int, str]:
 
 def _read_wide(table: pd.DataFrame, layout: Layout, path: Path):
     level = table["geog_l"].str.strip().str.upper()
-    table = table[level.isin(["NATIONAL", "LA"])]
-    national = table["geog_l"].str.strip().str.upper() == "NATIONAL"
+    keep = level.isin(["NATIONAL", "LA"])
+    table, national = table[keep], level[keep] == "NATIONAL"
     codes = pd.DataFrame(
         {
             # The wide tables code England 999 (not a real code): use ENGLAND.
@@ -655,6 +661,7 @@ def _read_s251(table: pd.DataFrame, layout: Layout, path: Path):
             "contain it, as in s251_outturn_2013_14.csv"
         )
     end = int(found.group(1)) + 1
+    # Lines are known by their wording without the leading line number.
     slug = table["CYPServiceDescription"].map(lambda d: _S251_BY_KEY.get(_letters(re.sub(r"^\s*\d+", "", d))))
     table = table[slug.notna()]
     codes = pd.DataFrame(
@@ -693,16 +700,11 @@ def _parse_cells(raw: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
     return value.to_numpy(dtype=float), marker.astype(str)
 
 
-def _unit_table() -> dict[str, str]:
-    units = {s.measure: s.unit for s in SOURCES}
-    units.update({f"s251_{slug}_{suffix}": S251_UNIT for slug, _ in S251_LINES for suffix in S251_COLUMNS.values()})
-    return units
-
-
-_UNITS = _unit_table()
-
 #: Every measure name this module can produce, with its unit.
-MEASURE_UNITS: Mapping[str, str] = _UNITS
+MEASURE_UNITS: Mapping[str, str] = {
+    **{s.measure: s.unit for s in SOURCES},
+    **{f"s251_{slug}_{sfx}": S251_UNIT for slug, _ in S251_LINES for sfx in S251_COLUMNS.values()},
+}
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -780,7 +782,9 @@ def read_extract(path: str | Path) -> pd.DataFrame:
         )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if list(frame.columns) != TIDY_COLUMNS:
-        raise DataError(f"{path} is not a wcf-model extract: expected columns {TIDY_COLUMNS}, found {list(frame.columns)}")
+        raise DataError(
+            f"{path} is not a wcf-model extract: expected columns {TIDY_COLUMNS}, found {list(frame.columns)}"
+        )
     return _typed(frame)
 
 
@@ -858,14 +862,17 @@ def series(frame: pd.DataFrame, measure: str) -> pd.Series:
     """
     rows = frame[frame["measure"] == measure]
     if rows.empty:
-        raise DataError(f"no rows for measure {measure!r}; present: {', '.join(sorted(set(frame['measure'])))}")
+        present = ", ".join(sorted(set(frame["measure"])))
+        raise DataError(f"no rows for measure {measure!r}; present: {present}")
     if rows["la_code"].nunique() > 1:
         raise DataError(
             f"rows for {measure!r} cover several authorities ({', '.join(sorted(set(rows['la_code'])))}); "
             "select one first, e.g. with load_extract(la_code)"
         )
     if rows["year"].duplicated().any():
-        raise DataError(f"{measure!r} has several rows for one year (several releases?); pass the frames through combine() first")
+        raise DataError(
+            f"{measure!r} has several rows for one year (several releases?); pass the frames through combine() first"
+        )
     out = pd.Series(
         rows["value"].to_numpy(dtype=float),
         index=pd.Index(rows["year"].to_numpy(dtype="int64"), name="year"),

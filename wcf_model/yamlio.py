@@ -65,8 +65,13 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
-    loader.flatten_mapping(node)  # resolves YAML merge keys (<<) safely
+    # Keys written in this mapping, as opposed to those a YAML merge key (<<)
+    # brings in: a written key may override a merged one, but not another
+    # written key.
+    written = {id(k) for k, _ in node.value}
+    loader.flatten_mapping(node)
     out = LocDict(loc=loader._loc(node))
+    merged: set[Any] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
@@ -75,6 +80,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
                         f"a key must be a plain word or number, got {type(key).__name__}")
             )
             continue
+        if id(key_node) not in written:
+            merged.add(key)
+        elif key in merged:
+            merged.discard(key)
+            del out[key]
         if key in out:
             first = out.locs[key].line
             loader.problems.append(
