@@ -123,6 +123,9 @@ OPTIMISM_BIAS_CATEGORIES = (
     "non_standard_buildings",
 )
 
+#: Flows a shock (a multiplier by year) can act on.
+SHOCK_FLOWS = ("referrals", "cla_starts", "early_help", "ehcp_new")
+
 #: Cost lines that may carry real price growth above general inflation.
 REAL_GROWTH_LINES = ("placements", "staff", "send", "other")
 
@@ -139,6 +142,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "role": STAFF_ROLES,
     "ob": OPTIMISM_BIAS_CATEGORIES,
     "growth_line": REAL_GROWTH_LINES,
+    "flow": SHOCK_FLOWS,
 }
 
 # ---------------------------------------------------------------------------
@@ -163,28 +167,31 @@ _SPECS = [
     ParamSpec("demand.referrals.rate_per_10k", "per 10k children/year", "referrals to children's social care"),
     ParamSpec("demand.referrals.rereferral_share", "share", "share of referrals within 12 months of a previous one"),
     ParamSpec("demand.early_help.episodes_per_10k", "per 10k children/year", "early help episodes started"),
-    ParamSpec("demand.cin.opening_stock", "children", "children in need at the start of the first year"),
-    ParamSpec("demand.cin.rate_per_10k", "per 10k children", "children in need at 31 March"),
+    ParamSpec("demand.cin.opening_stock", "children", "children in need at the start of the first year (includes CPP and CLA)"),
+    ParamSpec("demand.cin.start_share_of_referrals", "share", "children in need episodes started per referral"),
+    ParamSpec("demand.cin.exit_rate", "share", "share of children in need during the year (opening + starts) whose episode ends"),
     ParamSpec("demand.cpp.opening_stock", "children", "children on a child protection plan at the start of the first year"),
-    ParamSpec("demand.cpp.rate_per_10k", "per 10k children", "children on a child protection plan at 31 March"),
+    ParamSpec("demand.cpp.share_of_cin", "share", "children on a child protection plan as a share of children in need at 31 March"),
     ParamSpec("demand.cla.opening_stock", "children", "children looked after at the start of the first year"),
     ParamSpec("demand.cla.start_rate_per_10k", "per 10k children/year", "children starting to be looked after"),
-    ParamSpec("demand.cla.exit_rate", "share", "share of the looked-after stock that leaves care in a year"),
+    ParamSpec("demand.cla.exit_rate", "share", "share of children looked after during the year (opening + starts) who leave care"),
     ParamSpec("demand.cla.placement_mix.{placement}", "share", "share of looked-after children in each placement type"),
     ParamSpec("demand.cla.uasc_share", "share", "share of looked-after children who are unaccompanied asylum seekers"),
     ParamSpec("demand.care_leavers.opening_18_21", "children", "care leavers aged 18-21 at the start of the first year"),
     ParamSpec("demand.care_leavers.opening_22_25", "children", "care leavers aged 22-25 receiving support at the start"),
     ParamSpec("demand.care_leavers.leaver_share_of_exits", "share", "share of care exits that are young people leaving care at 18 or over"),
+    ParamSpec("demand.care_leavers.support_22_25_share", "share", "share of care leavers reaching 22 who keep support to 25"),
     ParamSpec("demand.ehcp.opening_stock", "plans", "EHC plans (and statements) in force at the start of the first year"),
     ParamSpec("demand.ehcp.new_per_10k", "per 10k children/year", "new EHC plans made in a year"),
-    ParamSpec("demand.ehcp.ceased_rate", "share", "share of plans in force that cease in a year"),
+    ParamSpec("demand.ehcp.ceased_rate", "share", "share of plans in force during the year (opening + new) that cease"),
     ParamSpec("demand.ehcp.setting_mix.{setting}", "share", "share of EHC plans in each setting"),
+    ParamSpec("demand.shocks.{flow}", "ratio", "multiplier on a flow by year, for shocks such as a pandemic (1 = none)"),
     # Workforce
     ParamSpec("workforce.caseload_target", "cases/FTE", "children's cases per case-holding social worker"),
     ParamSpec("workforce.manager_span", "FTE/manager", "social workers per team manager"),
-    ParamSpec("workforce.iro_caseload", "cases/FTE", "looked-after children and plans per independent reviewing officer"),
+    ParamSpec("workforce.iro_caseload", "cases/FTE", "children looked after or on a protection plan per independent reviewing officer"),
     ParamSpec("workforce.personal_adviser_caseload", "cases/FTE", "care leavers per personal adviser"),
-    ParamSpec("workforce.early_help_caseload", "cases/FTE", "early help families per worker at any time"),
+    ParamSpec("workforce.early_help_caseload", "cases/FTE", "early help episodes one worker supports in a year"),
     ParamSpec("workforce.agency_share", "share", "share of filled social worker posts filled by agency staff"),
     ParamSpec("workforce.vacancy_rate", "share", "share of social worker posts vacant (and not covered)"),
     ParamSpec("workforce.turnover_rate", "share", "share of permanent social workers leaving in a year"),
