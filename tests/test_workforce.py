@@ -16,10 +16,11 @@ def row(*values):
 
 
 def test_fill_posts_by_hand():
-    # 250 posts; 16% vacant -> 40 vacant, 210 filled; 12.5% of filled are agency -> 26.25;
-    # permanent 183.75; turnover 14% -> 25.725 leavers. Year 2: 300 posts -> permanent 220.5,
-    # growth 36.75 on year 1, leavers 30.87, so hires = 30.87 + 36.75 = 67.62.
-    s = fill_posts(row(250, 300), row(0.125, 0.125), row(0.16, 0.16), row(0.14, 0.14))
+    # 210 FTE in post; vacancy 16% of posts -> posts 210 / 0.84 = 250, 40 vacant;
+    # 12.5% of those in post are agency -> 26.25; permanent 183.75; turnover 14% -> 25.725.
+    # Year 2: 252 in post -> permanent 220.5, growth 36.75, leavers 30.87, hires 67.62.
+    s = fill_posts(row(210, 252), row(0.125, 0.125), row(0.16, 0.16), row(0.14, 0.14))
+    np.testing.assert_allclose(s.posts, [[250, 300]])
     np.testing.assert_allclose(s.vacant, [[40, 48]])
     np.testing.assert_allclose(s.agency, [[26.25, 31.5]])
     np.testing.assert_allclose(s.permanent, [[183.75, 220.5]])
@@ -27,9 +28,17 @@ def test_fill_posts_by_hand():
     np.testing.assert_allclose(s.hires, [[25.725, 67.62]])
 
 
+def test_published_caseload_reproduces_published_fte_in_post():
+    # in post = cases / caseload per FTE in post, whatever the vacancy rate
+    # (figures of the size of Worcestershire's 2019 census: 18.1 cases per FTE)
+    s = fill_posts(row(3388 / 18.1), row(0.125), row(0.163), row(0.139))
+    assert (s.permanent + s.agency)[0, 0] == pytest.approx(3388 / 18.1)
+
+
 @settings(max_examples=50, deadline=None)
 @given(posts=st.floats(0, 1e4), a=st.floats(0, 1), v=st.floats(0, 1), t=st.floats(0, 1))
 def test_posts_are_conserved_and_nothing_is_negative(posts, a, v, t):
+    v = min(v, 0.99)
     s = fill_posts(row(posts, posts * 0.5), row(a, a), row(v, v), row(t, t))
     np.testing.assert_allclose(s.permanent + s.agency + s.vacant, s.posts, atol=1e-9)
     for part in (s.permanent, s.agency, s.vacant, s.leavers, s.hires):
@@ -52,18 +61,20 @@ def test_roles_from_caseloads_and_costs_by_hand():
         "costs.staff.pension_employer_rate": 0.2, "costs.staff.agency_premium": 0.5,
         "costs.staff.recruitment_per_hire": 5_000.0}.items()}
     staff = project_workforce(c, p)
-    assert staff["social_worker"].posts[0, 0] == pytest.approx(3600 / 18)            # 200 FTE
-    assert staff["team_manager"].posts[0, 0] == pytest.approx(200 / 6)
+    sw = staff["social_worker"]
+    assert (sw.permanent + sw.agency)[0, 0] == pytest.approx(3600 / 18)   # 200 FTE in post
+    assert sw.posts[0, 0] == pytest.approx(200 / 0.9)                      # vacancy 10% of posts
+    assert staff["team_manager"].posts[0, 0] == pytest.approx(200 / 6 / 0.9)
     assert staff["iro"].posts[0, 0] == pytest.approx((800 + 400) / 60)               # 20 FTE
     assert staff["personal_adviser"].posts[0, 0] == pytest.approx(290 / 25)
     assert staff["early_help_worker"].posts[0, 0] == pytest.approx(1500 / 30)
     lines = workforce_costs(staff, p)
     # only social workers have a salary here: employment cost 35,000 x 1.3 = 45,500 per FTE;
-    # 200 posts, 180 filled, 36 agency, 144 permanent
-    assert lines["permanent_pay"][0, 0] == pytest.approx(144 * 45_500)
-    assert lines["agency_premium"][0, 0] == pytest.approx(36 * 45_500 * 0.5)
-    # hires: social workers 144 x 0.15 = 21.6, managers (200/6 x 0.9 x 0.8) x 0.15 = 3.6
-    assert lines["recruitment"][0, 0] == pytest.approx((21.6 + 3.6) * 5_000)
+    # 200 in post, 40 agency, 160 permanent
+    assert lines["permanent_pay"][0, 0] == pytest.approx(160 * 45_500)
+    assert lines["agency_premium"][0, 0] == pytest.approx(40 * 45_500 * 0.5)
+    # hires: social workers 160 x 0.15 = 24, managers (200/6 x 0.8) x 0.15 = 4
+    assert lines["recruitment"][0, 0] == pytest.approx((24 + 4) * 5_000)
 
 
 def test_a_lower_caseload_target_needs_more_social_workers():
@@ -72,4 +83,4 @@ def test_a_lower_caseload_target_needs_more_social_workers():
               "workforce.turnover_rate": row(0.1)}
     hi = project_workforce(c, {**common, "workforce.caseload_target": row(20)})["social_worker"].posts
     lo = project_workforce(c, {**common, "workforce.caseload_target": row(15)})["social_worker"].posts
-    assert lo[0, 0] == pytest.approx(240) and hi[0, 0] == pytest.approx(180)
+    assert lo[0, 0] == pytest.approx(240 / 0.9) and hi[0, 0] == pytest.approx(180 / 0.9)

@@ -187,13 +187,13 @@ _SPECS = [
     ParamSpec("demand.ehcp.setting_mix.{setting}", "share", "share of EHC plans in each setting"),
     ParamSpec("demand.shocks.{flow}", "ratio", "multiplier on a flow by year, for shocks such as a pandemic (1 = none)"),
     # Workforce
-    ParamSpec("workforce.caseload_target", "cases/FTE", "children's cases per case-holding social worker"),
+    ParamSpec("workforce.caseload_target", "cases/FTE", "children's cases per case-holding social worker in post (DfE caseload per FTE)"),
     ParamSpec("workforce.manager_span", "FTE/manager", "social workers per team manager"),
     ParamSpec("workforce.iro_caseload", "cases/FTE", "children looked after or on a protection plan per independent reviewing officer"),
     ParamSpec("workforce.personal_adviser_caseload", "cases/FTE", "care leavers per personal adviser"),
     ParamSpec("workforce.early_help_caseload", "cases/FTE", "early help episodes one worker supports in a year"),
-    ParamSpec("workforce.agency_share", "share", "share of filled social worker posts filled by agency staff"),
-    ParamSpec("workforce.vacancy_rate", "share", "share of social worker posts vacant (and not covered)"),
+    ParamSpec("workforce.agency_share", "share", "agency social workers as a share of social workers in post (DfE agency rate)"),
+    ParamSpec("workforce.vacancy_rate", "share", "vacant posts as a share of all posts (DfE vacancy rate)"),
     ParamSpec("workforce.turnover_rate", "share", "share of permanent social workers leaving in a year"),
     # Unit costs
     ParamSpec("costs.placements.weekly.{placement}", "GBP/week", "weekly cost of one child in the placement type"),

@@ -3,16 +3,19 @@ agency cover cost.
 
 Pure functions over ``(draws, years)`` arrays (DOMAIN.md, "Workforce").
 
-* Case-holding social workers [FTE] = children in need (average over the
-  year; the DfE count of children in need includes those on plans and in care)
-  / caseload target [cases/FTE].
+* Case-holding social workers in post [FTE] = children in need (average over
+  the year; the DfE count of children in need includes those on plans and in
+  care) / caseload target [cases/FTE]. The target is cases per worker in post,
+  as the DfE workforce census measures it, so a published caseload reproduces
+  the published FTE in post.
 * Team managers = social workers / span of control [FTE/manager].
 * Independent reviewing officers = (children looked after + on plans) / IRO
   caseload; personal advisers = care leavers / adviser caseload; early help
   workers = early help episodes a year / episodes a worker supports a year.
-* Social worker and manager posts are filled by permanent and agency staff or
-  left vacant: ``vacant = vacancy_rate x posts``; of the filled posts a share
-  ``agency_share`` is agency. The other roles are counted as permanent posts.
+* Social workers and managers in post are permanent or agency staff (a share
+  ``agency_share`` is agency); the establishment also carries vacant posts,
+  ``posts = in post / (1 - vacancy_rate)``. The other roles are counted as
+  permanent staff in post.
 * Permanent leavers = permanent FTE x turnover; hires replace leavers and fill
   any growth in permanent posts. Each hire costs recruitment and induction; each
   agency FTE costs its permanent equivalent plus the agency premium.
@@ -46,31 +49,36 @@ class Staffing:
     hires: np.ndarray
 
 
-def fill_posts(posts: np.ndarray, agency_share: np.ndarray, vacancy_rate: np.ndarray,
+def fill_posts(in_post: np.ndarray, agency_share: np.ndarray, vacancy_rate: np.ndarray,
                turnover_rate: np.ndarray) -> Staffing:
-    """Split posts into permanent, agency and vacant, with leavers and hires.
+    """Split the staff in post into permanent and agency; add vacant posts,
+    leavers and hires.
 
     Parameters
     ----------
-    posts : ndarray, shape (draws, years)
-        FTE the caseloads need [FTE].
+    in_post : ndarray, shape (draws, years)
+        FTE the caseloads need in post [FTE].
     agency_share : ndarray
-        Share of filled posts filled by agency staff [share].
+        Share of staff in post who are agency workers [share].
     vacancy_rate : ndarray
-        Share of posts vacant and uncovered [share].
+        Share of posts vacant [share, below 1].
     turnover_rate : ndarray
         Share of permanent staff leaving in a year [share].
 
     Notes
     -----
-    Hires in the first year replace leavers only; later, hires also fill any
-    growth in permanent FTE over the year before (a fall is absorbed by not
-    replacing leavers, never by negative hiring).
+    DfE definitions: agency rate = agency FTE / FTE in post; vacancy rate =
+    vacant FTE / (vacant + in post). Hires in the first year replace leavers
+    only; later, hires also fill any growth in permanent FTE over the year
+    before (a fall is absorbed by not replacing leavers, never by negative
+    hiring).
     """
-    vacant = vacancy_rate * posts
-    filled = posts - vacant
-    agency = agency_share * filled
-    permanent = filled - agency
+    # A vacancy rate of 1 would mean an establishment with nobody in post;
+    # keep the division finite so one extreme draw cannot poison the rest.
+    posts = in_post / np.maximum(1 - vacancy_rate, 1e-9)
+    vacant = posts - in_post
+    agency = agency_share * in_post
+    permanent = in_post - agency
     leavers = turnover_rate * permanent
     growth = np.diff(permanent, axis=1, prepend=permanent[:, :1])
     hires = np.maximum(leavers + growth, 0)
@@ -96,10 +104,10 @@ def project_workforce(c: Caseloads, p: Mapping[str, np.ndarray]) -> dict[str, St
     out: dict[str, Staffing] = {}
     churn = ("workforce.agency_share", "workforce.vacancy_rate", "workforce.turnover_rate")
     if c.cin is not None and _has(p, "workforce.caseload_target", *churn):
-        sw_posts = c.cin.average / p["workforce.caseload_target"]
-        out["social_worker"] = fill_posts(sw_posts, *(p[n] for n in churn))
+        sw_in_post = c.cin.average / p["workforce.caseload_target"]
+        out["social_worker"] = fill_posts(sw_in_post, *(p[n] for n in churn))
         if _has(p, "workforce.manager_span"):
-            out["team_manager"] = fill_posts(sw_posts / p["workforce.manager_span"], *(p[n] for n in churn))
+            out["team_manager"] = fill_posts(sw_in_post / p["workforce.manager_span"], *(p[n] for n in churn))
     if c.cla is not None and c.cpp is not None and _has(p, "workforce.iro_caseload"):
         out["iro"] = permanent_only((c.cla.average + c.cpp.average) / p["workforce.iro_caseload"])
     if c.care_leavers_18_21 is not None and _has(p, "workforce.personal_adviser_caseload"):
