@@ -36,7 +36,7 @@ def test_options_table_sums_stated_costs(minimal):
     t = options_table(minimal).set_index("option")
     assert t.loc["company", "one_off_costs_stated_gbp"] == 1_330_000
     assert t.loc["company", "recurring_costs_stated_gbp_per_year"] == 2_500_000
-    assert t.loc["in_house", "critical_success_factors"] == "fails independence"
+    assert t.loc["in_house", "critical_success_factors"] == "fails DfE operational independence"
 
 
 def test_report_html_and_workbook(minimal, tmp_path):

@@ -79,7 +79,8 @@ def options_table(sc: Scenario) -> pd.DataFrame:
         one_off = sum(i.value if i.value is not None else sum(i.values.values())
                       for i in opt.one_off_costs.values())
         recurring = sum(i.value for i in opt.recurring_costs.values() if i.value is not None)
-        csf_failed = [k for k, a in opt.csf.items() if not a.met]
+        csfs = sc.mca.critical_success_factors
+        csf_failed = [csfs[k].label if k in csfs else k for k, a in opt.csf.items() if not a.met]
         rows.append({
             "option": oid,
             "label": opt.label,

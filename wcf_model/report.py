@@ -143,7 +143,9 @@ h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bo
 .meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
         padding: .8rem 1rem; margin: 1rem 0; }
 .summary { font-size: 1.15rem; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; width: 100%; }
+.table-wrap { overflow-x: auto; margin: 1rem 0; }
+table { border-collapse: collapse; font-size: .9rem; width: 100%; }
+td { overflow-wrap: anywhere; } td.num { overflow-wrap: normal; white-space: nowrap; }
 th, td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f3f2f1; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
@@ -195,7 +197,8 @@ def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False
             else:
                 cells.append(f"<td>{_e(v)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _figure(chart: Chart) -> str:

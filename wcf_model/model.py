@@ -1,0 +1,130 @@
+"""The orchestrator: scenario parameters -> caseloads -> workforce.
+
+``project`` strings the pure model functions together for one set of
+parameters; everything it returns keeps the leading draws axis, so a Monte
+Carlo run is the same call with ``draws=N``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .demand import Caseloads, Stock, project_caseloads, project_population
+from .errors import ScenarioError, Problem
+from .inputs import sample_parameters
+from .scenario import Parameter, Scenario
+from .workforce import Staffing, project_workforce, workforce_costs
+
+#: Percentiles reported for bands [percent].
+BAND_PERCENTILES = (10, 50, 90)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Caseloads and workforce over the financial years, for every draw.
+
+    Attributes
+    ----------
+    years : list of str
+        Financial years, e.g. ``["2019-20", ...]``.
+    draws : int
+        Number of draws (1 for a central run).
+    inputs : dict
+        Parameter name -> ``(draws, years)`` array the projection used.
+    caseloads : Caseloads
+    workforce : dict
+        Role -> :class:`~wcf_model.workforce.Staffing`.
+    workforce_costs : dict
+        Cost line -> ``(draws, years)`` [GBP a year, in the scenario's price years].
+    """
+
+    years: list[str]
+    draws: int
+    inputs: dict[str, np.ndarray]
+    caseloads: Caseloads
+    workforce: dict[str, Staffing]
+    workforce_costs: dict[str, np.ndarray]
+
+    def measures(self) -> dict[str, np.ndarray]:
+        """Headline measures by name, each ``(draws, years)``.
+
+        Stocks are at the close of each financial year (31 March); flows are
+        totals over the year; staff are FTE in post (permanent + agency).
+        """
+        c = self.caseloads
+        out: dict[str, np.ndarray] = {"population_0_17": c.population}
+        for name in ("referrals", "rereferrals", "early_help"):
+            if getattr(c, name) is not None:
+                out[name] = getattr(c, name)
+        for name, s in c.stocks().items():
+            out[f"{name}_closing"] = s.closing
+            out[f"{name}_starts"] = s.starts
+            out[f"{name}_exits"] = s.exits
+        for role, s in self.workforce.items():
+            out[f"{role}_in_post_fte"] = s.permanent + s.agency
+            out[f"{role}_agency_fte"] = s.agency
+            out[f"{role}_posts_fte"] = s.posts
+        return out
+
+    def bands(self, percentiles: tuple[int, ...] = BAND_PERCENTILES) -> pd.DataFrame:
+        """Tidy table: measure, year, mean and the given percentiles across draws."""
+        rows = []
+        for name, values in self.measures().items():
+            pct = np.percentile(values, percentiles, axis=0)
+            mean = values.mean(axis=0)
+            for t, year in enumerate(self.years):
+                row = {"measure": name, "year": year, "mean": mean[t]}
+                row.update({f"p{q}": pct[i, t] for i, q in enumerate(percentiles)})
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def population_given(param: Parameter, years: list[str]) -> np.ndarray:
+    """Which projection years have a population figure of their own [bool, (years,)].
+
+    A single ``value`` counts as the first year's figure; later years grow.
+    """
+    if param.values is None:
+        return np.arange(len(years)) == 0
+    return np.array([y in param.values for y in years]) | (np.array(years) < min(param.values))
+
+
+def project_parameters(parameters: Mapping[str, Parameter], years: list[str], draws: int | None = None,
+                       seed: int = 0, file: str = "") -> Projection:
+    """Project caseloads and workforce from parameters (no scenario file needed).
+
+    Used by :func:`project` and by back-testing, which calibrates parameters
+    from published history instead of reading a scenario.
+    """
+    if "population.age_0_17" not in parameters:
+        raise ScenarioError([Problem(file, None, "parameters.population.age_0_17",
+                                     "the projection needs the 0-17 population; give it as values by year")])
+    p = sample_parameters(parameters, years, draws, seed)
+    growth = p.get("population.growth_rate", np.zeros_like(p["population.age_0_17"]))
+    population = project_population(p["population.age_0_17"],
+                                     population_given(parameters["population.age_0_17"], years), growth)
+    caseloads = project_caseloads(p, population)
+    staff = project_workforce(caseloads, p)
+    return Projection(years, population.shape[0], p, caseloads, staff, workforce_costs(staff, p))
+
+
+def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Projection:
+    """Project a scenario's baseline caseloads and workforce.
+
+    Parameters
+    ----------
+    sc : Scenario
+    draws : int, optional
+        Monte Carlo draws; None for one run at central values.
+    seed : int, optional
+        Defaults to the scenario's seed.
+    """
+    return project_parameters(sc.parameters, sc.financial_years, draws,
+                              sc.header.seed if seed is None else seed, str(sc.path))
+
+
+__all__ = ["Projection", "Stock", "project", "project_parameters"]
