@@ -396,7 +396,7 @@ def test_build_script_other_authority_by_new_code(tmp_path):
     "args, message",
     [
         (["--source", "no/such/folder"], r"--source no/such/folder is not a folder"),
-        (["--source", str(FIXTURES), "--strict"], r"empty\.csv is empty.*--strict"),
+        (["--source", str(FIXTURES), "--strict"], r"empty\.csv is empty.*strict"),
         (["--source", str(FIXTURES), "--la", "999"], r"no rows for la_code 999"),
         (["--source", str(FIXTURES), "--la", "abc"], r"not a local authority code"),
     ],

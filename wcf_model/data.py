@@ -35,9 +35,10 @@ means adding a line there, not code.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -880,3 +881,86 @@ def series(frame: pd.DataFrame, measure: str) -> pd.Series:
     ).sort_index()
     out.attrs["unit"] = rows["unit"].iloc[0]
     return out
+
+
+def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool = False,
+                say: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Read every recognised DfE download in a folder for some authorities.
+
+    Parameters
+    ----------
+    source : str or Path
+        Folder of DfE CSV downloads.
+    la_codes : iterable
+        Authorities to keep (old or new codes); England is always kept.
+    strict : bool
+        Fail on a file that is not a recognised layout, instead of skipping it.
+    say : callable, optional
+        Receives one line per file read or skipped (progress for a command line).
+
+    Returns
+    -------
+    (frame, provenance)
+        The combined tidy rows (latest release of each figure) and a record of
+        each input: file name, sha256, publication, release and row counts.
+
+    Raises
+    ------
+    DataError
+        If the folder is missing, holds no recognised file, a file is not
+        recognised under ``strict``, or an authority has no rows.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        raise DataError(f"{source} is not a folder of DfE downloads")
+    wanted = {normalise_la_code(c) for c in la_codes} | {ENGLAND}
+    frames, inputs, skipped = [], [], []
+    for path in sorted(p for p in source.iterdir() if p.is_file()):
+        try:
+            tidy = read_dfe(path)
+        except DataError as err:
+            if strict:
+                raise DataError(f"{err} (strict)") from None
+            if say:
+                say(f"skipped {path.name}: {err}")
+            skipped.append(path.name)
+            continue
+        kept = tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]
+        frames.append(kept)
+        inputs.append({
+            "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "publication": tidy["publication"].iloc[0] if len(tidy) else "",
+            "release": int(tidy["release"].iloc[0]) if len(tidy) else None,
+            "rows_read": len(tidy),
+            "rows_kept": len(kept),
+        })
+        if say:
+            say(f"read {path.name}: {len(tidy)} rows, {len(kept)} for the authorities asked for")
+    if not frames:
+        raise DataError(f"no recognised DfE files in {source}")
+    extract = combine(frames)
+    missing = sorted(c for c in wanted if not (extract["la_code"].eq(c) | extract["new_la_code"].eq(c)).any())
+    if missing:
+        raise DataError(f"no rows for la_code {', '.join(missing)} in the files in {source}")
+    for row in inputs:
+        row["rows_in_extract"] = int((extract["source_file"] == row["file"]).sum())
+    provenance = {"la_codes": sorted(wanted), "inputs": inputs, "skipped": skipped}
+    return extract, provenance
+
+
+def load_authority(la_code: int | str, data_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy rows of one authority and of England, from an extract or downloads.
+
+    ``data_dir`` may hold a ``dfe_extract.csv`` (as ``data/`` does) or be a
+    folder of DfE downloads, read with :func:`read_folder`; by default the
+    repository's ``data/``.
+    """
+    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if (folder / EXTRACT_NAME).is_file():
+        return load_extract(la_code, data_dir=folder), load_extract(ENGLAND, data_dir=folder)
+    frame, _ = read_folder(folder, [la_code])
+    code = normalise_la_code(la_code)
+    olds = set(frame.loc[(frame["la_code"] == code) | (frame["new_la_code"] == code), "la_code"])
+    la = frame[frame["la_code"].isin(olds)].reset_index(drop=True)
+    return la, frame[frame["la_code"] == ENGLAND].reset_index(drop=True)

@@ -39,7 +39,8 @@ def _umask() -> int:
     return mask
 
 
-def write_all(out_dir: Path, files: Mapping[str, Callable[[Path], None]]) -> list[Path]:
+def write_all(out_dir: Path, files: Mapping[str, Callable[[Path], None]],
+              allow_inputs: bool = False) -> list[Path]:
     """Produce every file into temporaries, then move them all into ``out_dir``.
 
     Parameters
@@ -48,13 +49,16 @@ def write_all(out_dir: Path, files: Mapping[str, Callable[[Path], None]]) -> lis
         Destination folder (created if needed).
     files : mapping
         File name -> ``writer(path)`` that writes the whole file at ``path``.
+    allow_inputs : bool
+        Only for the commands whose job is to write inputs (building ``data/``).
 
     Returns
     -------
     list of Path
         The files written, in the order given.
     """
-    _check_destination(out_dir)
+    if not allow_inputs:
+        _check_destination(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
