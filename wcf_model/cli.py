@@ -72,6 +72,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest, backtest_json
+
+    result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to)
+    print(backtest_json(result) if args.json else result.to_text())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
     parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
@@ -87,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
+    p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")
+    p.add_argument("--fit-to", required=True, type=int, metavar="YEAR", help="last published year the fit may use")
+    p.add_argument("--to", type=int, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
+    p.add_argument("--window", type=int, default=3, help="years of history averaged for each rate (default 3)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_backtest)
     return parser
 
 
