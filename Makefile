@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEV    := $(VENV)/.installed-dev
-NB     := $(VENV)/.installed-notebooks
+# One environment for everything: the tests execute the notebooks, and the
+# report is built from the same code.
+DEV    := $(VENV)/.installed
 WORCS  := scenarios/worcestershire
 
 .PHONY: report test lab bench data validate clean
@@ -21,7 +22,7 @@ test: $(DEV)
 	$(BIN)/python -m pytest
 
 ## lab: JupyterLab on the notebooks
-lab: $(NB)
+lab: $(DEV)
 	$(BIN)/jupyter lab notebooks/
 
 ## bench: performance figures (not pass/fail tests)
@@ -47,9 +48,5 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@touch $@
-
-$(NB): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
 	@touch $@

@@ -84,3 +84,17 @@ def write(tmp_path: Path):
             path.write_text(text, encoding="utf-8")
         return path
     return _write
+
+
+def require(module: str):
+    """Import an optional tool, or skip with the reason; on CI (CI=true) a
+    missing tool is a failure, so a skipped test can never pass CI silently."""
+    import importlib
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{module} is needed on CI: {exc}")
+        pytest.skip(f"{module} is not installed (pip install -e '.[notebooks]'): {exc}")

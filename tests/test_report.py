@@ -51,7 +51,8 @@ def test_report_html_and_workbook(minimal, tmp_path):
     for img in re.findall(r"<img [^>]*>", page):
         assert re.search(r'alt="[^"]{20,}"', img), img
     wb = openpyxl.load_workbook(out / "assumptions.xlsx")
-    assert wb.sheetnames == ["About", "Assumptions", "Options", "Effects", "MCA inputs", "Published history"]
+    assert wb.sheetnames == ["About", "Assumptions", "Options", "Effects", "MCA inputs", "Caseloads",
+                             "Back-test", "Published history"]
     assert wb["Assumptions"].max_row == 1 + 5
 
 
@@ -61,7 +62,8 @@ def test_history_comes_from_the_shipped_extract(minimal, tmp_path):
     # Worcestershire's published CLA at 31 March 2019 is 833 (DfE SSDA903, 2019 release)
     row_2019 = re.search(r"<tr><td class=\"num\">2019</td>(.*?)</tr>", page).group(1)
     assert ">833<" in row_2019
-    assert page.count("<figure>") == 2
+    # two history charts; MINIMAL has no population, so no projection charts; one back-test chart
+    assert page.count("<figure>") == 3
 
 
 def test_missing_history_is_a_note_not_a_failure(minimal, tmp_path):
@@ -95,3 +97,15 @@ def test_report_command(write, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"wrote {tmp_path / 'r' / 'report.html'}",
                                      f"wrote {tmp_path / 'r' / 'assumptions.xlsx'}"]
+
+
+def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
+    write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path, draws=200)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # 3 caseload projections, 1 back-test chart, 2 published-history charts
+    assert page.count("<figure>") == 6
+    assert "Children looked after are projected to number" in page and "8 in 10 draws between" in page
+    assert "Fitted to 2018, the model&#x27;s forecast of children looked after was out by" in page
+    wb = openpyxl.load_workbook(tmp_path / "assumptions.xlsx")
+    # caseloads by financial year: 10 years from 2019-20
+    assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"

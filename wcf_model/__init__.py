@@ -10,17 +10,23 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
+from .backtest import Backtest, backtest
 from .errors import DataError, Problem, ScenarioError, UsageError, WcfModelError
+from .model import Projection, project
 from .scenario import Parameter, Scenario, load_scenario
 
 __all__ = [
+    "Backtest",
     "DataError",
     "Parameter",
     "Problem",
+    "Projection",
     "Scenario",
     "ScenarioError",
     "UsageError",
     "WcfModelError",
     "__version__",
+    "backtest",
     "load_scenario",
+    "project",
 ]

@@ -185,7 +185,7 @@ _SPECS = [
     ParamSpec("demand.ehcp.new_per_10k", "per 10k children/year", "new EHC plans made in a year"),
     ParamSpec("demand.ehcp.ceased_rate", "share", "share of plans in force during the year (opening + new) that cease"),
     ParamSpec("demand.ehcp.setting_mix.{setting}", "share", "share of EHC plans in each setting"),
-    ParamSpec("demand.shocks.{flow}", "ratio", "multiplier on a flow by year, for shocks such as a pandemic (1 = none)"),
+    ParamSpec("demand.shocks.{flow}", "ratio", "multiplier on a flow by year, for shocks such as a pandemic (1 = none; give 1 for the year after the shock, as a figure by year carries its last value forward)"),
     # Workforce
     ParamSpec("workforce.caseload_target", "cases/FTE", "children's cases per case-holding social worker in post (DfE caseload per FTE)"),
     ParamSpec("workforce.manager_span", "FTE/manager", "social workers per team manager"),

@@ -27,6 +27,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _scenario_files(paths: Sequence[str]) -> list[Path]:
     """Files named, plus every .yaml/.yml under any folder named."""
     files: list[Path] = []
@@ -66,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    written = write_report(args.scenario, out_dir=args.out, quiet=not sys.stderr.isatty())
+    written = write_report(args.scenario, out_dir=args.out, draws=args.draws)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -94,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
+    p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
     p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")

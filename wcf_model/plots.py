@@ -9,9 +9,11 @@ elsewhere.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -49,13 +51,26 @@ class Chart:
     title: str
     subtitle: str
     alt: str
+    _png: bytes | None = field(default=None, repr=False)
 
     def png(self) -> bytes:
-        """The chart as PNG bytes (the figure is closed afterwards)."""
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", bbox_inches="tight")
-        plt.close(self.figure)
-        return buf.getvalue()
+        """The chart as PNG bytes (drawn once; the figure is then closed)."""
+        if self._png is None:
+            buf = io.BytesIO()
+            self.figure.savefig(buf, format="png", bbox_inches="tight")
+            plt.close(self.figure)
+            self._png = buf.getvalue()
+        return self._png
+
+    def html(self) -> str:
+        """A self-contained ``<figure>``: headline, subtitle, and the image with its alt text."""
+        data = base64.b64encode(self.png()).decode("ascii")
+        return (f'<figure><figcaption><span class="headline">{html.escape(self.title)}</span>'
+                f'<span class="subtitle">{html.escape(self.subtitle)}</span></figcaption>'
+                f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}"></figure>')
+
+    def _repr_html_(self) -> str:  # how JupyterLab and nbconvert show a chart
+        return self.html()
 
 
 def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, alt: str,
@@ -87,5 +102,44 @@ def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, al
             ax.set_ylim(bottom=ymin)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.margins(x=0.12)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)
+
+
+def band_chart(history: Mapping[str, pd.Series], projection: pd.DataFrame, *, title: str, subtitle: str,
+               alt: str, ylabel: str, label: str = "Projection") -> Chart:
+    """Published history as lines, and a projection with its 10th-90th percentile band.
+
+    Parameters
+    ----------
+    history : mapping
+        Label -> published values indexed by year (at most three series).
+    projection : DataFrame
+        Columns ``year`` (int, the year the figure refers to), ``p10``, ``p50``,
+        ``p90`` (equal when the run has one draw).
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        for i, (name, s) in enumerate(history.items()):
+            s = s.dropna()
+            ax.plot(s.index, s.to_numpy(), color=PALETTE[i], marker=MARKERS[i], linestyle="-",
+                    linewidth=2, markersize=5)
+            if len(s):
+                ax.annotate(f"{name} (published)", (s.index[0], s.iloc[0]), xytext=(0, 12),
+                            textcoords="offset points", ha="left", color=PALETTE[i], fontsize=10)
+        colour = PALETTE[3]
+        x = projection["year"].to_numpy()
+        if (projection["p90"] > projection["p10"]).any():
+            ax.fill_between(x, projection["p10"], projection["p90"], color=colour, alpha=0.18,
+                            hatch="//", edgecolor=colour, linewidth=0)
+            ax.annotate("8 in 10 draws", (x[-1], projection["p90"].iloc[-1]), xytext=(6, 0),
+                        textcoords="offset points", va="center", color="#3D3D3D", fontsize=9)
+        ax.plot(x, projection["p50"], color=colour, linestyle="--", marker="D", linewidth=2, markersize=4)
+        ax.annotate(label, (x[-1], projection["p50"].iloc[-1]), xytext=(6, 0), textcoords="offset points",
+                    va="center", color=colour, fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.margins(x=0.15)
         fig.tight_layout()
     return Chart(fig, title, subtitle, alt)

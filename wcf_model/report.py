@@ -11,7 +11,6 @@ cannot compute.
 
 from __future__ import annotations
 
-import base64
 import html
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .backtest import backtest
 from .data import ENGLAND, load_extract, series
 from .errors import DataError
+from .figures import backtest_chart, backtest_table, caseload_charts, caseload_table
+from .model import project
 from .outputs import default_output_dir, write_all
 from .plots import Chart, line_chart
 from .register import (
@@ -47,11 +49,12 @@ HISTORY_MEASURES = {
 }
 
 NOT_YET_BUILT = (
-    "This version of wcf-model reads and checks the scenario and the published statistics. "
-    "The caseload, workforce and cost projections, the Green Book economic and financial "
-    "cases, the uncertainty analysis and the weighted multi-criteria scores are not built yet, "
-    "so this report contains no projected costs, net present values or rankings. Costs below "
-    "are shown as the scenario states them, in their own price years, undiscounted."
+    "This version of wcf-model checks the scenario and the published statistics and projects "
+    "caseloads and the social work workforce for the in-house baseline, with their uncertainty "
+    "and a back-test. The option costs, the Green Book economic and financial cases and the "
+    "weighted multi-criteria scores are not built yet, so this report contains no net present "
+    "values or rankings, and the options' effects are not yet applied. Costs below are shown "
+    "as the scenario states them, in their own price years, undiscounted."
 )
 
 
@@ -62,6 +65,45 @@ class History:
     table: pd.DataFrame  # years x HISTORY_MEASURES headings, the authority's figures
     charts: list[Chart]
     note: str
+    rows: pd.DataFrame | None = None  # the authority's tidy rows, when the extract has them
+
+
+@dataclass
+class DemandSection:
+    """Caseload projection and back-test, as the report shows them."""
+
+    charts: list[Chart]
+    table: pd.DataFrame
+    backtest_charts: list[Chart]
+    backtest_table: pd.DataFrame
+    backtest_summary: str
+
+
+def demand_section(sc: Scenario, history: History, draws: int | None, data_dir: Path | None) -> DemandSection:
+    """Project the baseline with ``draws`` and back-test the model for the authority.
+
+    The back-test is fitted to the last published year before the base year:
+    the forecast the model would have made when the decision was taken.
+    """
+    name = sc.header.authority.name
+    if "population.age_0_17" in sc.parameters:
+        projection = project(sc, draws=draws)
+        charts, table, note = caseload_charts(projection, history.rows, name), caseload_table(projection), ""
+    else:
+        charts, table = [], pd.DataFrame()
+        note = ("No projection: the scenario gives no 0-17 population "
+                "(parameters.population.age_0_17), which every caseload is driven by. ")
+    fit_to = int(sc.header.base_year[:4]) - 1
+    try:
+        bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
+    except DataError as exc:
+        return DemandSection(charts, table, [], pd.DataFrame(), f"{note}No back-test: {exc}.")
+    summary = note + (f"Fitted to the figures published up to {fit_to} and projected without hindsight, the model's "
+               "forecasts were out on average by: "
+               + "; ".join(f"{m.replace('_', ' ')} {v:.1f}%" for m, v in bt.mape.items()) + ".")
+    if bt.not_estimated:
+        summary += " Not estimated from published figures: " + ", ".join(bt.not_estimated) + "."
+    return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
 
 
 def _series_or_none(frame: pd.DataFrame, measure: str) -> pd.Series | None:
@@ -99,7 +141,7 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
         eng = load_extract(ENGLAND, data_dir=data_dir)
     except DataError as exc:
         return History(pd.DataFrame(), [], f"No published history is shown: {exc}. "
-                                            f"Build an extract with `make data LA={code}`.")
+                                            f"Build an extract with `make data LA={code}`.", None)
     columns = {}
     for measure, heading in HISTORY_MEASURES.items():
         s = _series_or_none(la, measure)
@@ -129,7 +171,7 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
         charts.append(line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=ylabel))
     sources = sorted(set(la["publication"]))
     note = "Published statistics from the DfE: " + "; ".join(sources) + "."
-    return History(table, charts, note)
+    return History(table, charts, note, la)
 
 
 # ---------------------------------------------------------------------------
@@ -201,13 +243,6 @@ def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def _figure(chart: Chart) -> str:
-    data = base64.b64encode(chart.png()).decode("ascii")
-    return (f'<figure><figcaption><span class="headline">{_e(chart.title)}</span>'
-            f'<span class="subtitle">{_e(chart.subtitle)}</span></figcaption>'
-            f'<img src="data:image/png;base64,{data}" alt="{_e(chart.alt)}"></figure>')
-
-
 def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
     """A plain-English paragraph saying what the scenario compares and rests on."""
     others = [o for o in sc.options if o != sc.baseline]
@@ -228,7 +263,7 @@ def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
     return text
 
 
-def render_html(sc: Scenario, history: History) -> str:
+def render_html(sc: Scenario, history: History, demand: DemandSection) -> str:
     """The whole report as one self-contained HTML page."""
     register = assumptions_register(sc)
     chain = " extends ".join(str(f) for f in reversed(sc.files))
@@ -264,8 +299,18 @@ def render_html(sc: Scenario, history: History) -> str:
     rationale = [{"criterion": cid, "option": oid, "score": s.score, "rationale": s.rationale}
                  for cid, by_option in sc.mca.scores.items() for oid, s in by_option.items()]
     parts.append("<details><summary>Why each score</summary>" + _table(pd.DataFrame(rationale)) + "</details>")
+    parts += ["<h2>Caseloads and social workers: the in-house baseline</h2>",
+              "<p>Projected from the scenario's figures by a stock-flow model: each year children enter "
+              "and leave each status, and nobody is lost or double-counted. The options' effects are not "
+              "yet applied, so this is the baseline every option starts from.</p>"]
+    parts += [c.html() for c in demand.charts]
+    parts.append(_table(demand.table, index=True))
+    parts += ["<h2>How accurate would the model have been?</h2>", f"<p>{_e(demand.backtest_summary)}</p>"]
+    parts += [c.html() for c in demand.backtest_charts]
+    if not demand.backtest_table.empty:
+        parts.append("<details><summary>Every back-test figure</summary>" + _table(demand.backtest_table) + "</details>")
     parts += ["<h2>Published history</h2>", f"<p>{_e(history.note)}</p>"]
-    parts += [_figure(c) for c in history.charts]
+    parts += [c.html() for c in history.charts]
     parts.append(_table(history.table, index=True))
     parts += ["<h2>Assumptions register</h2>",
               "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
@@ -280,7 +325,7 @@ def render_html(sc: Scenario, history: History) -> str:
 # Excel
 # ---------------------------------------------------------------------------
 
-def workbook_sheets(sc: Scenario, history: History) -> dict[str, pd.DataFrame]:
+def workbook_sheets(sc: Scenario, history: History, demand: DemandSection) -> dict[str, pd.DataFrame]:
     """The sheets of ``assumptions.xlsx``, in order."""
     about = pd.DataFrame([
         ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
@@ -294,6 +339,8 @@ def workbook_sheets(sc: Scenario, history: History) -> dict[str, pd.DataFrame]:
         "Options": options_table(sc),
         "Effects": effects_table(sc),
         "MCA inputs": mca_inputs_table(sc),
+        "Caseloads": demand.table.reset_index(),
+        "Back-test": demand.backtest_table,
         "Published history": history.table.reset_index(),
     }
 
@@ -311,7 +358,7 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
-                 data_dir: Path | None = None, quiet: bool = True) -> list[Path]:
+                 data_dir: Path | None = None, draws: int | None = None) -> list[Path]:
     """Write ``report.html`` and ``assumptions.xlsx`` for a scenario.
 
     Parameters
@@ -322,6 +369,8 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         Output folder; ``outputs/<scenario name>/`` by default.
     data_dir : Path, optional
         Folder with the DfE extract; the repository's ``data/`` by default.
+    draws : int, optional
+        Monte Carlo draws for the bands; the scenario's ``draws`` by default.
 
     Returns
     -------
@@ -330,8 +379,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     history = published_history(sc, data_dir)
-    page = render_html(sc, history)
-    sheets = workbook_sheets(sc, history)
+    demand = demand_section(sc, history, draws if draws is not None else sc.header.draws, data_dir)
+    page = render_html(sc, history, demand)
+    sheets = workbook_sheets(sc, history, demand)
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     return write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),

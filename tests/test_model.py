@@ -1,0 +1,78 @@
+"""The projection orchestrator and parameter sampling, through scenario files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from wcf_model import load_scenario, project
+from wcf_model.inputs import sample_parameters
+
+FBC = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+
+SHOCKED = """\
+scenario:
+  extends: {base}
+  name: pandemic
+  title: A pandemic year written in a scenario file
+parameters:
+  demand:
+    shocks:
+      referrals:
+        values: {{"2019-20": 1.0, "2020-21": 0.85, "2021-22": 1.12, "2022-23": 1.0}}
+        unit: ratio
+        source: illustration
+        confidence: 5
+"""
+
+
+def test_a_shock_written_in_a_scenario_file(write):
+    path = write("pandemic.yaml", SHOCKED.format(base=REPO / "scenarios" / "worcestershire" / "base.yaml"))
+    base = project(load_scenario(REPO / "scenarios" / "worcestershire" / "base.yaml"))
+    hit = project(load_scenario(path))
+    ratio = hit.caseloads.referrals[0] / base.caseloads.referrals[0]
+    # referrals down 15% in 2020-21, a delayed surge of 12% in 2021-22, then as before
+    np.testing.assert_allclose(ratio, [1, 0.85, 1.12] + [1] * 7)
+    assert hit.caseloads.cin.closing[0, 1] < base.caseloads.cin.closing[0, 1]
+
+
+def test_same_seed_same_draws_and_a_central_run_is_one_draw():
+    sc = load_scenario(FBC)
+    a, b = project(sc, draws=300, seed=5), project(sc, draws=300, seed=5)
+    np.testing.assert_array_equal(a.caseloads.cla.closing, b.caseloads.cla.closing)
+    assert not np.array_equal(project(sc, draws=300, seed=6).caseloads.cla.closing, a.caseloads.cla.closing)
+    central = project(sc)
+    assert central.draws == 1 and central.caseloads.cla.closing.shape == (1, 10)
+    assert central.caseloads.cla.opening[0, 0] == 833
+
+
+def test_population_is_grown_after_the_last_estimate():
+    sc = load_scenario(FBC)
+    pop = project(sc).caseloads.population[0]
+    p = sc.parameters["population.age_0_17"]
+    growth = sc.parameters["population.growth_rate"].central()
+    last_given = max(y for y in p.values if y in sc.financial_years)
+    t = sc.financial_years.index(last_given)
+    assert pop[t] == p.values[last_given]
+    assert pop[t + 1] == pytest.approx(p.values[last_given] * (1 + growth))
+
+
+def test_each_input_has_its_own_stream():
+    # dropping one uncertain input leaves every other input's draws unchanged
+    sc = load_scenario(FBC)
+    years = sc.financial_years
+    everything = sample_parameters(sc.parameters, years, draws=50, seed=3)
+    fewer = dict(sc.parameters)
+    dropped = next(n for n, p in fewer.items() if p.distribution is not None)
+    del fewer[dropped]
+    some = sample_parameters(fewer, years, draws=50, seed=3)
+    for name in some:
+        np.testing.assert_array_equal(some[name], everything[name])
+
+
+def test_bands_are_ordered_and_cover_the_mean():
+    b = project(load_scenario(FBC), draws=500).bands()
+    assert (b["p10"] <= b["p50"]).all() and (b["p50"] <= b["p90"]).all()
+    cla = b[b["measure"] == "cla_closing"]
+    assert ((cla["p10"] <= cla["mean"]) & (cla["mean"] <= cla["p90"])).all()

@@ -1,0 +1,38 @@
+"""Every notebook runs top to bottom under papermill, and is stored without outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO, require
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS][:1] == ["01_demand.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs_and_has_a_parameters_cell(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    source = "".join(tagged[0]["source"])
+    assert "scenario =" in source and "draws =" in source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_under_papermill(path, tmp_path):
+    papermill = require("papermill")
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), parameters={"scenario": str(SCENARIO), "draws": 20},
+                               cwd=str(path.parent), progress_bar=False, kernel_name="python3")
+    executed = json.loads(out.read_text(encoding="utf-8"))
+    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
