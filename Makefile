@@ -33,11 +33,13 @@ bench: $(DEV)
 validate: $(DEV)
 	$(BIN)/wcf-model validate --strict scenarios/
 
-## data: rebuild data/ extracts from a folder of DfE downloads (SOURCE=..., LA=885)
+## data: rebuild data/ from DfE downloads (SOURCE=..., LA=885) and HM Treasury deflators (HMT=...)
 SOURCE ?= ../shared/data/dfe
+HMT    ?= ../shared/data/hmt
 LA     ?= 885
 data: $(DEV)
 	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data --la $(LA)
+	$(BIN)/python scripts/build_deflators.py --source $(HMT) --out data
 
 clean:
 	rm -rf outputs .pytest_cache
