@@ -61,6 +61,7 @@ _UNITS = [
     Unit("FTE/manager", "ratio", 0, None, "staff per manager (span of control)"),
     Unit("ratio", "ratio", 0, None, "a non-negative multiplier (1.5 = 150%)"),
     Unit("share/year", "growth", -1, None, "an annual proportional change (0.02 = +2% a year)"),
+    Unit("share points", "difference", -1, 1, "a difference between two shares (0.02 = 2 percentage points)"),
     Unit("years", "duration", 0, None, "years"),
     Unit("weeks", "duration", 0, None, "weeks"),
 ]
@@ -210,13 +211,17 @@ _SPECS = [
     ParamSpec("costs.overheads.support_services", "GBP/year", "support services (finance, HR, IT, legal, property) for the service"),
     ParamSpec("costs.real_growth.{growth_line}", "share/year", "annual price growth above general inflation"),
     # Service lines in scope
-    ParamSpec("services.{line}.budget", "GBP/year", "net budget of the service line"),
+    ParamSpec("services.{line}.budget", "GBP/year", "whole base-year cost of the service line, including what the model builds up from caseloads (the rest is held as the line's other costs)"),
     ParamSpec("services.{line}.staff_fte", "FTE", "staff employed in the service line"),
     # Finance and appraisal method
     ParamSpec("finance.vat_rate", "share", "standard rate of VAT"),
     ParamSpec("finance.vatable_share_of_spend", "share", "share of non-pay spend that bears VAT"),
     ParamSpec("finance.corporation_tax_rate", "share", "corporation tax rate on a company's surplus"),
     ParamSpec("finance.general_inflation", "share/year", "general inflation (GDP deflator) beyond the published series"),
+    ParamSpec("finance.company_surplus_share", "share", "a company's surplus as a share of its turnover (taxed at the corporation tax rate)"),
+    ParamSpec("finance.pension_rate_difference", "share points", "a company's LGPS employer rate minus the council's, on the pay of staff it employs"),
+    ParamSpec("finance.weeks_per_year", "weeks", "weeks a placement is paid for in a year"),
+    ParamSpec("appraisal.optimism_bias_mitigation", "share", "how far optimism bias is reduced from its upper towards its lower bound as risks are costed (0 = upper, 1 = lower)"),
     ParamSpec("appraisal.optimism_bias.{ob}.upper", "ratio", "optimism bias upper bound (Green Book supplementary guidance)"),
     ParamSpec("appraisal.optimism_bias.{ob}.lower", "ratio", "optimism bias lower bound"),
 ]

@@ -93,6 +93,26 @@ def population_given(param: Parameter, years: list[str]) -> np.ndarray:
     return np.array([y in param.values for y in years]) | (np.array(years) < min(param.values))
 
 
+def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, years: list[str]) -> Projection:
+    """Project caseloads and workforce from parameter arrays ``(draws, years)``.
+
+    ``population_known`` marks the years with a population figure of their own
+    (see :func:`population_given`); later years grow at ``population.growth_rate``.
+    """
+    growth = p.get("population.growth_rate", np.zeros_like(p["population.age_0_17"]))
+    population = project_population(p["population.age_0_17"], population_known, growth)
+    caseloads = project_caseloads(p, population)
+    staff = project_workforce(caseloads, p)
+    return Projection(years, population.shape[0], dict(p), caseloads, staff, workforce_costs(staff, p))
+
+
+def require_population(parameters: Mapping[str, Parameter], file: str = "") -> None:
+    """Refuse a projection without the 0-17 population, which drives every caseload."""
+    if "population.age_0_17" not in parameters:
+        raise ScenarioError([Problem(file, None, "parameters.population.age_0_17",
+                                     "the projection needs the 0-17 population; give it as values by year")])
+
+
 def project_parameters(parameters: Mapping[str, Parameter], years: list[str], draws: int | None = None,
                        seed: int = 0, file: str = "") -> Projection:
     """Project caseloads and workforce from parameters (no scenario file needed).
@@ -100,16 +120,9 @@ def project_parameters(parameters: Mapping[str, Parameter], years: list[str], dr
     Used by :func:`project` and by back-testing, which calibrates parameters
     from published history instead of reading a scenario.
     """
-    if "population.age_0_17" not in parameters:
-        raise ScenarioError([Problem(file, None, "parameters.population.age_0_17",
-                                     "the projection needs the 0-17 population; give it as values by year")])
+    require_population(parameters, file)
     p = sample_parameters(parameters, years, draws, seed)
-    growth = p.get("population.growth_rate", np.zeros_like(p["population.age_0_17"]))
-    population = project_population(p["population.age_0_17"],
-                                     population_given(parameters["population.age_0_17"], years), growth)
-    caseloads = project_caseloads(p, population)
-    staff = project_workforce(caseloads, p)
-    return Projection(years, population.shape[0], p, caseloads, staff, workforce_costs(staff, p))
+    return project_arrays(p, population_given(parameters["population.age_0_17"], years), years)
 
 
 def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Projection:

@@ -338,7 +338,8 @@ def _range_problem(unit_name: str, value: float) -> str | None:
     unit = UNITS[unit_name]
     if unit.low is not None and value < unit.low:
         what = {"count": "a count", "money": "a cost", "rate": "a rate", "ratio": "a ratio",
-                "share": "a share", "duration": "a duration", "growth": "a growth rate"}[unit.kind]
+                "share": "a share", "duration": "a duration", "growth": "a growth rate",
+                "difference": "a difference of shares"}[unit.kind]
         return f"{what} in {unit_name} cannot be below {unit.low:g}, got {value:g}"
     if unit.high is not None and value > unit.high:
         return f"a value in {unit_name} cannot be above {unit.high:g}, got {value:g} ({unit.description})"

@@ -91,6 +91,9 @@ class Header(Strict):
     years: Annotated[int, Field(ge=1, le=60)] = 10
     draws: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
     seed: Annotated[int, Field(ge=0)] = 20170919
+    deflator_vintage: str | None = Field(None, description="GDP deflator vintage, e.g. '2020-03'; the latest if omitted")
+    contract_years: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        None, description="length of a delivery contract, for a shorter view of the appraisal (e.g. 5)")
     extends: str | None = None
 
 

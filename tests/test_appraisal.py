@@ -1,0 +1,139 @@
+"""The Green Book appraisal: a two-option case worked by hand, and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from wcf_model import load_scenario
+from wcf_model.appraisal import appraise
+from wcf_model.prices import load_deflators
+
+TWO_OPTIONS = """\
+scenario:
+  name: two-options
+  title: Two options worked by hand
+  authority: {{la_code: 885, name: Worcestershire}}
+  base_year: "2019-20"
+  years: 2
+  deflator_vintage: "2020-03"
+parameters:
+  population:
+    age_0_17: {{values: {{"2019-20": 100000}}, unit: children}}
+  demand:
+    cla:
+      opening_stock: 100
+      start_rate_per_10k: 10
+      exit_rate: 0.5
+      placement_mix:
+        ifa: 1.0
+  costs:
+    placements:
+      weekly:
+        ifa: {{value: 1000, unit: GBP/week, price_year: "2019-20"}}
+  finance:
+    weeks_per_year: 52
+    vat_rate: 0.2
+    vatable_share_of_spend: 0.5
+  appraisal:
+    optimism_bias:
+      outsourcing: {{upper: 0.41, lower: 0}}
+options:
+  in_house: {{label: In-house, vehicle: council, baseline: true, scope: [social_care]}}
+  company:
+    label: Company
+    vehicle: company
+    go_live: 2019-10-01
+    scope: [social_care]
+    one_off_costs:
+      set_up: {{value: 100000, category: other, when: "2019-20", optimism_bias: outsourcing}}
+    recurring_costs:
+      running: {{value: {running}, category: company_running}}
+"""
+
+
+@pytest.fixture
+def two(write):
+    return appraise(load_scenario(write("two.yaml", TWO_OPTIONS.format(running=50000))))
+
+
+def test_baseline_by_hand(two):
+    # 100 children all year (100 + 100 starts - 0.5 x 200 exits = 100) in IFA at £1,000 x 52 weeks:
+    # £5,200,000 a year. NPV = 5,200,000 + 5,200,000 / 1.035 = 10,224,154.59
+    base = two.options["in_house"]
+    np.testing.assert_allclose(base.economic["placements.ifa"], [[5_200_000, 5_200_000]])
+    assert base.npv_cost[0] == pytest.approx(10_224_154.59, abs=0.005)
+
+
+def test_company_by_hand(two):
+    company = two.options["company"]
+    # set-up £100,000 in 2019-20 with 41% optimism bias (upper bound, no mitigation): £41,000;
+    # running £50,000 a year from 1 October 2019: half a year, £25,000, then £50,000
+    np.testing.assert_allclose(company.economic["option.set_up"], [[100_000, 0]])
+    np.testing.assert_allclose(company.economic["optimism_bias"], [[41_000, 0]])
+    np.testing.assert_allclose(company.economic["option.running"], [[25_000, 50_000]])
+    # irrecoverable VAT is a transfer: not in the economic case
+    assert "company.irrecoverable_vat" not in company.economic
+    # NPV = (5,200,000 + 166,000) + (5,200,000 + 50,000) / 1.035 = 10,438,463.77
+    assert company.npv_cost[0] == pytest.approx(10_438_463.77, abs=0.005)
+    # difference = 166,000 + 50,000 / 1.035 = 214,309.18
+    assert two.npv_vs_baseline("company")[0] == pytest.approx(214_309.18, abs=0.005)
+
+
+def test_financial_case_by_hand(two):
+    company = two.options["company"]
+    d = load_deflators("2020-03")
+    inflate = d["2020-21"] / d["2019-20"]      # 103.924765 / 101.9169
+    # VAT: 20% x 50% vatable x £5.2m of the company's turnover, for the half year it runs, then all year
+    np.testing.assert_allclose(company.financial["company.irrecoverable_vat"],
+                               [[260_000, 520_000 * inflate]])
+    # cash in 2020-21: (5,200,000 + 50,000 + 520,000) x inflation; optimism bias is not cash
+    assert company.financial_total[0, 1] == pytest.approx((5_200_000 + 50_000 + 520_000) * inflate, abs=0.005)
+    assert company.financial_total[0, 0] == pytest.approx(5_200_000 + 100_000 + 25_000 + 260_000, abs=0.005)
+    assert company.funders["council"][0].sum() == pytest.approx(company.financial_total[0].sum())
+
+
+def test_the_baselines_difference_from_itself_is_zero(two):
+    assert two.npv_vs_baseline("in_house")[0] == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(extra=st.floats(0, 5e6))
+def test_more_cost_never_lowers_the_npv_cost(tmp_path_factory, extra):
+    path = tmp_path_factory.mktemp("more") / "s.yaml"
+    npv = []
+    for running in (50_000, 50_000 + extra):
+        path.write_text(TWO_OPTIONS.format(running=running), encoding="utf-8")
+        npv.append(appraise(load_scenario(path)).options["company"].npv_cost[0])
+    assert npv[1] >= npv[0]
+
+
+def test_zero_effects_make_an_option_the_baseline_plus_its_own_lines(write):
+    fbc = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+    text = (f"scenario: {{extends: {fbc}, name: no-effects, title: t}}\n"
+            "options:\n  company_broad:\n    effects: null\n")
+    a = appraise(load_scenario(write("z.yaml", text)), draws=50, seed=2)
+    base, broad = a.options["in_house"], a.options["company_broad"]
+    own = {n for n in broad.economic if n.startswith(("option.", "company.")) or n == "optimism_bias"}
+    shared = set(broad.economic) - own
+    assert shared == set(base.economic) - {n for n in base.economic if n.startswith("option.")}
+    for name in shared:
+        np.testing.assert_allclose(broad.economic[name], base.economic[name], rtol=1e-12, err_msg=name)
+    # the difference in NPV is exactly the option's own lines less the baseline's own
+    diff = a.npv_vs_baseline("company_broad")
+    own_pv = sum(broad.economic[n] for n in own) @ a.discount_factors
+    base_own_pv = sum(base.economic[n] for n in base.economic if n.startswith("option.")) @ a.discount_factors
+    np.testing.assert_allclose(diff, own_pv - base_own_pv, rtol=1e-9)
+
+
+def test_same_seed_same_answer_and_common_random_numbers():
+    sc = load_scenario(REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml")
+    a, b = appraise(sc, draws=200, seed=9), appraise(sc, draws=200, seed=9)
+    np.testing.assert_array_equal(a.npv_vs_baseline("company_csc"), b.npv_vs_baseline("company_csc"))
+    # with common random numbers the difference varies far less than the costs themselves
+    spread_cost = a.options["company_csc"].npv_cost.std()
+    spread_diff = a.npv_vs_baseline("company_csc").std()
+    assert spread_diff < spread_cost / 3
