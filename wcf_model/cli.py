@@ -73,6 +73,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .outputs import default_output_dir, write_all
+    from .results import json_text, run
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    draws = args.draws if args.draws is not None else sc.header.draws
+    results = run(sc, draws=draws, seed=args.seed)
+    out = args.out if args.out is not None else default_output_dir(sc.name)
+    text = json_text(results)
+    written = write_all(out, {
+        "results.json": lambda p: p.write_text(text, encoding="utf-8"),
+        "summary.csv": lambda p: results.summary().to_csv(p, index=False, lineterminator="\n"),
+        "annual.csv": lambda p: results.annual().to_csv(p, index=False, lineterminator="\n"),
+        "results.xlsx": results.to_excel,
+    })
+    for path in written:
+        print(f"wrote {path}")
+    for warning in results.central.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
@@ -100,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or folders of them")
     p.add_argument("--strict", action="store_true", help="also fail any figure without a source and confidence grade")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="appraise a scenario: results.json, summary.csv, annual.csv, results.xlsx")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
+    p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
     p.add_argument("scenario", metavar="SCENARIO")

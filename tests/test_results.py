@@ -1,0 +1,96 @@
+"""wcf-model run: the results.json contract, CSVs, workbook, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from conftest import REPO
+from wcf_model import load_scenario
+from wcf_model.results import run
+
+OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
+
+
+def wcf(*args):
+    return subprocess.run([sys.executable, "-m", "wcf_model.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    r = wcf("run", OBC, "--out", out, "--draws", 200, "--seed", 4)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_run_writes_the_four_files(outputs):
+    assert sorted(p.name for p in outputs.iterdir()) == ["annual.csv", "results.json", "results.xlsx", "summary.csv"]
+
+
+def test_results_json_contract(outputs):
+    doc = json.loads((outputs / "results.json").read_text())
+    assert doc["schema"] == "wcf-model/results/1" and doc["model_version"]
+    sc = doc["scenario"]
+    assert (sc["name"], sc["base_year"], sc["years"], sc["draws"], sc["seed"]) == (
+        "worcestershire-2018-obc", "2019-20", 10, 200, 4)
+    assert sc["sha256"] == load_scenario(OBC).sha256
+    ids = [o["id"] for o in doc["options"]]
+    assert ids == ["in_house", "strategic_partnership", "company_csc"]
+    for o in doc["options"]:
+        assert {"npv_cost", "npv_vs_baseline", "p10", "p50", "p90"} <= set(o["economic"])
+        assert {"nominal_total", "by_year"} <= set(o["financial"])
+        assert list(o["financial"]["by_year"]) == [f"{y}-{(y + 1) % 100:02d}" for y in range(2019, 2029)]
+        assert {"prob_least_cost", "mca_score", "passes_csf"} <= set(o)
+        assert o["economic"]["p10"] <= o["economic"]["p50"] <= o["economic"]["p90"]
+    assert sum(o["prob_least_cost"] for o in doc["options"]) == pytest.approx(1)
+    # the partnership fails DfE operational independence; the company meets it
+    passes = {o["id"]: o["passes_csf"] for o in doc["options"]}
+    assert passes["strategic_partnership"] is False and passes["company_csc"] is True
+    row = doc["annual"][0]
+    assert set(row) == {"option", "year", "account", "line", "value"}
+
+
+def test_same_inputs_give_a_byte_identical_results_json(outputs, tmp_path):
+    r = wcf("run", OBC, "--out", tmp_path, "--draws", 200, "--seed", 4)
+    assert r.returncode == 0
+    assert (tmp_path / "results.json").read_bytes() == (outputs / "results.json").read_bytes()
+
+
+def test_summary_matches_the_appraisal_and_the_json(outputs):
+    import pandas as pd
+    summary = pd.read_csv(outputs / "summary.csv").set_index("option")
+    doc = {o["id"]: o for o in json.loads((outputs / "results.json").read_text())["options"]}
+    for oid, o in doc.items():
+        assert summary.loc[oid, "npv_cost"] == pytest.approx(o["economic"]["npv_cost"], abs=0.01)
+        assert summary.loc[oid, "nominal_total"] == pytest.approx(o["financial"]["nominal_total"], abs=0.01)
+        # the cash total is the sum of the years
+        assert sum(o["financial"]["by_year"].values()) == pytest.approx(o["financial"]["nominal_total"], abs=0.1)
+
+
+def test_workbook_sheets(outputs):
+    wb = openpyxl.load_workbook(outputs / "results.xlsx")
+    assert wb.sheetnames == ["Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
+    assert wb["Annual real"]["A1"].value == "option" and wb["Annual real"].max_column == 2 + 10
+
+
+def test_annual_economic_lines_sum_to_the_npv():
+    res = run(load_scenario(OBC))
+    a = res.central
+    annual = res.annual()
+    for oid, r in a.options.items():
+        econ = annual[(annual.option == oid) & (annual.account == "economic")]
+        by_year = econ.groupby("year", sort=True)["value"].sum().to_numpy()
+        assert by_year @ a.discount_factors == pytest.approx(r.npv_cost[0], rel=1e-12)
+
+
+def test_bad_scenario_exits_2_and_writes_nothing(write, tmp_path):
+    bad = write("bad.yaml", "scenario: {name: x}\n")
+    r = wcf("run", bad, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,182 @@
+"""Results of an appraisal as the files users and their scripts read.
+
+``Results`` holds the central run (every input at its central value: what a
+finance officer can reproduce line by line) and, when draws were asked for,
+the Monte Carlo run; every table and file is read from it, nothing recomputes
+the model. ``results.json`` follows the contract in DESIGN.md and is byte-
+identical for the same scenario, seed and draws.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .appraisal import Appraisal, appraise
+from .register import assumptions_register
+from .scenario import Scenario
+
+SCHEMA = "wcf-model/results/1"
+PERCENTILES = (5, 10, 50, 90, 95)
+
+
+def _money(x: float) -> float:
+    """Round to the penny, so files are stable and exact to what they claim."""
+    return round(float(x), 2)
+
+
+@dataclass(frozen=True)
+class Results:
+    """The central appraisal and, optionally, its Monte Carlo twin."""
+
+    central: Appraisal
+    draws: Appraisal | None = None
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.central.scenario
+
+    @property
+    def uncertain(self) -> Appraisal:
+        """The Monte Carlo run, or the central run when no draws were asked for."""
+        return self.draws or self.central
+
+    def prob_least_cost(self) -> dict[str, float]:
+        """Share of draws in which each option has the lowest net present cost."""
+        a = self.uncertain
+        npv = np.stack([r.npv_cost for r in a.options.values()])
+        cheapest = np.argmin(npv, axis=0)
+        return {oid: float(np.mean(cheapest == i)) for i, oid in enumerate(a.options)}
+
+    def payback_year(self, option: str) -> str | None:
+        """First year by whose end the option's cumulative cash cost is no more than the
+        baseline's, having been more (None if it never pays back, or never cost more)."""
+        a = self.central
+        gap = np.cumsum(a.options[option].financial_total[0] - a.options[a.baseline].financial_total[0])
+        if option == a.baseline or gap[0] <= 0:
+            return None
+        back = np.flatnonzero(gap <= 0)
+        return a.years[int(back[0])] if back.size else None
+
+    def summary(self) -> pd.DataFrame:
+        """One row per option: NPVs (central, and percentiles of the difference), cash, chances."""
+        a, u = self.central, self.uncertain
+        least = self.prob_least_cost()
+        rows = []
+        for oid, r in a.options.items():
+            opt = self.scenario.options[oid]
+            diff = u.npv_vs_baseline(oid)
+            row = {
+                "option": oid, "label": opt.label, "baseline": opt.baseline,
+                "npv_cost": r.npv_cost[0], "npv_vs_baseline": a.npv_vs_baseline(oid)[0],
+                "npv_vs_baseline_mean": diff.mean(),
+                **{f"npv_vs_baseline_p{q}": v for q, v in zip(PERCENTILES, np.percentile(diff, PERCENTILES))},
+                "nominal_total": r.financial_total[0].sum(),
+                "prob_least_cost": least[oid],
+                "passes_csf": all(c.met for c in opt.csf.values()),
+                "payback_year": self.payback_year(oid),
+            }
+            if r.npv_cost_contract is not None:
+                row["npv_vs_baseline_contract"] = r.npv_cost_contract[0] - a.options[a.baseline].npv_cost_contract[0]
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        money = [c for c in out.columns if c.startswith(("npv", "nominal"))]
+        out[money] = out[money].round(2)
+        return out
+
+    def annual(self) -> pd.DataFrame:
+        """Tidy central values: option, year, account, line, unit, value."""
+        a = self.central
+        rows = []
+        for oid, r in a.options.items():
+            for account, lines, unit in (("economic", r.economic, "GBP, base-year prices"),
+                                         ("financial", r.financial, "GBP, cash")):
+                for line, values in lines.items():
+                    for t, year in enumerate(a.years):
+                        rows.append({"option": oid, "year": year, "account": account, "line": line,
+                                     "unit": unit, "value": float(values[0, t])})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        """The ``results.json`` document (DESIGN.md contract), money rounded to the penny."""
+        sc, a, u = self.scenario, self.central, self.uncertain
+        summary = self.summary().set_index("option")
+        options = []
+        for oid, r in a.options.items():
+            s = summary.loc[oid]
+            options.append({
+                "id": oid, "label": sc.options[oid].label, "baseline": bool(s["baseline"]),
+                "economic": {
+                    "npv_cost": _money(s["npv_cost"]),
+                    "npv_vs_baseline": _money(s["npv_vs_baseline"]),
+                    "mean": _money(s["npv_vs_baseline_mean"]),
+                    **{f"p{q}": _money(s[f"npv_vs_baseline_p{q}"]) for q in PERCENTILES},
+                    **({"contract_years": sc.header.contract_years,
+                        "npv_vs_baseline_contract": _money(s["npv_vs_baseline_contract"])}
+                       if r.npv_cost_contract is not None else {}),
+                },
+                "financial": {
+                    "nominal_total": _money(s["nominal_total"]),
+                    "by_year": {y: _money(v) for y, v in zip(a.years, r.financial_total[0])},
+                    "by_funder": {f: _money(v[0].sum()) for f, v in r.funders.items()},
+                    "payback_year": s["payback_year"],
+                },
+                "prob_least_cost": round(float(s["prob_least_cost"]), 4),
+                "mca_score": None,  # multi-criteria scoring is not built yet
+                "passes_csf": bool(s["passes_csf"]),
+            })
+        annual = self.annual()
+        return {
+            "schema": SCHEMA,
+            "model_version": __version__,
+            "scenario": {"name": sc.name, "title": sc.header.title, "sha256": sc.sha256,
+                         "base_year": sc.header.base_year, "years": sc.header.years,
+                         "draws": u.draws if self.draws is not None else 1, "seed": u.seed,
+                         "deflator_vintage": a.deflator_vintage},
+            "notes": {
+                "npv_cost": "central run: every input at its central value; GBP, base-year prices, discounted",
+                "percentiles": "of npv_vs_baseline across the Monte Carlo draws (all options share the draws)",
+                "annual": "central run",
+            },
+            "options": options,
+            "annual": [{"option": row.option, "year": row.year, "account": row.account, "line": row.line,
+                        "value": _money(row.value)} for row in annual.itertuples()],
+            "warnings": a.warnings,
+        }
+
+    def to_json(self, path: str | Path) -> None:
+        Path(path).write_text(json_text(self), encoding="utf-8")
+
+    def to_excel(self, path: str | Path) -> None:
+        from .report import write_workbook
+
+        write_workbook(Path(path), workbook(self))
+
+
+def json_text(results: Results) -> str:
+    return json.dumps(results.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def workbook(results: Results) -> dict[str, pd.DataFrame]:
+    """Sheets a finance officer can read: summary, annual real and cash by line, assumptions."""
+    annual = results.annual()
+
+    def wide(account: str) -> pd.DataFrame:
+        t = annual[annual["account"] == account].pivot_table(index=["option", "line"], columns="year",
+                                                             values="value", sort=False)
+        return t.round(2).reset_index()
+
+    return {"Summary": results.summary().round(2), "Annual real": wide("economic"),
+            "Annual nominal": wide("financial"), "Assumptions": assumptions_register(results.scenario),
+            "Warnings": pd.DataFrame({"warning": results.central.warnings})}
+
+
+def run(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Results:
+    """Appraise at central values and, with ``draws`` above 1, by Monte Carlo."""
+    central = appraise(sc, None, seed)
+    return Results(central, appraise(sc, draws, seed) if draws and draws > 1 else None)
