@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from wcf_model import load_scenario
-from wcf_model.appraisal import appraise
+from wcf_model.appraisal import appraise_options as appraise
 from wcf_model.prices import load_deflators
 
 TWO_OPTIONS = """\

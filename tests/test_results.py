@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from wcf_model import load_scenario
-from wcf_model.results import run
+from wcf_model.results import appraise
 
 OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
 
@@ -80,9 +80,9 @@ def test_workbook_sheets(outputs):
 
 
 def test_annual_economic_lines_sum_to_the_npv():
-    res = run(load_scenario(OBC))
+    res = appraise(load_scenario(OBC))
     a = res.central
-    annual = res.annual()
+    annual = res.annual
     for oid, r in a.options.items():
         econ = annual[(annual.option == oid) & (annual.account == "economic")]
         by_year = econ.groupby("year", sort=True)["value"].sum().to_numpy()

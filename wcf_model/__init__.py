@@ -11,8 +11,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 from .backtest import Backtest, backtest
+from .discounting import discount_factors
 from .errors import DataError, Problem, ScenarioError, UsageError, WcfModelError
 from .model import Projection, project
+from .results import Results, appraise
 from .scenario import Parameter, Scenario, load_scenario
 
 __all__ = [
@@ -21,12 +23,15 @@ __all__ = [
     "Parameter",
     "Problem",
     "Projection",
+    "Results",
     "Scenario",
     "ScenarioError",
     "UsageError",
     "WcfModelError",
     "__version__",
+    "appraise",
     "backtest",
+    "discount_factors",
     "load_scenario",
     "project",
 ]

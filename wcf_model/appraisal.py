@@ -1,6 +1,7 @@
 """The Green Book appraisal: economic and financial cases for every option.
 
-``appraise`` is the one orchestrator. For each option it applies the option's
+``appraise_options`` is the one orchestrator (``wcf_model.appraise`` wraps it
+with a central and a Monte Carlo run). For each option it applies the option's
 effects to the sampled inputs, projects caseloads and staff, costs them with the
 option's own items, and builds two accounts (DOMAIN.md, "Money"):
 
@@ -123,7 +124,7 @@ def accounts(lines: list[CostLine], p: dict[str, np.ndarray], nominal_index: np.
     return economic, financial, {f: v for f, v in funders.items() if np.any(v)}
 
 
-def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Appraisal:
+def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Appraisal:
     """Appraise every option of a scenario.
 
     Parameters

@@ -75,18 +75,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .outputs import default_output_dir, write_all
-    from .results import json_text, run
+    from .results import appraise, json_text
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)
     draws = args.draws if args.draws is not None else sc.header.draws
-    results = run(sc, draws=draws, seed=args.seed)
+    results = appraise(sc, draws=draws, seed=args.seed)
     out = args.out if args.out is not None else default_output_dir(sc.name)
     text = json_text(results)
     written = write_all(out, {
         "results.json": lambda p: p.write_text(text, encoding="utf-8"),
         "summary.csv": lambda p: results.summary().to_csv(p, index=False, lineterminator="\n"),
-        "annual.csv": lambda p: results.annual().to_csv(p, index=False, lineterminator="\n"),
+        "annual.csv": lambda p: results.annual.to_csv(p, index=False, lineterminator="\n"),
         "results.xlsx": results.to_excel,
     })
     for path in written:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .appraisal import Appraisal, appraise
+from .appraisal import Appraisal, appraise_options
 from .register import assumptions_register
 from .scenario import Scenario
 
@@ -89,6 +89,14 @@ class Results:
         out[money] = out[money].round(2)
         return out
 
+    @property
+    def caseloads(self) -> pd.DataFrame:
+        """Caseload and staff bands by option: option, measure, year, mean, p10, p50, p90."""
+        frames = [r.projection.bands().assign(option=oid) for oid, r in self.uncertain.options.items()]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["option", *[c for c in out.columns if c != "option"]]]
+
+    @property
     def annual(self) -> pd.DataFrame:
         """Tidy central values: option, year, account, line, unit, value."""
         a = self.central
@@ -130,7 +138,7 @@ class Results:
                 "mca_score": None,  # multi-criteria scoring is not built yet
                 "passes_csf": bool(s["passes_csf"]),
             })
-        annual = self.annual()
+        annual = self.annual
         return {
             "schema": SCHEMA,
             "model_version": __version__,
@@ -164,7 +172,7 @@ def json_text(results: Results) -> str:
 
 def workbook(results: Results) -> dict[str, pd.DataFrame]:
     """Sheets a finance officer can read: summary, annual real and cash by line, assumptions."""
-    annual = results.annual()
+    annual = results.annual
 
     def wide(account: str) -> pd.DataFrame:
         t = annual[annual["account"] == account].pivot_table(index=["option", "line"], columns="year",
@@ -176,7 +184,14 @@ def workbook(results: Results) -> dict[str, pd.DataFrame]:
             "Warnings": pd.DataFrame({"warning": results.central.warnings})}
 
 
-def run(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Results:
-    """Appraise at central values and, with ``draws`` above 1, by Monte Carlo."""
-    central = appraise(sc, None, seed)
-    return Results(central, appraise(sc, draws, seed) if draws and draws > 1 else None)
+def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Results:
+    """Appraise every option at central values and, with ``draws`` above 1, by Monte Carlo.
+
+    Use::
+
+        res = wm.appraise(wm.load_scenario("scenarios/worcestershire/2018-outline-business-case.yaml"),
+                          draws=2000, seed=1)
+        res.summary(); res.annual; res.caseloads; res.to_json("results.json"); res.to_excel("results.xlsx")
+    """
+    central = appraise_options(sc, None, seed)
+    return Results(central, appraise_options(sc, draws, seed) if draws and draws > 1 else None)
