@@ -42,15 +42,15 @@ def test_options_table_sums_stated_costs(minimal):
 def test_report_html_and_workbook(minimal, tmp_path):
     out = tmp_path / "out"
     written = write_report(minimal, out_dir=out)
-    assert [p.name for p in written] == ["report.html", "assumptions.xlsx"]
+    assert [p.name for p in written] == ["report.html", "results.xlsx"]
     page = (out / "report.html").read_text(encoding="utf-8")
-    summary = re.search(r'<p class="summary">(.*?)</p>', page).group(1)
-    assert "In-house (the baseline) against Company" in summary
-    assert "It rests on 5 figures: 2 are published statistics" in summary
+    assert "In-house (the baseline) against Company" in page
+    assert "It rests on 5 figures: 2 are published statistics" in page
     assert "not built yet" in page  # says plainly what is missing, shows no invented result
     for img in re.findall(r"<img [^>]*>", page):
         assert re.search(r'alt="[^"]{20,}"', img), img
-    wb = openpyxl.load_workbook(out / "assumptions.xlsx")
+    wb = openpyxl.load_workbook(out / "results.xlsx")
+    # MINIMAL has no population, so there is no appraisal: the inputs' sheets only
     assert wb.sheetnames == ["About", "Assumptions", "Options", "Effects", "MCA inputs", "Caseloads",
                              "Back-test", "Published history"]
     assert wb["Assumptions"].max_row == 1 + 5
@@ -96,16 +96,22 @@ def test_report_command(write, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"wrote {tmp_path / 'r' / 'report.html'}",
-                                     f"wrote {tmp_path / 'r' / 'assumptions.xlsx'}"]
+                                     f"wrote {tmp_path / 'r' / 'results.xlsx'}"]
 
 
 def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path, draws=200)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    # 3 caseload projections, 1 back-test chart, 2 published-history charts
-    assert page.count("<figure>") == 6
+    # NPV and cash charts, 3 caseload projections, 1 back-test chart, 2 published-history charts
+    assert page.count("<figure>") == 8
     assert "Children looked after are projected to number" in page and "8 in 10 draws between" in page
     assert "Fitted to 2018, the model&#x27;s forecast of children looked after was out by" in page
-    wb = openpyxl.load_workbook(tmp_path / "assumptions.xlsx")
+    summary = re.search(r'<p class="summary">(.*?)</p>', page).group(1)
+    for label in ("Strategic partnership with another council", "Wholly owned company: children&#x27;s social care",
+                  "Wholly owned company: broadened scope"):
+        assert label in summary
+    assert "in 9 draws out of 10 the difference lies between" in summary
+    wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    assert wb.sheetnames[:6] == ["About", "Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
     # caseloads by financial year: 10 years from 2019-20
     assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"

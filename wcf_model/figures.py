@@ -14,7 +14,7 @@ from .backtest import Backtest
 from .data import series
 from .errors import DataError
 from .model import Projection
-from .plots import Chart, band_chart, line_chart
+from .plots import Chart, band_chart, interval_chart, line_chart
 
 #: What the caseload charts show: projected measure -> (published measure,
 #: words, y-axis label, "stock"/"census" alignment of years).
@@ -122,3 +122,77 @@ def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = 
            + "; ".join(f"{y}: projected {r.projected:,.0f}, published {r.actual:,.0f}" for y, r in rows.iterrows()) + ".")
     return line_chart({"Published": rows["actual"], f"Forecast from {bt.fit_to}": rows["projected"]},
                       title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize())
+
+
+def _m(x: float) -> str:
+    return f"£{x / 1e6:,.1f}m"
+
+
+def options_summary_text(res) -> str:
+    """The headline sentence for each option against the baseline, in plain English."""
+    a, u = res.central, res.uncertain
+    sc = res.scenario
+    first, last = a.years[0], a.years[-1]
+    base = sc.options[a.baseline].label
+    parts = []
+    for oid, opt in sc.options.items():
+        if oid == a.baseline:
+            continue
+        diff = a.npv_vs_baseline(oid)[0]
+        word = "more" if diff >= 0 else "less"
+        text = (f"{opt.label} is expected to cost {_m(abs(diff))} {word} than {base} over {len(a.years)} years "
+                f"({first} to {last}, in {sc.header.base_year} prices, discounted)")
+        if res.draws is not None:
+            import numpy as np
+            lo, hi = np.percentile(u.npv_vs_baseline(oid), [5, 95])
+            text += f"; in 9 draws out of 10 the difference lies between {_m(lo)} and {_m(hi)}"
+        if any(not c.met for c in opt.csf.values()):
+            text += "; it fails a critical success factor"
+        parts.append(text + ".")
+    return " ".join(parts)
+
+
+def npv_chart(res) -> Chart:
+    """Each option's net present cost against the baseline, with its 10th-90th percentile range."""
+    import numpy as np
+    a, u = res.central, res.uncertain
+    sc = res.scenario
+    others = [o for o in a.options if o != a.baseline]
+    central = [a.npv_vs_baseline(o)[0] / 1e6 for o in others]
+    pct = [np.percentile(u.npv_vs_baseline(o), [10, 90]) / 1e6 for o in others]
+    cheapest = min(others, key=lambda o: a.npv_vs_baseline(o)[0]) if others else None
+    base = sc.options[a.baseline].label
+    title = (f"Every option costs more than {base.lower()}" if min(central, default=0) > 0 else
+             f"{sc.options[cheapest].label} has the lowest cost against {base.lower()}")
+    subtitle = (f"Net present cost minus the baseline's, £ million, {sc.header.base_year} prices, "
+                f"{len(a.years)} years, discounted at the Green Book rate; whiskers: 10th to 90th percentile")
+    alt = "Bar chart of the net present cost of each option against the baseline: " + "; ".join(
+        f"{sc.options[o].label} £{c:,.1f}m (10th-90th percentile £{p[0]:,.1f}m to £{p[1]:,.1f}m)"
+        for o, c, p in zip(others, central, pct)) + "."
+    return interval_chart([sc.options[o].label for o in others], central, [p[0] for p in pct],
+                          [p[1] for p in pct], title=title, subtitle=subtitle, alt=alt,
+                          xlabel="£ million more than the baseline")
+
+
+def cash_chart(res) -> Chart:
+    """Cash cost by financial year for each option (central run)."""
+    a = res.central
+    sc = res.scenario
+    lines = {sc.options[o].label: pd.Series(r.financial_total[0] / 1e6, index=[int(y[:4]) for y in a.years])
+             for o, r in list(a.options.items())[:4]}
+    first, last = a.years[0], a.years[-1]
+    base_total = a.options[a.baseline].financial_total[0]
+    title = (f"Cash spending rises from {_m(base_total[0])} in {first} to {_m(base_total[-1])} in {last} "
+             f"under {sc.options[a.baseline].label.lower()}")
+    subtitle = "Cash cost by financial year (start year shown), £ million, including VAT and tax, central values"
+    alt = "Line chart of cash cost by year for each option: " + "; ".join(
+        f"{label}: {', '.join(f'{v:,.1f}' for v in s)}" for label, s in lines.items()) + "."
+    return line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel="£ million a year", ymin=None)
+
+
+def funder_table(res) -> pd.DataFrame:
+    """Cash totals over the period by option and funder [GBP]."""
+    a = res.central
+    rows = {res.scenario.options[o].label: {f: v[0].sum() for f, v in r.funders.items()}
+            for o, r in a.options.items()}
+    return pd.DataFrame(rows).T.fillna(0).round(0)

@@ -143,3 +143,23 @@ def band_chart(history: Mapping[str, pd.Series], projection: pd.DataFrame, *, ti
         ax.margins(x=0.15)
         fig.tight_layout()
     return Chart(fig, title, subtitle, alt)
+
+
+def interval_chart(labels: list[str], central: list[float], low: list[float], high: list[float], *,
+                   title: str, subtitle: str, alt: str, xlabel: str) -> Chart:
+    """Horizontal bars with a 10th-90th percentile whisker for each, labelled with the value."""
+    with plt.rc_context({**STYLE, "axes.grid.axis": "x"}):
+        fig, ax = plt.subplots(figsize=(8, 0.7 * len(labels) + 1.4))
+        y = range(len(labels))[::-1]
+        ax.barh(list(y), central, color=PALETTE[0], height=0.55)
+        errors = [[c - lo for c, lo in zip(central, low)], [hi - c for c, hi in zip(central, high)]]
+        ax.errorbar(central, list(y), xerr=errors, fmt="none", ecolor=PALETTE[4], capsize=5, linewidth=1.5)
+        for yi, c, hi in zip(y, central, high):
+            ax.annotate(f"£{c:,.1f}m", (max(c, hi, 0), yi), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=10, color="#3D3D3D")
+        ax.set_yticks(list(y), labels)
+        ax.axvline(0, color="#3D3D3D", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.margins(x=0.2)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)

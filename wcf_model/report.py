@@ -1,12 +1,12 @@
 """The report a scrutiny member reads, and the workbook a finance officer opens.
 
 ``write_report`` turns one scenario into ``report.html`` (self-contained: the
-charts are embedded) and ``assumptions.xlsx``. It shows what wcf-model can
-stand behind today: the options as the scenario states them, the effects each
-claims with its evidence, the multi-criteria inputs, the authority's published
-history, and the full assumptions register. The caseload, cost and appraisal
-engines are not built yet, and the report says so rather than show numbers it
-cannot compute.
+charts are embedded) and ``results.xlsx``: a plain-English summary of the
+appraisal, the options' net present costs with their uncertainty and cash by
+year, who pays, what the costs leave out, the options and the effects each
+claims, the multi-criteria inputs, the caseload projection and its back-test,
+the published history, and the full assumptions register. What is not built
+yet is said plainly, never filled in.
 """
 
 from __future__ import annotations
@@ -21,8 +21,19 @@ from . import __version__
 from .backtest import backtest
 from .data import ENGLAND, load_extract, series
 from .errors import DataError
-from .figures import backtest_chart, backtest_table, caseload_charts, caseload_table
+from .figures import (
+    backtest_chart,
+    backtest_table,
+    caseload_charts,
+    caseload_table,
+    cash_chart,
+    funder_table,
+    npv_chart,
+    options_summary_text,
+)
 from .model import project
+from .results import Results, appraise
+from .results import workbook as results_workbook
 from .outputs import default_output_dir, write_all
 from .plots import Chart, line_chart
 from .register import (
@@ -49,12 +60,10 @@ HISTORY_MEASURES = {
 }
 
 NOT_YET_BUILT = (
-    "This version of wcf-model checks the scenario and the published statistics and projects "
-    "caseloads and the social work workforce for the in-house baseline, with their uncertainty "
-    "and a back-test. The option costs, the Green Book economic and financial cases and the "
-    "weighted multi-criteria scores are not built yet, so this report contains no net present "
-    "values or rankings, and the options' effects are not yet applied. Costs below are shown "
-    "as the scenario states them, in their own price years, undiscounted."
+    "This version of wcf-model appraises the options' costs (Green Book economic case and cash "
+    "financial case) with their uncertainty. The sensitivity analysis (tornado, switching values, "
+    "Sobol indices), the value of information and the weighted multi-criteria scores are not "
+    "built yet, so the report shows the multi-criteria inputs but no weighted ranking."
 )
 
 
@@ -207,7 +216,9 @@ HEADINGS = {
     "recurring_costs_stated_gbp_per_year": "Recurring costs as stated (£ a year)",
     "critical_success_factors": "Critical success factors",
     "go_live": "Go-live", "ramp_years": "Ramp (years)", "weight_share": "Share of weight",
-    "scored_by": "Scored by", "price_year": "Price year",
+    "scored_by": "Scored by", "price_year": "Price year", "index": "Option",
+    "council": "Council", "dsg_high_needs": "DSG high-needs block", "dfe_grant": "DfE grant",
+    "home_office_grant": "Home Office grant",
 }
 
 
@@ -263,7 +274,7 @@ def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
     return text
 
 
-def render_html(sc: Scenario, history: History, demand: DemandSection) -> str:
+def render_html(sc: Scenario, history: History, demand: DemandSection, res: Results | None) -> str:
     """The whole report as one self-contained HTML page."""
     register = assumptions_register(sc)
     chain = " extends ".join(str(f) for f in reversed(sc.files))
@@ -278,11 +289,31 @@ def render_html(sc: Scenario, history: History, demand: DemandSection) -> str:
         f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
         f"wcf-model {_e(__version__)}</p>",
         "<h2>Summary</h2>",
-        f'<p class="summary">{_e(plain_summary(sc, register))}</p>',
+        f'<p class="summary">{_e(options_summary_text(res)) if res is not None else ""}</p>',
+        f"<p>{_e(plain_summary(sc, register))}</p>",
         f'<div class="notice" role="note"><strong>Not yet in this report.</strong> {_e(NOT_YET_BUILT)}</div>',
     ]
     if sc.header.description:
         parts.append(f"<p>{_e(sc.header.description)}</p>")
+    if res is not None:
+        table = res.summary()[["label", "npv_cost", "npv_vs_baseline", "npv_vs_baseline_p10",
+                               "npv_vs_baseline_p90", "nominal_total", "prob_least_cost", "passes_csf",
+                               "payback_year"]]
+        table = table.rename(columns={"npv_cost": "Net present cost (£)", "npv_vs_baseline": "Against baseline (£)",
+                                      "npv_vs_baseline_p10": "10th percentile (£)",
+                                      "npv_vs_baseline_p90": "90th percentile (£)", "nominal_total": "Cash, all years (£)",
+                                      "prob_least_cost": "Chance of least cost", "passes_csf": "Meets every CSF"})
+        parts += ["<h2>The appraisal</h2>",
+                  "<p>Economic case: real costs in base-year prices, discounted with the Green Book rate, "
+                  "VAT and corporation tax left out (they are transfers), optimism bias added to each "
+                  "option's own costs. Financial case: cash by year including VAT and tax.</p>",
+                  npv_chart(res).html(), cash_chart(res).html(),
+                  _table(table, money=("Net present cost (£)", "Against baseline (£)", "10th percentile (£)",
+                                       "90th percentile (£)", "Cash, all years (£)")),
+                  "<h3>Who pays (cash, all years)</h3>", _table(funder_table(res), index=True)]
+        if res.central.warnings:
+            parts += ["<h3>What the costs leave out</h3><ul>"
+                      + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
     parts += ["<h2>The options</h2>",
               _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
     for oid, opt in sc.options.items():
@@ -325,17 +356,19 @@ def render_html(sc: Scenario, history: History, demand: DemandSection) -> str:
 # Excel
 # ---------------------------------------------------------------------------
 
-def workbook_sheets(sc: Scenario, history: History, demand: DemandSection) -> dict[str, pd.DataFrame]:
-    """The sheets of ``assumptions.xlsx``, in order."""
+def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
+                    res: Results | None) -> dict[str, pd.DataFrame]:
+    """The sheets of the report's ``results.xlsx``, in order."""
     about = pd.DataFrame([
         ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
         ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
         ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
         ("files", " extends ".join(str(f) for f in reversed(sc.files))), ("status", NOT_YET_BUILT),
     ], columns=["item", "value"])
+    results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
     return {
         "About": about,
-        "Assumptions": assumptions_register(sc),
+        **results,
         "Options": options_table(sc),
         "Effects": effects_table(sc),
         "MCA inputs": mca_inputs_table(sc),
@@ -359,7 +392,7 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None) -> list[Path]:
-    """Write ``report.html`` and ``assumptions.xlsx`` for a scenario.
+    """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
     ----------
@@ -379,11 +412,13 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     history = published_history(sc, data_dir)
-    demand = demand_section(sc, history, draws if draws is not None else sc.header.draws, data_dir)
-    page = render_html(sc, history, demand)
-    sheets = workbook_sheets(sc, history, demand)
+    n = draws if draws is not None else sc.header.draws
+    demand = demand_section(sc, history, n, data_dir)
+    res = appraise(sc, draws=n) if "population.age_0_17" in sc.parameters else None
+    page = render_html(sc, history, demand, res)
+    sheets = workbook_sheets(sc, history, demand, res)
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     return write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
-        "assumptions.xlsx": lambda p: write_workbook(p, sheets),
+        "results.xlsx": lambda p: write_workbook(p, sheets),
     })
