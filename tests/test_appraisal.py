@@ -137,3 +137,72 @@ def test_same_seed_same_answer_and_common_random_numbers():
     spread_cost = a.options["company_csc"].npv_cost.std()
     spread_diff = a.npv_vs_baseline("company_csc").std()
     assert spread_diff < spread_cost / 3
+
+
+def _company_variant(write, extra_params=""):
+    text = TWO_OPTIONS.format(running=50000).replace(
+        "    vatable_share_of_spend: 0.5\n", "    vatable_share_of_spend: 0.5\n" + extra_params)
+    return appraise(load_scenario(write("v.yaml", text)))
+
+
+def test_corporation_tax_on_the_surplus(write):
+    a = _company_variant(write, "    corporation_tax_rate: 0.19\n    company_surplus_share: 0.01\n")
+    # 19% of a 1% surplus on the company's £5.2m turnover: £9,880 a year, half in the go-live year
+    np.testing.assert_allclose(a.options["company"].financial["company.corporation_tax"][0],
+                               [4_940, 9_880 * a.nominal_index[1]])
+    assert "company.corporation_tax" not in a.options["company"].economic   # a transfer
+
+
+def test_education_dominated_scope_makes_vat_recoverable(write):
+    # an education services budget larger than the £5.2m of care: one taxable supply, no irrecoverable VAT
+    params = "  services:\n    education_services:\n      budget: 6000000\n"
+    text = TWO_OPTIONS.format(running=50000).replace("  appraisal:\n", params + "  appraisal:\n").replace(
+        "    vehicle: company\n    go_live: 2019-10-01\n    scope: [social_care]",
+        "    vehicle: company\n    go_live: 2019-10-01\n    scope: [social_care, education_services]")
+    a = appraise(load_scenario(write("edu.yaml", text)))
+    np.testing.assert_array_equal(a.options["company"].financial["company.irrecoverable_vat"], 0)
+    # the same budget outside the company's scope leaves the care contract exempt: VAT is due
+    b = appraise(load_scenario(write("edu2.yaml", text.replace(", education_services]", "]"))))
+    assert b.options["company"].financial["company.irrecoverable_vat"][0, 1] > 0
+
+
+def test_pension_rate_difference_on_pay(write):
+    text = TWO_OPTIONS.format(running=50000)
+    text = text.replace("  demand:\n    cla:\n", "  demand:\n    cin: {opening_stock: 100, start_share_of_referrals: 0.5, exit_rate: 0.5}\n"
+                        "    referrals: {rate_per_10k: 10}\n    cla:\n")
+    text = text.replace("  costs:\n    placements:", "  workforce: {caseload_target: 10, agency_share: 0, vacancy_rate: 0, "
+                        "turnover_rate: 0}\n  costs:\n    staff:\n      salary: {social_worker: 40000}\n"
+                        "      on_cost_rate: 0.1\n      pension_employer_rate: 0.2\n    placements:")
+    text = text.replace("    vatable_share_of_spend: 0.5\n", "    vatable_share_of_spend: 0.5\n    pension_rate_difference: 0.03\n")
+    a = appraise(load_scenario(write("pen.yaml", text)))
+    # children in need: 100 + 0.5 x 100 referrals = 150, half leave: closing 75, average 87.5;
+    # 87.5 / 10 = 8.75 social workers; salaries 8.75 x 40,000 = £350,000; 3 points more: £10,500
+    # a year, half in the go-live year
+    line = a.options["company"].economic["company.pension_rate_difference"][0]
+    assert line[0] == pytest.approx(0.5 * 0.03 * 40_000 * 87.5 / 10)
+    assert "company.pension_rate_difference" not in a.options["in_house"].economic
+
+
+def test_a_company_that_ends_stops_its_company_costs(write):
+    text = TWO_OPTIONS.format(running=50000).replace("    go_live: 2019-10-01\n",
+                                                     "    go_live: 2019-10-01\n    end: 2020-04-01\n")
+    text = text.replace("running: {value: 50000, category: company_running}",
+                        "running: {value: 50000, category: company_running, end: 2020-04-01}")
+    a = appraise(load_scenario(write("end.yaml", text)))
+    company = a.options["company"]
+    # a return in-house on 1 April 2020: no VAT or running cost in 2020-21
+    assert company.financial["company.irrecoverable_vat"][0, 1] == 0
+    np.testing.assert_allclose(company.economic["option.running"], [[25_000, 0]])
+
+
+def test_budget_envelope_headroom(write):
+    from wcf_model.results import appraise as appraise_results
+    text = TWO_OPTIONS.format(running=50000).replace(
+        "    weeks_per_year: 52\n",
+        "    weeks_per_year: 52\n    budget_envelope: {values: {\"2019-20\": 5500000, \"2020-21\": 5500000}, unit: GBP/year}\n")
+    res = appraise_results(load_scenario(write("env.yaml", text)))
+    # in-house costs £5.2m in 2019-20: headroom £300,000
+    assert res.budget_headroom("in_house")[0] == pytest.approx(300_000)
+    # the company's 2019-20 cash is 5,200,000 + 100,000 + 25,000 + 260,000 VAT: £85,000 over
+    assert res.budget_headroom("company")[0] == pytest.approx(-85_000)
+    assert res.summary().set_index("option").loc["company", "years_over_budget"] == 2

@@ -221,6 +221,7 @@ _SPECS = [
     ParamSpec("finance.company_surplus_share", "share", "a company's surplus as a share of its turnover (taxed at the corporation tax rate)"),
     ParamSpec("finance.pension_rate_difference", "share points", "a company's LGPS employer rate minus the council's, on the pay of staff it employs"),
     ParamSpec("finance.weeks_per_year", "weeks", "weeks a placement is paid for in a year"),
+    ParamSpec("finance.budget_envelope", "GBP/year", "cash budget available for the services appraised, by financial year (cash prices)"),
     ParamSpec("appraisal.optimism_bias_mitigation", "share", "how far optimism bias is reduced from its upper towards its lower bound as risks are costed (0 = upper, 1 = lower)"),
     ParamSpec("appraisal.optimism_bias.{ob}.upper", "ratio", "optimism bias upper bound (Green Book supplementary guidance)"),
     ParamSpec("appraisal.optimism_bias.{ob}.lower", "ratio", "optimism bias lower bound"),

@@ -63,6 +63,17 @@ class Results:
         back = np.flatnonzero(gap <= 0)
         return a.years[int(back[0])] if back.size else None
 
+    def budget_headroom(self, option: str) -> np.ndarray | None:
+        """Budget envelope minus the option's cash cost, by year [GBP, cash]; None without an envelope.
+
+        The envelope is a cash figure, so it is compared with the financial case as given.
+        """
+        param = self.scenario.parameters.get("finance.budget_envelope")
+        if param is None:
+            return None
+        envelope = np.array([param.central(y) for y in self.central.years])
+        return envelope - self.central.options[option].financial_total[0]
+
     def summary(self) -> pd.DataFrame:
         """One row per option: NPVs (central, and percentiles of the difference), cash, chances."""
         a, u = self.central, self.uncertain
@@ -81,6 +92,9 @@ class Results:
                 "passes_csf": all(c.met for c in opt.csf.values()),
                 "payback_year": self.payback_year(oid),
             }
+            headroom = self.budget_headroom(oid)
+            if headroom is not None:
+                row["years_over_budget"] = int((headroom < 0).sum())
             if r.npv_cost_contract is not None:
                 row["npv_vs_baseline_contract"] = r.npv_cost_contract[0] - a.options[a.baseline].npv_cost_contract[0]
             rows.append(row)
@@ -133,6 +147,8 @@ class Results:
                     "by_year": {y: _money(v) for y, v in zip(a.years, r.financial_total[0])},
                     "by_funder": {f: _money(v[0].sum()) for f, v in r.funders.items()},
                     "payback_year": s["payback_year"],
+                    **({"budget_headroom_by_year": {y: _money(v) for y, v in zip(a.years, self.budget_headroom(oid))}}
+                       if self.budget_headroom(oid) is not None else {}),
                 },
                 "prob_least_cost": round(float(s["prob_least_cost"]), 4),
                 "mca_score": None,  # multi-criteria scoring is not built yet
