@@ -206,3 +206,13 @@ def test_budget_envelope_headroom(write):
     # the company's 2019-20 cash is 5,200,000 + 100,000 + 25,000 + 260,000 VAT: £85,000 over
     assert res.budget_headroom("company")[0] == pytest.approx(-85_000)
     assert res.summary().set_index("option").loc["company", "years_over_budget"] == 2
+
+
+def test_shadow_running_pays_for_both_structures_until_go_live(write):
+    text = TWO_OPTIONS.format(running=50000).replace(
+        "      running: {value: 50000, category: company_running}",
+        "      running: {value: 50000, category: company_running}\n"
+        "      shadow: {value: 80000, category: company_running, start: 2019-04-01, end: go_live}")
+    company = appraise(load_scenario(write("shadow.yaml", text))).options["company"]
+    # shadow running from 1 April to the 1 October go-live: half of £80,000 in 2019-20, nothing after
+    np.testing.assert_allclose(company.economic["option.shadow"], [[40_000, 0]])

@@ -177,7 +177,7 @@ _SPECS = [
     ParamSpec("demand.cla.start_rate_per_10k", "per 10k children/year", "children starting to be looked after"),
     ParamSpec("demand.cla.exit_rate", "share", "share of children looked after during the year (opening + starts) who leave care"),
     ParamSpec("demand.cla.placement_mix.{placement}", "share", "share of looked-after children in each placement type"),
-    ParamSpec("demand.cla.uasc_share", "share", "share of looked-after children who are unaccompanied asylum seekers"),
+    ParamSpec("demand.cla.uasc_share", "share", "share of looked-after children who are unaccompanied asylum seekers (recorded; the Home Office grant is not yet modelled)"),
     ParamSpec("demand.care_leavers.opening_18_21", "children", "care leavers aged 18-21 at the start of the first year"),
     ParamSpec("demand.care_leavers.opening_22_25", "children", "care leavers aged 22-25 receiving support at the start"),
     ParamSpec("demand.care_leavers.leaver_share_of_exits", "share", "share of care exits that are young people leaving care at 18 or over"),
@@ -212,7 +212,6 @@ _SPECS = [
     ParamSpec("costs.real_growth.{growth_line}", "share/year", "annual price growth above general inflation"),
     # Service lines in scope
     ParamSpec("services.{line}.budget", "GBP/year", "whole base-year cost of the service line, including what the model builds up from caseloads (the rest is held as the line's other costs)"),
-    ParamSpec("services.{line}.staff_fte", "FTE", "staff employed in the service line"),
     # Finance and appraisal method
     ParamSpec("finance.vat_rate", "share", "standard rate of VAT"),
     ParamSpec("finance.vatable_share_of_spend", "share", "share of non-pay spend that bears VAT"),
