@@ -76,3 +76,18 @@ def test_bands_are_ordered_and_cover_the_mean():
     assert (b["p10"] <= b["p50"]).all() and (b["p50"] <= b["p90"]).all()
     cla = b[b["measure"] == "cla_closing"]
     assert ((cla["p10"] <= cla["mean"]) & (cla["mean"] <= cla["p90"])).all()
+
+
+def test_the_baselines_own_effects_are_part_of_its_projection(write):
+    base = REPO / "scenarios" / "worcestershire" / "base.yaml"
+    text = (f"scenario: {{extends: {base}, name: plan, title: t}}\n"
+            "options:\n  in_house:\n    effects:\n      lower_caseloads:\n"
+            "        driver: workforce.caseload_target\n        mode: set\n        change: 15\n"
+            "        start: \"2020-21\"\n        evidence: an improvement plan target\n        confidence: 2\n")
+    with_plan = project(load_scenario(write("plan.yaml", text)))
+    without = project(load_scenario(base))
+    sw = with_plan.measures()["social_worker_in_post_fte"][0]
+    # unchanged in 2019-20; from 2020-21 cases / 15 rather than cases / 18.1
+    assert sw[0] == pytest.approx(without.measures()["social_worker_in_post_fte"][0, 0])
+    cin_avg = with_plan.caseloads.cin.average[0, 1]
+    assert sw[1] == pytest.approx(cin_avg / 15)

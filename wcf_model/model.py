@@ -126,7 +126,7 @@ def project_parameters(parameters: Mapping[str, Parameter], years: list[str], dr
 
 
 def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Projection:
-    """Project a scenario's baseline caseloads and workforce.
+    """Project a scenario's baseline caseloads and workforce, with the baseline option's effects.
 
     Parameters
     ----------
@@ -136,8 +136,15 @@ def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> 
     seed : int, optional
         Defaults to the scenario's seed.
     """
-    return project_parameters(sc.parameters, sc.financial_years, draws,
-                              sc.header.seed if seed is None else seed, str(sc.path))
+    from .effects import apply_option_effects
+
+    seed = sc.header.seed if seed is None else seed
+    years = sc.financial_years
+    require_population(sc.parameters, str(sc.path))
+    # the baseline's own effects (an improvement plan, say) are part of the baseline
+    p = apply_option_effects(sample_parameters(sc.parameters, years, draws, seed), sc.baseline,
+                             sc.options[sc.baseline], years, draws, seed)
+    return project_arrays(p, population_given(sc.parameters["population.age_0_17"], years), years)
 
 
 __all__ = ["Projection", "Stock", "project", "project_parameters"]
