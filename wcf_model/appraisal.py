@@ -18,6 +18,7 @@ difference between two options is the options' doing, not sampling noise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,7 +125,8 @@ def accounts(lines: list[CostLine], p: dict[str, np.ndarray], nominal_index: np.
     return economic, financial, {f: v for f, v in funders.items() if np.any(v)}
 
 
-def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Appraisal:
+def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = None,
+                     design: Mapping[str, np.ndarray] | None = None) -> Appraisal:
     """Appraise every option of a scenario.
 
     Parameters
@@ -134,6 +136,10 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
         Monte Carlo draws; None for one run at central values.
     seed : int, optional
         Defaults to the scenario's seed.
+    design : mapping, optional
+        Uniform variates by input name, each ``(draws,)``, NaN for central; inputs
+        it does not name are central (see :func:`wcf_model.inputs.variates`).
+        Used by the sensitivity analyses to run chosen combinations at once.
     """
     seed = sc.header.seed if seed is None else seed
     years = sc.financial_years
@@ -142,7 +148,7 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     deflator = load_deflators(sc.header.deflator_vintage)
     inflation = (sc.parameters["finance.general_inflation"].central()
                  if "finance.general_inflation" in sc.parameters else DEFAULT_INFLATION)
-    p = to_base_prices(sample_parameters(sc.parameters, years, draws, seed), sc.parameters, base_year,
+    p = to_base_prices(sample_parameters(sc.parameters, years, draws, seed, design), sc.parameters, base_year,
                        deflator, inflation)
     known = population_given(sc.parameters["population.age_0_17"], years)
     factors = discount_factors(len(years))
@@ -156,12 +162,12 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     residuals = budget_residuals(service_costs(reference.caseloads, reference.workforce, p, []), p, warnings)
     results = {}
     for oid, option in sc.options.items():
-        p_opt = apply_option_effects(p, oid, option, years, draws, seed)
+        p_opt = apply_option_effects(p, oid, option, years, draws, seed, design)
         projection = project_arrays(p_opt, known, years)
         found: list[str] = []
         service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
                    + residual_lines(residuals, p_opt, projection.caseloads.population.shape))
-        lines = (service + option_items(oid, option, years, base_year, deflator, draws, seed, inflation)
+        lines = (service + option_items(oid, option, years, base_year, deflator, draws, seed, inflation, design)
                  + company_lines(option, service, p_opt, years, found))
         warnings += [w for w in found if w not in warnings]
         economic, financial, funders = accounts(lines, p_opt, nominal)

@@ -36,9 +36,8 @@ import pandas as pd
 
 from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES, SERVICE_LINES, UNITS
 from .demand import Caseloads
-from .distributions import ppf
 from .effects import MONTHS, months_from_start
-from .inputs import uniforms
+from .inputs import draw, variates
 from .prices import DEFAULT_INFLATION, price_factor
 from .scenario import Parameter
 from .schema import OneOffCost, Option, RecurringCost, financial_year_of
@@ -184,7 +183,7 @@ def residual_lines(residuals: Mapping[str, np.ndarray], p: Mapping[str, np.ndarr
 
 
 def _item_values(item: OneOffCost | RecurringCost, name: str, draws: int | None, seed: int,
-                 years: list[str]) -> np.ndarray:
+                 years: list[str], design: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """An item's central amount by year, times its drawn multiplier [GBP], ``(draws, years)``."""
     if item.values is not None:
         path = np.array([item.values.get(y, 0.0) for y in years]) if isinstance(item, OneOffCost) else \
@@ -192,11 +191,8 @@ def _item_values(item: OneOffCost | RecurringCost, name: str, draws: int | None,
         central = 1.0
     else:
         path, central = np.ones(len(years)), float(item.value)
-    if draws is None or item.distribution is None or item.distribution.get("type") == "fixed":
-        scale = np.full((draws or 1, 1), central)
-    else:
-        scale = ppf(item.distribution, uniforms(seed, name, draws), 1.0 if item.values is not None else central)[:, None]
-    return scale * path[None, :]
+    u = variates(name, draws, seed, design) if item.distribution is not None else None
+    return draw(item.distribution, u, central, draws)[:, None] * path[None, :]
 
 
 def _carry(values: Mapping[str, float], year: str) -> float:
@@ -209,12 +205,13 @@ def _timing(t, option: Option):
 
 
 def option_items(option_id: str, option: Option, years: list[str], base_year: str, deflator: pd.Series,
-                 draws: int | None, seed: int, inflation: float = DEFAULT_INFLATION) -> list[CostLine]:
+                 draws: int | None, seed: int, inflation: float = DEFAULT_INFLATION,
+                 design: Mapping[str, np.ndarray] | None = None) -> list[CostLine]:
     """An option's own one-off and recurring costs [GBP, base-year prices]."""
     lines = []
     for item_id, item in option.one_off_costs.items():
         name = f"options.{option_id}.one_off_costs.{item_id}"
-        values = _item_values(item, name, draws, seed, years)
+        values = _item_values(item, name, draws, seed, years, design)
         if item.values is None:
             when = _timing(item.when, option)
             fy = financial_year_of(when) if isinstance(when, dt.date) else when
@@ -227,7 +224,7 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
         share = active_share(len(years), years[0], _timing(item.start, option), _timing(item.end, option))
         factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
         lines.append(CostLine(f"option.{item_id}", f"recurring.{item.category}",
-                              _item_values(item, name, draws, seed, years) * share * factor,
+                              _item_values(item, name, draws, seed, years, design) * share * factor,
                               funder=item.funder, optimism_bias=item.optimism_bias))
     return lines
 

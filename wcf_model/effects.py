@@ -19,8 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .catalogue import UNITS, parameter_specs
-from .distributions import ppf
-from .inputs import uniforms
+from .inputs import draw, variates
 from .schema import Effect, Option, financial_year_start
 
 MONTHS = 12
@@ -76,11 +75,11 @@ def effect_start(effect: Effect, option: Option) -> dt.date | str:
     return option.go_live if effect.start == "go_live" else effect.start
 
 
-def change_draws(effect: Effect, name: str, draws: int | None, seed: int) -> np.ndarray:
+def change_draws(effect: Effect, name: str, draws: int | None, seed: int,
+                 design: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """The size of the change for each draw, shape ``(draws, 1)`` (central if ``draws`` is None)."""
-    if draws is None or effect.distribution is None or effect.distribution.get("type") == "fixed":
-        return np.full((draws or 1, 1), float(effect.change))
-    return ppf(effect.distribution, uniforms(seed, name, draws), effect.change)[:, None]
+    u = variates(name, draws, seed, design) if effect.distribution is not None else None
+    return draw(effect.distribution, u, effect.change, draws)[:, None]
 
 
 def apply_effect(driver: np.ndarray, change: np.ndarray, level: np.ndarray, mode: str) -> np.ndarray:
@@ -105,7 +104,8 @@ def _clip_to_unit(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def apply_option_effects(p: Mapping[str, np.ndarray], option_id: str, option: Option, years: list[str],
-                         draws: int | None, seed: int) -> dict[str, np.ndarray]:
+                         draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None = None
+                         ) -> dict[str, np.ndarray]:
     """Parameter arrays as they are under an option: a new mapping, ``p`` untouched.
 
     Effects apply in the order written; the result stays within each driver's
@@ -116,7 +116,7 @@ def apply_option_effects(p: Mapping[str, np.ndarray], option_id: str, option: Op
     for eid, effect in option.effects.items():
         level = strength(len(years), months_from_start(effect_start(effect, option), years[0]),
                          effect.ramp_years, effect.fade_after_years, effect.fade_years)
-        change = change_draws(effect, f"options.{option_id}.effects.{eid}", draws, seed)
+        change = change_draws(effect, f"options.{option_id}.effects.{eid}", draws, seed, design)
         out[effect.driver] = _clip_to_unit(effect.driver,
                                            apply_effect(out[effect.driver], change, level, effect.mode))
     return out

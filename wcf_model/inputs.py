@@ -46,7 +46,32 @@ def central_path(param: Parameter, years: list[str]) -> np.ndarray:
     return np.array([param.central(y) for y in years], dtype=float)
 
 
-def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed: int) -> np.ndarray:
+def variates(name: str, draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None = None
+             ) -> np.ndarray | None:
+    """Uniform variates of one named input, or None for its central value in every draw.
+
+    Without a ``design``, each input has its own seeded stream. A design (used by
+    the sensitivity analyses) gives the variates of chosen inputs, with NaN
+    meaning "central in this draw"; inputs it does not name stay central.
+    """
+    if draws is None:
+        return None
+    if design is not None:
+        return design.get(name)
+    return uniforms(seed, name, draws)
+
+
+def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int | None) -> np.ndarray:
+    """Values of an input for each draw, shape ``(draws,)`` [the input's unit]."""
+    if u is None or spec is None or spec.get("type") == "fixed":
+        return np.full(draws or 1, float(central))
+    u = np.asarray(u, dtype=float)
+    missing = np.isnan(u)
+    return np.where(missing, central, ppf(spec, np.where(missing, 0.5, u), central))
+
+
+def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed: int,
+                     design: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """One parameter as an array of shape ``(draws, years)``.
 
     ``draws=None`` gives the central values as one draw. With draws, a
@@ -55,16 +80,14 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
     so the shape of the path over time is kept.
     """
     path = central_path(param, years)
-    if draws is None or param.distribution is None or param.distribution.get("type") == "fixed":
-        return np.broadcast_to(path, (draws or 1, len(years))).copy()
-    u = uniforms(seed, param.name, draws)
+    u = variates(param.name, draws, seed, design) if param.distribution is not None else None
     if param.values is not None:
-        return path[None, :] * ppf(param.distribution, u, 1.0)[:, None]
-    return np.broadcast_to(ppf(param.distribution, u, float(param.value))[:, None],
-                           (draws, len(years))).copy()
+        return path[None, :] * draw(param.distribution, u, 1.0, draws)[:, None]
+    return np.broadcast_to(draw(param.distribution, u, float(param.value), draws)[:, None],
+                           (draws or 1, len(years))).copy()
 
 
 def sample_parameters(parameters: Mapping[str, Parameter], years: list[str], draws: int | None = None,
-                      seed: int = 0) -> dict[str, np.ndarray]:
+                      seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every parameter as a ``(draws, years)`` array (``draws=None``: central, one draw)."""
-    return {name: sample_parameter(p, years, draws, seed) for name, p in parameters.items()}
+    return {name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()}

@@ -1,0 +1,213 @@
+"""Which assumptions decide the result: tornado, switching values and Sobol indices.
+
+One description of the uncertain inputs (:func:`uncertain_inputs`) drives every
+method, as in SALib: each input is addressed by its quantile ``u`` in (0, 1),
+mapped to a value through its own distribution. Every method builds a *design*,
+a table of quantiles by input with NaN meaning "central", and runs the whole
+appraisal on it at once, vectorised over the rows.
+
+The output studied is each option's net present cost minus the baseline's
+[GBP, base-year prices, discounted].
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from .appraisal import appraise_options
+from .distributions import ppf
+from .inputs import EPS, draw, uniforms
+from .scenario import Scenario
+
+#: Quantiles used for the low and high ends of a tornado bar.
+TORNADO_QUANTILES = (0.1, 0.9)
+#: Range searched for a switching value, in quantiles of the input's distribution.
+SEARCH_RANGE = (0.001, 0.999)
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """An input with a distribution, addressed by its name in the draw streams.
+
+    ``central`` is the value the central run uses; for a figure given by year it
+    is 1.0, the multiplier of the whole path.
+    """
+
+    name: str
+    label: str
+    spec: dict
+    central: float
+    unit: str
+
+    def value(self, u: np.ndarray | float) -> np.ndarray:
+        """The input's value at quantile(s) ``u`` [its unit]."""
+        return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
+
+
+def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
+    """Every input with a (non-fixed) distribution: parameters, option items, effects."""
+    out = []
+    for name, p in sc.parameters.items():
+        if p.distribution and p.distribution.get("type") != "fixed":
+            by_year = p.values is not None
+            out.append(UncertainInput(name, p.description, p.distribution, 1.0 if by_year else float(p.value),
+                                      "x central path" if by_year else p.unit))
+    for oid, opt in sc.options.items():
+        for kind in ("one_off_costs", "recurring_costs"):
+            for iid, item in getattr(opt, kind).items():
+                if item.distribution and item.distribution.get("type") != "fixed":
+                    by_year = item.values is not None
+                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", f"{opt.label}: {iid.replace('_', ' ')}",
+                                              item.distribution, 1.0 if by_year else float(item.value),
+                                              "x central path" if by_year else item.unit))
+        for eid, e in opt.effects.items():
+            if e.distribution and e.distribution.get("type") != "fixed":
+                out.append(UncertainInput(f"options.{oid}.effects.{eid}", f"{opt.label}: effect {eid.replace('_', ' ')}",
+                                          e.distribution, float(e.change),
+                                          "share change" if e.mode == "multiply" else e.mode))
+    return out
+
+
+def input_draws(sc: Scenario, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
+    """The value each uncertain input took in each Monte Carlo draw, ``(draws,)`` by name.
+
+    The same streams as :func:`wcf_model.appraisal.appraise_options`, so these line
+    up draw by draw with its results (for value of information).
+    """
+    seed = sc.header.seed if seed is None else seed
+    return {i.name: draw(i.spec, uniforms(seed, i.name, draws), i.central, draws) for i in uncertain_inputs(sc)}
+
+
+def _differences(sc: Scenario, design: dict[str, np.ndarray], rows: int, seed: int | None,
+                 chunk: int = 4096) -> dict[str, np.ndarray]:
+    """NPV minus the baseline's, by option, for each row of a design (run in chunks)."""
+    out: dict[str, list[np.ndarray]] = {}
+    for start in range(0, rows, chunk):
+        part = {k: v[start:start + chunk] for k, v in design.items()}
+        a = appraise_options(sc, draws=min(chunk, rows - start), seed=seed, design=part)
+        for oid in a.options:
+            out.setdefault(oid, []).append(a.npv_vs_baseline(oid))
+    return {oid: np.concatenate(v) for oid, v in out.items()}
+
+
+def tornado(sc: Scenario, quantiles: tuple[float, float] = TORNADO_QUANTILES, seed: int | None = None
+            ) -> pd.DataFrame:
+    """One-way sensitivity: each input at its low and high quantile, all others central.
+
+    Returns a tidy table: ``input``, ``label``, ``low_value``, ``high_value``,
+    ``option``, ``central``, ``at_low``, ``at_high`` (NPV minus baseline [GBP])
+    and ``swing`` (|at_high - at_low|), sorted by swing within each option.
+    """
+    inputs = uncertain_inputs(sc)
+    rows = 2 * len(inputs) + 1        # the last row is the central run
+    design = {}
+    for i, inp in enumerate(inputs):
+        u = np.full(rows, np.nan)
+        u[2 * i], u[2 * i + 1] = quantiles
+        design[inp.name] = u
+    diff = _differences(sc, design, rows, seed)
+    table = []
+    for oid, d in diff.items():
+        if oid == sc.baseline:
+            continue
+        for i, inp in enumerate(inputs):
+            low, high = inp.value(quantiles)
+            table.append({"input": inp.name, "label": inp.label, "low_value": low, "high_value": high,
+                          "option": oid, "central": d[-1], "at_low": d[2 * i], "at_high": d[2 * i + 1],
+                          "swing": abs(d[2 * i + 1] - d[2 * i])})
+    out = pd.DataFrame(table)
+    return out.sort_values(["option", "swing"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
+
+
+def _root(f: Callable[[float], float], grid: np.ndarray, values: np.ndarray) -> float | None:
+    """The quantile nearest the centre of the grid where ``f`` changes sign, refined by Brent's method."""
+    sign = np.sign(values)
+    crossings = np.flatnonzero(sign[:-1] * sign[1:] < 0)
+    if crossings.size == 0:
+        exact = np.flatnonzero(values == 0)
+        return float(grid[exact[0]]) if exact.size else None
+    k = crossings[np.argmin(np.abs(grid[crossings] - 0.5))]
+    return brentq(f, grid[k], grid[k + 1], xtol=1e-6)
+
+
+def switching_values(sc: Scenario, versus: str | None = None, points: int = 41, seed: int | None = None
+                     ) -> pd.DataFrame:
+    """For each input and option, the input's value at which the option costs the same as ``versus``.
+
+    ``versus`` defaults to the baseline. Each input is searched over its
+    distribution (quantiles 0.001 to 0.999) with the others at central values:
+    a grid finds where the NPV difference changes sign, and Brent's method
+    refines it on the model itself. "None in range" (NaN) means no value the
+    scenario thinks possible would change which of the two is cheaper.
+
+    Returns ``input``, ``label``, ``option``, ``versus``, ``central_value``,
+    ``central_difference`` [GBP], ``switching_value`` (NaN if none in range),
+    ``switching_quantile``.
+    """
+    versus = versus or sc.baseline
+    inputs = uncertain_inputs(sc)
+    grid = np.linspace(*SEARCH_RANGE, points)
+    rows = len(inputs) * points + 1
+    design = {}
+    for i, inp in enumerate(inputs):
+        u = np.full(rows, np.nan)
+        u[i * points:(i + 1) * points] = grid
+        design[inp.name] = u
+    diff = _differences(sc, design, rows, seed)
+    gap = {oid: diff[oid] - diff[versus] for oid in diff if oid != versus}
+    table = []
+    for oid, g in gap.items():
+        for i, inp in enumerate(inputs):
+            def f(u: float, name=inp.name, oid=oid) -> float:
+                d = _differences(sc, {name: np.array([u])}, 1, seed)
+                return float(d[oid][0] - d[versus][0])
+
+            u_star = _root(f, grid, g[i * points:(i + 1) * points])
+            table.append({"input": inp.name, "label": inp.label, "option": oid, "versus": versus,
+                          "central_value": inp.central, "central_difference": g[-1],
+                          "switching_value": float(inp.value(u_star)[0]) if u_star is not None else np.nan,
+                          "switching_quantile": u_star if u_star is not None else np.nan})
+    return pd.DataFrame(table)
+
+
+def sobol(sc: Scenario, n: int = 1024, seed: int | None = None, chunk: int = 4096) -> pd.DataFrame:
+    """Sobol first-order and total indices of each option's NPV difference (SALib).
+
+    Inputs are sampled in quantile space with SALib's Sobol sequence (Saltelli's
+    scheme, ``n`` x (inputs + 2) model runs), mapped through each input's
+    distribution, and analysed with 95% bootstrap confidence intervals. A
+    warning is attached where an interval spans zero: the index is not
+    distinguishable from no effect at that sample size.
+
+    Returns ``input``, ``label``, ``option``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``, ``warning``.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    inputs = uncertain_inputs(sc)
+    problem = {"num_vars": len(inputs), "names": [i.name for i in inputs], "bounds": [[0.0, 1.0]] * len(inputs)}
+    seed = sc.header.seed if seed is None else seed
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # SALib warns when n is not a power of two; callers choose n
+        sample = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed % (2 ** 32))
+    sample = np.clip(sample, EPS, 1 - EPS)   # the sequence starts at 0, where ppf is infinite
+    design = {inp.name: sample[:, i] for i, inp in enumerate(inputs)}
+    diff = _differences(sc, design, sample.shape[0], seed, chunk)
+    table = []
+    for oid, y in diff.items():
+        if oid == sc.baseline or np.ptp(y) == 0:
+            continue
+        si = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed % (2 ** 32))
+        for i, inp in enumerate(inputs):
+            s1, s1c, st, stc = si["S1"][i], si["S1_conf"][i], si["ST"][i], si["ST_conf"][i]
+            note = "confidence interval spans zero" if s1 - s1c <= 0 <= s1 + s1c else ""
+            table.append({"input": inp.name, "label": inp.label, "option": oid, "S1": s1, "S1_conf": s1c,
+                          "ST": st, "ST_conf": stc, "warning": note})
+    out = pd.DataFrame(table)
+    return out.sort_values(["option", "ST"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
