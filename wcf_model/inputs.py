@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from .distributions import ppf
-from .scenario import Parameter
+from .scenario import Parameter, Scenario
 
 #: Uniforms are kept inside (EPS, 1 - EPS) so unbounded distributions stay finite.
 EPS = 1e-12
@@ -91,3 +93,85 @@ def sample_parameters(parameters: Mapping[str, Parameter], years: list[str], dra
                       seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every parameter as a ``(draws, years)`` array (``draws=None``: central, one draw)."""
     return {name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()}
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """An input with a distribution, addressed by its name in the draw streams.
+
+    ``central`` is the value the central run uses; for a figure given by year it
+    is 1.0, the multiplier of the whole path.
+    """
+
+    name: str
+    label: str
+    spec: dict
+    central: float
+    unit: str
+
+    def value(self, u: np.ndarray | float) -> np.ndarray:
+        """The input's value at quantile(s) ``u`` [its unit]."""
+        return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
+
+
+def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
+    """Every input with a (non-fixed) distribution: parameters, option items, effects."""
+    out = []
+    for name, p in sc.parameters.items():
+        if p.distribution and p.distribution.get("type") != "fixed":
+            by_year = p.values is not None
+            out.append(UncertainInput(name, p.description, p.distribution, 1.0 if by_year else float(p.value),
+                                      "x central path" if by_year else p.unit))
+    for oid, opt in sc.options.items():
+        for kind in ("one_off_costs", "recurring_costs"):
+            for iid, item in getattr(opt, kind).items():
+                if item.distribution and item.distribution.get("type") != "fixed":
+                    by_year = item.values is not None
+                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", f"{opt.label}: {iid.replace('_', ' ')}",
+                                              item.distribution, 1.0 if by_year else float(item.value),
+                                              "x central path" if by_year else item.unit))
+        for eid, e in opt.effects.items():
+            if e.distribution and e.distribution.get("type") != "fixed":
+                out.append(UncertainInput(f"options.{oid}.effects.{eid}", f"{opt.label}: effect {eid.replace('_', ' ')}",
+                                          e.distribution, float(e.change),
+                                          "share change" if e.mode == "multiply" else e.mode))
+    return out
+
+
+
+
+def rank_to_pearson(rho_rank: float) -> float:
+    """The normal correlation that gives Spearman rank correlation ``rho_rank`` [dimensionless].
+
+    For a Gaussian copula, Spearman's rho = (6 / pi) arcsin(r / 2), so
+    r = 2 sin(pi rho / 6) (Kruskal 1958).
+    """
+    return 2 * np.sin(np.pi * rho_rank / 6)
+
+
+def correlation_matrix(names: list[str], pairs: Mapping[tuple[str, str], float]) -> np.ndarray:
+    """The normal-scale correlation matrix of ``names`` from rank correlations by pair."""
+    index = {n: i for i, n in enumerate(names)}
+    m = np.eye(len(names))
+    for (a, b), rho in pairs.items():
+        m[index[a], index[b]] = m[index[b], index[a]] = rank_to_pearson(rho)
+    return m
+
+
+def correlated_design(sc: Scenario, draws: int, seed: int) -> dict[str, np.ndarray]:
+    """Uniform variates of every uncertain input, rank-correlated as the scenario says.
+
+    Each input keeps its own stream; the correlated ones are mixed through a
+    Gaussian copula (normal scores, Cholesky factor, back to uniforms), so each
+    keeps its marginal distribution exactly and only the ranks are tied.
+    """
+    design = {i.name: uniforms(seed, i.name, draws) for i in uncertain_inputs(sc)}
+    pairs = {tuple(c.inputs): c.rank_correlation for c in sc.correlations.values()}
+    names = sorted({n for pair in pairs for n in pair})
+    if not names:
+        return design
+    chol = np.linalg.cholesky(correlation_matrix(names, pairs))
+    z = ndtri(np.stack([design[n] for n in names], axis=1)) @ chol.T
+    for k, n in enumerate(names):
+        design[n] = np.clip(ndtr(z[:, k]), EPS, 1 - EPS)
+    return design

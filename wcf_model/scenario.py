@@ -36,6 +36,7 @@ from .schema import (
     Effect,
     Figure,
     Header,
+    Correlation,
     Mca,
     Option,
     financial_year_label,
@@ -115,6 +116,7 @@ class Scenario:
     options: dict[str, Option]
     mca: Mca
     document: dict[str, Any] = field(repr=False)
+    correlations: dict[str, Correlation] = field(default_factory=dict)
     sha256: str = ""
 
     @property
@@ -555,7 +557,7 @@ def _validate_mca(c: _Collector, mca: Mca, options: dict[str, Option]) -> None:
 
 
 _SECTIONS: dict[str, type[BaseModel] | None] = {"scenario": Header, "parameters": None,
-                                                "options": Option, "mca": Mca}
+                                                "options": Option, "mca": Mca, "correlations": Correlation}
 
 
 def _model(c: _Collector, model: type[BaseModel], data: Any, prefix: tuple[Any, ...]) -> Any:
@@ -570,7 +572,7 @@ def _model(c: _Collector, model: type[BaseModel], data: Any, prefix: tuple[Any, 
 
 
 def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
-        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], list[Problem]]:
+        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], dict[str, Correlation], list[Problem]]:
     """Check a merged scenario section by section, so one bad option does not
     hide the problems of the others."""
     c = _Collector(tree, fallback)
@@ -605,11 +607,60 @@ def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
                     continue  # already reported by the option's own validation
                 _validate_effect(c, ("options", oid, "effects", eid), parsed, params, specs)
     mca = _model(c, Mca, data.get("mca", {}), ("mca",))
+    correlations = _validate_correlations(c, data.get("correlations", {}), params, options)
     valid_options = len(options) == len(raw_options)
     _validate_options(c, header, options, mca or Mca(), params, strict, all_valid=valid_options)
     if mca is not None and valid_options:
         _validate_mca(c, mca, options)
-    return header, options, mca, params, c.problems
+    return header, options, mca, params, correlations, c.problems
+
+
+def _uncertain_names(params: dict[str, Parameter], options: dict[str, Option]) -> set[str]:
+    names = {n for n, p in params.items() if p.distribution and p.distribution.get("type") != "fixed"}
+    for oid, opt in options.items():
+        for kind in ("one_off_costs", "recurring_costs"):
+            names |= {f"options.{oid}.{kind}.{i}" for i, item in getattr(opt, kind).items()
+                      if item.distribution and item.distribution.get("type") != "fixed"}
+        names |= {f"options.{oid}.effects.{e}" for e, eff in opt.effects.items()
+                  if eff.distribution and eff.distribution.get("type") != "fixed"}
+    return names
+
+
+def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter],
+                           options: dict[str, Option]) -> dict[str, Correlation]:
+    """Each correlation names two uncertain inputs, and together they are a valid correlation matrix."""
+    import numpy as np
+
+    if not isinstance(raw, dict):
+        c.add(("correlations",), f"expected a mapping of named correlations, got {_describe(raw)}")
+        return {}
+    out: dict[str, Correlation] = {}
+    uncertain = _uncertain_names(params, options)
+    for cid, body in raw.items():
+        corr = _model(c, Correlation, body, ("correlations", cid))
+        if corr is None:
+            continue
+        ok = True
+        for k, name in enumerate(corr.inputs):
+            if name not in uncertain:
+                ok = False
+                c.add(("correlations", cid, "inputs", k),
+                      f"'{name}' is not an input with a distribution{suggest(name, sorted(uncertain))}; "
+                      "only uncertain inputs can be correlated")
+        if corr.inputs[0] == corr.inputs[1]:
+            ok = False
+            c.add(("correlations", cid, "inputs"), "names the same input twice")
+        if ok:
+            out[cid] = corr
+    if out:
+        from .inputs import correlation_matrix
+
+        names = sorted({n for corr in out.values() for n in corr.inputs})
+        m = correlation_matrix(names, {tuple(corr.inputs): corr.rank_correlation for corr in out.values()})
+        if np.linalg.eigvalsh(m).min() <= 1e-10:
+            c.add(("correlations",), "these correlations contradict each other (the matrix they make is not "
+                                     "positive definite); weaken some of them")
+    return out
 
 
 def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
@@ -645,7 +696,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     merged = chain[0][1]
     for _, doc in chain[1:]:
         merged = overlay(merged, doc)
-    header, options, mca, params, found = _validate(merged, str(top_file), strict)
+    header, options, mca, params, correlations, found = _validate(merged, str(top_file), strict)
     problems += found
     if problems or header is None or mca is None:
         raise ScenarioError(problems)
@@ -658,6 +709,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
         parameters=params,
         options=options,
         mca=mca,
+        correlations=correlations,
         document=resolved,
         sha256=hashlib.sha256(canonical_json(resolved).encode("utf-8")).hexdigest(),
     )

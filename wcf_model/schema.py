@@ -222,3 +222,12 @@ class Mca(Strict):
     critical_success_factors: dict[str, CriticalSuccessFactor] = {}
     criteria: dict[str, Criterion] = {}
     scores: dict[str, dict[str, Score]] = {}
+
+
+class Correlation(Strict):
+    """A rank correlation between two uncertain inputs (Gaussian copula)."""
+
+    inputs: Annotated[list[str], Field(min_length=2, max_length=2)]
+    rank_correlation: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
+    source: str | None = None
+    note: str | None = None

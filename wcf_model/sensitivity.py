@@ -14,64 +14,19 @@ from __future__ import annotations
 
 import warnings as _warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
 from .appraisal import appraise_options
-from .distributions import ppf
-from .inputs import EPS, draw, uniforms
+from .inputs import EPS, UncertainInput, correlated_design, draw, uncertain_inputs, uniforms
 from .scenario import Scenario
 
 #: Quantiles used for the low and high ends of a tornado bar.
 TORNADO_QUANTILES = (0.1, 0.9)
 #: Range searched for a switching value, in quantiles of the input's distribution.
 SEARCH_RANGE = (0.001, 0.999)
-
-
-@dataclass(frozen=True)
-class UncertainInput:
-    """An input with a distribution, addressed by its name in the draw streams.
-
-    ``central`` is the value the central run uses; for a figure given by year it
-    is 1.0, the multiplier of the whole path.
-    """
-
-    name: str
-    label: str
-    spec: dict
-    central: float
-    unit: str
-
-    def value(self, u: np.ndarray | float) -> np.ndarray:
-        """The input's value at quantile(s) ``u`` [its unit]."""
-        return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
-
-
-def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
-    """Every input with a (non-fixed) distribution: parameters, option items, effects."""
-    out = []
-    for name, p in sc.parameters.items():
-        if p.distribution and p.distribution.get("type") != "fixed":
-            by_year = p.values is not None
-            out.append(UncertainInput(name, p.description, p.distribution, 1.0 if by_year else float(p.value),
-                                      "x central path" if by_year else p.unit))
-    for oid, opt in sc.options.items():
-        for kind in ("one_off_costs", "recurring_costs"):
-            for iid, item in getattr(opt, kind).items():
-                if item.distribution and item.distribution.get("type") != "fixed":
-                    by_year = item.values is not None
-                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", f"{opt.label}: {iid.replace('_', ' ')}",
-                                              item.distribution, 1.0 if by_year else float(item.value),
-                                              "x central path" if by_year else item.unit))
-        for eid, e in opt.effects.items():
-            if e.distribution and e.distribution.get("type") != "fixed":
-                out.append(UncertainInput(f"options.{oid}.effects.{eid}", f"{opt.label}: effect {eid.replace('_', ' ')}",
-                                          e.distribution, float(e.change),
-                                          "share change" if e.mode == "multiply" else e.mode))
-    return out
 
 
 def input_draws(sc: Scenario, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
@@ -81,7 +36,9 @@ def input_draws(sc: Scenario, draws: int, seed: int | None = None) -> dict[str, 
     up draw by draw with its results (for value of information).
     """
     seed = sc.header.seed if seed is None else seed
-    return {i.name: draw(i.spec, uniforms(seed, i.name, draws), i.central, draws) for i in uncertain_inputs(sc)}
+    u = correlated_design(sc, draws, seed) if sc.correlations else None
+    return {i.name: draw(i.spec, u[i.name] if u is not None else uniforms(seed, i.name, draws), i.central, draws)
+            for i in uncertain_inputs(sc)}
 
 
 def _differences(sc: Scenario, design: dict[str, np.ndarray], rows: int, seed: int | None,
