@@ -94,3 +94,17 @@ def test_bad_scenario_exits_2_and_writes_nothing(write, tmp_path):
     r = wcf("run", bad, "--out", tmp_path / "o")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_monte_carlo_bands_of_npv_and_cash():
+    res = appraise(load_scenario(OBC), draws=300, seed=2)
+    s = res.summary().set_index("option")
+    for oid in s.index:
+        qs = [s.loc[oid, f"npv_cost_p{q}"] for q in (5, 10, 50, 90, 95)]
+        assert qs == sorted(qs)
+    bands = res.cash_bands()
+    company = bands[(bands.option == "company_csc") & (bands.measure == "cash_vs_baseline")]
+    assert len(company) == 10 and (company.p5 <= company.p95).all()
+    # the baseline minus itself is nothing, in every draw
+    base = bands[(bands.option == "in_house") & (bands.measure == "cash_vs_baseline")]
+    assert (base[["mean", "p5", "p95"]] == 0).all().all()

@@ -86,6 +86,8 @@ class Results:
                 "option": oid, "label": opt.label, "baseline": opt.baseline,
                 "npv_cost": r.npv_cost[0], "npv_vs_baseline": a.npv_vs_baseline(oid)[0],
                 "npv_vs_baseline_mean": diff.mean(),
+                "npv_cost_mean": u.options[oid].npv_cost.mean(),
+                **{f"npv_cost_p{q}": v for q, v in zip(PERCENTILES, np.percentile(u.options[oid].npv_cost, PERCENTILES))},
                 **{f"npv_vs_baseline_p{q}": v for q, v in zip(PERCENTILES, np.percentile(diff, PERCENTILES))},
                 "nominal_total": r.financial_total[0].sum(),
                 "prob_least_cost": least[oid],
@@ -102,6 +104,23 @@ class Results:
         money = [c for c in out.columns if c.startswith(("npv", "nominal"))]
         out[money] = out[money].round(2)
         return out
+
+    def cash_bands(self) -> pd.DataFrame:
+        """Cash by year across the draws, per option and per option minus the baseline.
+
+        Columns: ``option``, ``measure`` (``cash`` or ``cash_vs_baseline``), ``year``,
+        ``mean`` and ``p5`` ... ``p95`` [GBP, cash].
+        """
+        u = self.uncertain
+        base = u.options[u.baseline].financial_total
+        rows = []
+        for oid, r in u.options.items():
+            for measure, values in (("cash", r.financial_total), ("cash_vs_baseline", r.financial_total - base)):
+                pct = np.percentile(values, PERCENTILES, axis=0)
+                for t, year in enumerate(u.years):
+                    rows.append({"option": oid, "measure": measure, "year": year, "mean": values[:, t].mean(),
+                                 **{f"p{q}": pct[i, t] for i, q in enumerate(PERCENTILES)}})
+        return pd.DataFrame(rows)
 
     @property
     def caseloads(self) -> pd.DataFrame:
@@ -138,6 +157,7 @@ class Results:
                     "npv_vs_baseline": _money(s["npv_vs_baseline"]),
                     "mean": _money(s["npv_vs_baseline_mean"]),
                     **{f"p{q}": _money(s[f"npv_vs_baseline_p{q}"]) for q in PERCENTILES},
+                    "npv_cost_percentiles": {f"p{q}": _money(s[f"npv_cost_p{q}"]) for q in PERCENTILES},
                     **({"contract_years": sc.header.contract_years,
                         "npv_vs_baseline_contract": _money(s["npv_vs_baseline_contract"])}
                        if r.npv_cost_contract is not None else {}),
