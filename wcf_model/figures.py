@@ -196,3 +196,61 @@ def funder_table(res) -> pd.DataFrame:
     rows = {res.scenario.options[o].label: {f: v[0].sum() for f, v in r.funders.items()}
             for o, r in a.options.items()}
     return pd.DataFrame(rows).T.fillna(0).round(0)
+
+
+def tornado_figure(table: pd.DataFrame, option: str, option_label: str, top: int = 10) -> Chart:
+    """The inputs that move an option's result most (from :func:`wcf_model.sensitivity.tornado`)."""
+    from .plots import tornado_chart
+
+    rows = table[table["option"] == option].head(top)
+    central = rows["central"].iloc[0] / 1e6
+    first = rows.iloc[0]
+    title = (f"For {option_label.lower()}, the result turns most on {first['label'].split(': ')[-1]}: "
+             f"£{first['at_low'] / 1e6:,.1f}m to £{first['at_high'] / 1e6:,.1f}m against the baseline")
+    subtitle = ("Net present cost minus the baseline's, £ million, with one input at a time at its 10th and 90th "
+                "percentile and the rest at central values")
+    alt = "Tornado chart: " + "; ".join(f"{r.label}: £{r.at_low / 1e6:,.1f}m to £{r.at_high / 1e6:,.1f}m"
+                                        for r in rows.itertuples()) + f". Central £{central:,.1f}m."
+    short = [r.label.removeprefix(f"{option_label}: ") for r in rows.itertuples()]
+    labels = [t if len(t) < 72 else t[:69] + "..." for t in short]
+    return tornado_chart(labels, list(rows["at_low"] / 1e6), list(rows["at_high"] / 1e6), central, title=title,
+                         subtitle=subtitle, alt=alt, xlabel="£ million more than the baseline")
+
+
+def npv_distribution_figure(res) -> Chart:
+    """Distribution of each option's NPV difference from the baseline across the draws."""
+    import numpy as np
+
+    from .plots import histogram_chart
+
+    u = res.uncertain
+    sc = res.scenario
+    samples = {sc.options[o].label: u.npv_vs_baseline(o) / 1e6 for o in u.options if o != u.baseline}
+    share_dearer = {label: float(np.mean(v > 0)) for label, v in samples.items()}
+    label, share = max(share_dearer.items(), key=lambda kv: kv[1])
+    title = f"{label} costs more than the baseline in {share:.0%} of {u.draws:,} draws"
+    subtitle = "Net present cost minus the baseline's, £ million, across the Monte Carlo draws (all options share them)"
+    alt = "Distributions of the difference from the baseline: " + "; ".join(
+        f"{k}: median £{np.median(v):,.1f}m, 5th-95th percentile £{np.percentile(v, 5):,.1f}m to "
+        f"£{np.percentile(v, 95):,.1f}m" for k, v in samples.items()) + "."
+    return histogram_chart(samples, title=title, subtitle=subtitle, alt=alt, xlabel="£ million more than the baseline")
+
+
+def cash_fan_figure(res, option: str) -> Chart:
+    """Cash by year against the baseline for one option: median and 10th-90th percentile band."""
+    bands = res.cash_bands()
+    rows = bands[(bands["option"] == option) & (bands["measure"] == "cash_vs_baseline")].copy()
+    rows["year"] = [int(y[:4]) for y in rows["year"]]
+    for col in ("p10", "p50", "p90", "mean"):
+        rows[col] = rows[col] / 1e6
+    label = res.scenario.options[option].label
+    peak = rows.loc[rows["p50"].idxmax()]
+    title = (f"{label} needs up to £{peak['p50']:,.1f}m a year more cash than the baseline "
+             f"(median, {int(peak['year'])}-{(int(peak['year']) + 1) % 100:02d})")
+    subtitle = "Extra cash a year against the baseline, £ million, median and 10th-90th percentile band, start year shown"
+    alt = f"Fan chart of extra cash for {label}: " + "; ".join(
+        f"{int(r.year)}: median £{r.p50:,.1f}m (£{r.p10:,.1f}m to £{r.p90:,.1f}m)" for r in rows.itertuples()) + "."
+    from .plots import band_chart
+
+    return band_chart({}, rows[["year", "p10", "p50", "p90"]], title=title, subtitle=subtitle, alt=alt,
+                      ylabel="£ million a year", label=label if len(label) < 30 else "Median")

@@ -114,13 +114,24 @@ class UncertainInput:
         return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
 
 
+def _label(name: str, description: str) -> str:
+    """A parameter's description, naming the category when the name has one (placement type, setting ...)."""
+    from .catalogue import VOCABULARIES
+
+    last = name.rsplit(".", 1)[-1]
+    if any(last in words for words in VOCABULARIES.values()):
+        return f"{description}: {last.replace('_', ' ')}"
+    return description
+
+
 def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
     """Every input with a (non-fixed) distribution: parameters, option items, effects."""
     out = []
     for name, p in sc.parameters.items():
         if p.distribution and p.distribution.get("type") != "fixed":
             by_year = p.values is not None
-            out.append(UncertainInput(name, p.description, p.distribution, 1.0 if by_year else float(p.value),
+            out.append(UncertainInput(name, _label(name, p.description), p.distribution,
+                                      1.0 if by_year else float(p.value),
                                       "x central path" if by_year else p.unit))
     for oid, opt in sc.options.items():
         for kind in ("one_off_costs", "recurring_costs"):

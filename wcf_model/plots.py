@@ -163,3 +163,43 @@ def interval_chart(labels: list[str], central: list[float], low: list[float], hi
         ax.margins(x=0.2)
         fig.tight_layout()
     return Chart(fig, title, subtitle, alt)
+
+
+def tornado_chart(labels: list[str], low: list[float], high: list[float], central: float, *, title: str,
+                  subtitle: str, alt: str, xlabel: str) -> Chart:
+    """Bars from the central result to the result with each input at its low and high end.
+
+    The low end is drawn solid and the high end hatched, so the chart does not
+    rely on colour to say which is which.
+    """
+    with plt.rc_context({**STYLE, "axes.grid.axis": "x"}):
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.6))
+        y = list(range(len(labels)))[::-1]
+        ax.barh(y, [lo - central for lo in low], left=central, color=PALETTE[0], height=0.6, label="input at its 10th percentile")
+        ax.barh(y, [hi - central for hi in high], left=central, color=PALETTE[1], height=0.6, hatch="//",
+                edgecolor="white", label="input at its 90th percentile")
+        ax.axvline(central, color="#3D3D3D", linewidth=1)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(xlabel)
+        ax.legend(loc="lower right", frameon=False, fontsize=9)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)
+
+
+def histogram_chart(samples: Mapping[str, "np.ndarray"], *, title: str, subtitle: str, alt: str,
+                    xlabel: str, bins: int = 40) -> Chart:
+    """Outlines of each sample's distribution, told apart by line style as well as colour."""
+    import numpy as np
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        edges = np.histogram_bin_edges(np.concatenate([np.ravel(v) for v in samples.values()]), bins=bins)
+        for i, (label, values) in enumerate(samples.items()):
+            ax.hist(values, bins=edges, histtype="step", linewidth=2, color=PALETTE[i], linestyle=LINESTYLES[i],
+                    label=label, density=True)
+        ax.axvline(0, color="#3D3D3D", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.set_yticks([])
+        ax.legend(frameon=False, fontsize=9)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)
