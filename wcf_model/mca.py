@@ -27,14 +27,21 @@ References
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import UsageError
 from .schema import Mca
+
+if TYPE_CHECKING:  # mca is imported by results; only the type checker needs these
+    from .appraisal import Appraisal
+    from .results import Results
+    from .scenario import Scenario
 
 #: What :func:`weight_switching` says when the top option never changes on one side.
 NO_SWITCH = "none in [0, 1]"
@@ -195,7 +202,7 @@ def ranks(totals: pd.Series) -> pd.Series:
     return totals.round(9).rank(ascending=False, method="min").astype(int).rename("rank")
 
 
-def csf_table(scenario) -> pd.DataFrame:
+def csf_table(scenario: Scenario) -> pd.DataFrame:
     """Whether each option meets each critical success factor.
 
     Parameters
@@ -215,7 +222,7 @@ def csf_table(scenario) -> pd.DataFrame:
     return out
 
 
-def passes_csf(scenario) -> dict[str, bool]:
+def passes_csf(scenario: Scenario) -> dict[str, bool]:
     """Option id -> True when the option meets every critical success factor."""
     return {oid: bool(v) for oid, v in csf_table(scenario)["passes_csf"].items()}
 
@@ -284,8 +291,11 @@ def weight_switching(scores: pd.DataFrame, weights: pd.Series,
         base = matrix[:, others] @ share                    # B_i: total when the criterion has no weight
         slope = matrix[:, c] - base                         # dT_i / dw
         gap0, gap1 = base[a] - base, slope[a] - slope       # T_a - T_j = gap0 + w gap1
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             cross = -gap0 / gap1
+        # A challenger tied with a now crosses here; computed, the crossing could
+        # land a rounding error on the wrong side of the current weight.
+        cross = np.where(np.abs(gap0 + w[c] * gap1) <= TIE_TOLERANCE, w[c], cross)
         # j gains on a as w rises (falls); a crossing at w = 1 (w = 0) is only a
         # tie at the end of the range, not a change of top option.
         up = (gap1 < 0) & (cross >= w[c]) & (cross < 1)
@@ -306,7 +316,8 @@ def weight_switching(scores: pd.DataFrame, weights: pd.Series,
                                        "switch_weight_up", "option_up"])
 
 
-def rank_probabilities(scores: pd.DataFrame, weights: pd.Series, draws: int = 10_000, seed: int | None = None,
+def rank_probabilities(scores: pd.DataFrame, weights: pd.Series, draws: int = 10_000,
+                       seed: int | Sequence[int] | None = None,
                        concentration: float = CONCENTRATION, scores_draws: np.ndarray | None = None,
                        candidates: Sequence[str] | None = None) -> pd.Series:
     """Probability that each option ranks first when the weights (and scores) are uncertain.
@@ -330,8 +341,8 @@ def rank_probabilities(scores: pd.DataFrame, weights: pd.Series, draws: int = 10
     draws : int
         Number of weight draws; ignored when ``scores_draws`` is given (one weight
         draw per score draw).
-    seed : int, optional
-        Seed for the weight draws.
+    seed : int or list of int, optional
+        Seed for the weight draws (anything :func:`numpy.random.default_rng` takes).
     concentration : float
         Dirichlet concentration (sum of the alphas), above 0.
     scores_draws : array, shape (draws, options, criteria), optional
@@ -419,14 +430,14 @@ class McaResult:
         return out
 
 
-def _model_values(appraisal, options: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+def _model_values(appraisal: Appraisal, options: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
     """Model outputs a criterion may be derived from: option -> ``(draws,)`` [GBP]."""
     return {"npv_cost": {o: appraisal.options[o].npv_cost for o in options},
             # Cash over the appraisal period, undiscounted, as the financial case reports it.
             "financial_total": {o: appraisal.options[o].financial_total.sum(axis=1) for o in options}}
 
 
-def mca_summary(results, concentration: float = CONCENTRATION, weight_draws: int = 10_000) -> McaResult:
+def mca_summary(results: Results, concentration: float = CONCENTRATION, weight_draws: int = 10_000) -> McaResult:
     """The whole multi-criteria analysis of an appraisal in one call.
 
     Parameters
@@ -436,8 +447,10 @@ def mca_summary(results, concentration: float = CONCENTRATION, weight_draws: int
     concentration : float
         Dirichlet concentration of the weight draws (see :func:`rank_probabilities`).
     weight_draws : int
-        Weight draws when the results have no Monte Carlo run; with one, each
-        Monte Carlo draw of the costs is paired with one weight draw.
+        Weight draws (at least; as many as the Monte Carlo draws if there are
+        more). Each is paired with one Monte Carlo draw of the model outputs, so
+        cost and weight uncertainty combine; without a Monte Carlo run every
+        weight draw uses the central costs.
 
     Returns
     -------
@@ -446,25 +459,27 @@ def mca_summary(results, concentration: float = CONCENTRATION, weight_draws: int
     sc, central, uncertain = results.scenario, results.central, results.uncertain
     options, mca = list(sc.options), sc.mca
     weights = normalised_weights(mca)
-    scores = score_matrix(mca, options, {k: {o: float(v[o][0]) for o in options}
-                                         for k, v in _model_values(central, options).items()})
-    rationales = pd.DataFrame({cid: [mca.scores[cid][o].rationale if crit.derived_from is None
-                                     else f"scored from the model: {crit.derived_from} (central run)"
+    values = {k: {o: float(v[o][0]) for o in options} for k, v in _model_values(central, options).items()}
+    scores = score_matrix(mca, options, values)
+    rationales = pd.DataFrame({cid: [mca.scores[cid][o].rationale if crit.derived_from is None else
+                                     f"from the model's {crit.derived_from}, central run: "
+                                     f"£{values[crit.derived_from][o] / 1e6:,.1f}m"
                                      for o in options] for cid, crit in mca.criteria.items()},
-                              index=scores.index)
+                              index=scores.index, columns=list(mca.criteria))
     totals = weighted_totals(scores, weights)
     passes = csf_table(sc)["passes_csf"]
     eligible = [o for o in options if passes[o]] or options
-    if results.draws is not None:
-        kwargs = {"scores_draws": score_draws(mca, options, _model_values(uncertain, options), uncertain.draws)}
-    else:
-        kwargs = {"draws": weight_draws}
-    probabilities = {name: rank_probabilities(scores, weights, seed=uncertain.seed, concentration=concentration,
-                                              candidates=cands, **kwargs)
-                     for name, cands in (("prob_first", None), ("prob_preferred", eligible))}
+    n = max(weight_draws, uncertain.draws)
+    # Each weight draw is paired with a cost draw, cycling through the Monte Carlo
+    # draws when there are fewer of them: weights and costs are independent.
+    model = _model_values(uncertain, options)
+    by_draw = score_draws(mca, options, model, uncertain.draws)[np.arange(n) % uncertain.draws]
+    # A stream of its own, as wcf_model.inputs gives each input, so the weights
+    # are not drawn from the same random numbers as the costs.
+    seed = [uncertain.seed, zlib.crc32(b"mca.weights")]
+    first, chosen = (rank_probabilities(scores, weights, seed=seed, concentration=concentration,
+                                        scores_draws=by_draw, candidates=cands) for cands in (None, eligible))
     return McaResult(
         scores=scores, rationales=rationales, weights=weights, totals=totals, ranks=ranks(totals),
         passes_csf=passes, preferred=preferred(totals, passes), weight_switching=weight_switching(scores, weights),
-        rank_probabilities=probabilities["prob_first"],
-        prob_preferred=probabilities["prob_preferred"].rename("prob_preferred"),
-        draws=uncertain.draws if results.draws is not None else weight_draws)
+        rank_probabilities=first, prob_preferred=chosen.rename("prob_preferred"), draws=n)
