@@ -108,3 +108,18 @@ def test_monte_carlo_bands_of_npv_and_cash():
     # the baseline minus itself is nothing, in every draw
     base = bands[(bands.option == "in_house") & (bands.measure == "cash_vs_baseline")]
     assert (base[["mean", "p5", "p95"]] == 0).all().all()
+
+
+def test_results_json_carries_the_mca(tmp_path):
+    fbc = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+    r = wcf("run", fbc, "--out", tmp_path, "--draws", 50)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "results.json").read_text())
+    options = {o["id"]: o for o in doc["options"]}
+    assert all(0 <= o["mca_score"] <= 100 for o in options.values())
+    # the partnership may score well, but it fails DfE operational independence,
+    # so it is flagged and can never be the preferred option
+    assert options["strategic_partnership"]["passes_csf"] is False
+    assert options["strategic_partnership"]["mca_prob_preferred"] == 0
+    assert doc["mca_preferred"] in {oid for oid, o in options.items() if o["passes_csf"]}
+    assert sum(o["mca_prob_preferred"] for o in options.values()) == pytest.approx(1, abs=1e-3)

@@ -46,6 +46,14 @@ class Results:
         """The Monte Carlo run, or the central run when no draws were asked for."""
         return self.draws or self.central
 
+    def mca(self):
+        """The multi-criteria analysis (:class:`wcf_model.mca.McaResult`), or None without criteria."""
+        if not self.scenario.mca.criteria:
+            return None
+        from .mca import mca_summary
+
+        return mca_summary(self)
+
     def prob_least_cost(self) -> dict[str, float]:
         """Share of draws in which each option has the lowest net present cost."""
         a = self.uncertain
@@ -147,6 +155,7 @@ class Results:
         """The ``results.json`` document (DESIGN.md contract), money rounded to the penny."""
         sc, a, u = self.scenario, self.central, self.uncertain
         summary = self.summary().set_index("option")
+        mca = self.mca()
         options = []
         for oid, r in a.options.items():
             s = summary.loc[oid]
@@ -171,7 +180,9 @@ class Results:
                        if self.budget_headroom(oid) is not None else {}),
                 },
                 "prob_least_cost": round(float(s["prob_least_cost"]), 4),
-                "mca_score": None,  # multi-criteria scoring is not built yet
+                "mca_score": round(float(mca.totals[oid]), 4) if mca is not None else None,
+                **({"mca_rank": int(mca.ranks[oid]), "mca_prob_preferred": round(float(mca.prob_preferred[oid]), 4)}
+                   if mca is not None else {}),
                 "passes_csf": bool(s["passes_csf"]),
             })
         annual = self.annual
@@ -186,7 +197,9 @@ class Results:
                 "npv_cost": "central run: every input at its central value; GBP, base-year prices, discounted",
                 "percentiles": "of npv_vs_baseline across the Monte Carlo draws (all options share the draws)",
                 "annual": "central run",
+                "mca_score": "weighted total, 0-100 (DCLG swing weights); cost scored from the central NPV",
             },
+            **({"mca_preferred": mca.preferred} if mca is not None else {}),
             "options": options,
             "annual": [{"option": row.option, "year": row.year, "account": row.account, "line": row.line,
                         "value": _money(row.value)} for row in annual.itertuples()],
