@@ -13,7 +13,7 @@ SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS][:2] == ["01_demand.ipynb", "02_options.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["01_demand.ipynb", "02_options.ipynb", "03_uncertainty.ipynb", "04_mca.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,0 +1,66 @@
+"""The decision the appraisal informs, and what resolving uncertainty is worth.
+
+The Green Book compares options that pass the critical success factors: an
+option that fails one (for Worcestershire, DfE operational independence) is
+flagged, never silently dropped, but it is not a choice the council can make.
+So the value of information is computed over the options that pass, or over
+all options when none or one pass (then there is no choice among passing
+options to inform).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .results import Results
+from .sensitivity import input_draws
+from .voi import evpi, evppi_table, prob_least_cost
+
+
+def candidates(res: Results) -> list[str]:
+    """Options that meet every critical success factor, or all options if fewer than two do."""
+    passing = [o for o, opt in res.scenario.options.items() if all(c.met for c in opt.csf.values())]
+    return passing if len(passing) >= 2 else list(res.scenario.options)
+
+
+def cost_matrix(res: Results, options: list[str]) -> np.ndarray:
+    """Net present cost by draw and option [GBP], ``(draws, options)``, from the Monte Carlo run."""
+    return np.stack([res.uncertain.options[o].npv_cost for o in options], axis=1)
+
+
+@dataclass(frozen=True)
+class ValueOfInformation:
+    """EVPI of the choice among ``options`` and EVPPI of each uncertain input [GBP]."""
+
+    options: list[str]
+    prob_least_cost: pd.Series
+    evpi: float
+    table: pd.DataFrame
+
+
+def value_of_information(res: Results, options: list[str] | None = None) -> ValueOfInformation:
+    """What perfect knowledge would be worth, in pounds, for the choice among ``options``.
+
+    EVPI: the expected saving from choosing with every input known. EVPPI of an
+    input: the saving from knowing that input alone (a regression metamodel over
+    the Monte Carlo draws, :func:`wcf_model.voi.evppi`). Needs a run with draws.
+    """
+    if res.draws is None:
+        raise ValueError("value of information needs Monte Carlo draws: appraise with draws > 1")
+    options = options or candidates(res)
+    costs = cost_matrix(res, options)
+    u = res.uncertain
+    x = input_draws(res.scenario, u.draws, u.seed)
+    table = evppi_table(costs, x)
+    labels = {i: lab for i, lab in _labels(res).items()}
+    table.insert(1, "label", [labels.get(n, n) for n in table["input"]])
+    return ValueOfInformation(options, pd.Series(prob_least_cost(costs), index=options), float(evpi(costs)), table)
+
+
+def _labels(res: Results) -> dict[str, str]:
+    from .inputs import uncertain_inputs
+
+    return {i.name: i.label for i in uncertain_inputs(res.scenario)}
