@@ -102,15 +102,18 @@ def test_report_command(write, tmp_path):
 def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path, draws=200)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    # NPV and cash charts, 3 caseload projections, 1 back-test chart, 2 published-history charts
-    assert page.count("<figure>") == 8
+    # NPV and cash charts, NPV distribution, 3 tornados, 3 caseload projections, 1 back-test chart,
+    # 2 published-history charts
+    assert page.count("<figure>") == 12
     assert "Children looked after are projected to number" in page and "8 in 10 draws between" in page
     assert "Fitted to 2018, the model&#x27;s forecast of children looked after was out by" in page
-    summary = re.search(r'<p class="summary">(.*?)</p>', page).group(1)
+    summary = re.search(r'<ul class="summary">(.*?)</ul>', page).group(1)
     for label in ("Strategic partnership with another council", "Wholly owned company: children&#x27;s social care",
                   "Wholly owned company: broadened scope"):
         assert label in summary
-    assert "in 9 draws out of 10 the difference lies between" in summary
+    assert summary.count("<li>") == 3 and "in 9 draws out of 10 the difference lies between" in summary
+    assert "It turns most on" in summary
+    assert "Multi-criteria analysis" in page and "Value of information" in page
     wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
     assert wb.sheetnames[:6] == ["About", "Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
     # caseloads by financial year: 10 years from 2019-20

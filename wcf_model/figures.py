@@ -130,11 +130,16 @@ def _m(x: float) -> str:
 
 def options_summary_text(res) -> str:
     """The headline sentence for each option against the baseline, in plain English."""
+    return " ".join(options_summary_lines(res).values())
+
+
+def options_summary_lines(res) -> dict[str, str]:
+    """Option -> its headline sentence against the baseline, in plain English."""
     a, u = res.central, res.uncertain
     sc = res.scenario
     first, last = a.years[0], a.years[-1]
     base = sc.options[a.baseline].label
-    parts = []
+    parts = {}
     for oid, opt in sc.options.items():
         if oid == a.baseline:
             continue
@@ -148,8 +153,8 @@ def options_summary_text(res) -> str:
             text += f"; in 9 draws out of 10 the difference lies between {_m(lo)} and {_m(hi)}"
         if any(not c.met for c in opt.csf.values()):
             text += "; it fails a critical success factor"
-        parts.append(text + ".")
-    return " ".join(parts)
+        parts[oid] = text + "."
+    return parts
 
 
 def npv_chart(res) -> Chart:
@@ -202,7 +207,9 @@ def tornado_figure(table: pd.DataFrame, option: str, option_label: str, top: int
     """The inputs that move an option's result most (from :func:`wcf_model.sensitivity.tornado`)."""
     from .plots import tornado_chart
 
-    rows = table[table["option"] == option].head(top)
+    rows = table[table["option"] == option]
+    # inputs that do not move this option's result at all would only be empty rows
+    rows = rows[rows["swing"] > 0.005 * rows["swing"].max()].head(top)
     central = rows["central"].iloc[0] / 1e6
     first = rows.iloc[0]
     title = (f"For {option_label.lower()}, the result turns most on {first['label'].split(': ')[-1]}: "

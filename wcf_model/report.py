@@ -29,11 +29,16 @@ from .figures import (
     cash_chart,
     funder_table,
     npv_chart,
-    options_summary_text,
+    npv_distribution_figure,
+    options_summary_lines,
+    tornado_figure,
 )
 from .model import project
+from .decision import ValueOfInformation, value_of_information
+from .mca import McaResult
 from .results import Results, appraise
 from .results import workbook as results_workbook
+from .sensitivity import switching_values, tornado
 from .outputs import default_output_dir, write_all
 from .plots import Chart, line_chart
 from .register import (
@@ -60,10 +65,8 @@ HISTORY_MEASURES = {
 }
 
 NOT_YET_BUILT = (
-    "This version of wcf-model appraises the options' costs (Green Book economic case and cash "
-    "financial case) with their uncertainty. The sensitivity analysis (tornado, switching values, "
-    "Sobol indices), the value of information and the weighted multi-criteria scores are not "
-    "built yet, so the report shows the multi-criteria inputs but no weighted ranking."
+    "Comparison with an earlier version of the business case, monitoring against actuals, and the "
+    "Excel round trip of assumptions are not built yet."
 )
 
 
@@ -193,7 +196,7 @@ body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70r
 h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
 .meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
         padding: .8rem 1rem; margin: 1rem 0; }
-.summary { font-size: 1.15rem; }
+.summary { font-size: 1.1rem; } .summary li { margin-bottom: .6rem; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; font-size: .9rem; width: 100%; }
 td { overflow-wrap: anywhere; } td.num { overflow-wrap: normal; white-space: nowrap; }
@@ -274,10 +277,56 @@ def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
     return text
 
 
-def render_html(sc: Scenario, history: History, demand: DemandSection, res: Results | None) -> str:
+@dataclass
+class Analysis:
+    """The appraisal with its sensitivity, value of information and multi-criteria results."""
+
+    res: Results
+    tornado: pd.DataFrame
+    switching: pd.DataFrame
+    voi: ValueOfInformation | None
+    mca: McaResult | None
+
+
+def analyse(sc: Scenario, draws: int) -> Analysis | None:
+    """Everything the report shows about the options; None when the scenario cannot be projected."""
+    if "population.age_0_17" not in sc.parameters:
+        return None
+    res = appraise(sc, draws=draws)
+    voi = value_of_information(res) if res.draws is not None else None
+    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca())
+
+
+def turns_on(analysis: Analysis) -> dict[str, str]:
+    """Option -> 'It turns most on ...': the input with the widest tornado swing."""
+    sc = analysis.res.scenario
+    out = {}
+    for oid in sc.options:
+        rows = analysis.tornado[analysis.tornado["option"] == oid]
+        if rows.empty:
+            continue
+        top = rows.iloc[0]
+        out[oid] = (f"It turns most on {top['label'].removeprefix(sc.options[oid].label + ': ')}: "
+                    f"£{top['at_low'] / 1e6:,.1f}m to £{top['at_high'] / 1e6:,.1f}m against the baseline between "
+                    "its 10th and 90th percentiles.")
+    return out
+
+
+def summary_html(analysis: Analysis | None) -> str:
+    """One bullet per option: what it costs against the baseline, how sure, and what it turns on."""
+    if analysis is None:
+        return ""
+    lines = options_summary_lines(analysis.res)
+    turns = turns_on(analysis)
+    items = "".join(f"<li>{_e(text)} {_e(turns.get(oid, ''))}</li>" for oid, text in lines.items())
+    return f'<ul class="summary">{items}</ul>'
+
+
+def render_html(sc: Scenario, history: History, demand: DemandSection, analysis: Analysis | None) -> str:
     """The whole report as one self-contained HTML page."""
     register = assumptions_register(sc)
     chain = " extends ".join(str(f) for f in reversed(sc.files))
+    res = analysis.res if analysis is not None else None
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(sc.header.title)} - wcf-model report</title>",
@@ -289,7 +338,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, res: Resu
         f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
         f"wcf-model {_e(__version__)}</p>",
         "<h2>Summary</h2>",
-        f'<p class="summary">{_e(options_summary_text(res)) if res is not None else ""}</p>',
+        summary_html(analysis),
         f"<p>{_e(plain_summary(sc, register))}</p>",
         f'<div class="notice" role="note"><strong>Not yet in this report.</strong> {_e(NOT_YET_BUILT)}</div>',
     ]
@@ -314,6 +363,8 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, res: Resu
         if res.central.warnings:
             parts += ["<h3>What the costs leave out</h3><ul>"
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
+    if analysis is not None:
+        parts += _uncertainty_html(analysis) + _mca_html(analysis)
     parts += ["<h2>The options</h2>",
               _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
     for oid, opt in sc.options.items():
@@ -325,7 +376,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, res: Resu
               _table(effects_table(sc))]
     parts += ["<h2>Multi-criteria inputs</h2>",
               "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
-              "criteria scored by the model are filled in once the appraisal engine exists.</p>",
+              "criteria scored by the model (cost) are derived from the appraisal, above.</p>",
               _table(mca_inputs_table(sc))]
     rationale = [{"criterion": cid, "option": oid, "score": s.score, "rationale": s.rationale}
                  for cid, by_option in sc.mca.scores.items() for oid, s in by_option.items()]
@@ -352,12 +403,67 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, res: Resu
     return "\n".join(parts)
 
 
+def _uncertainty_html(a: Analysis) -> list[str]:
+    sc, res = a.res.scenario, a.res
+    parts = ["<h2>How sure is the result, and what decides it?</h2>"]
+    if res.draws is not None:
+        parts.append(npv_distribution_figure(res).html())
+    for oid in [o for o in sc.options if o != sc.baseline][:3]:
+        parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
+    found = a.switching[a.switching["switching_value"].notna()]
+    if found.empty:
+        parts.append("<p><strong>Switching values.</strong> No single input, anywhere in the range the scenario "
+                     "gives it, would make any option cheaper than the baseline.</p>")
+    else:
+        parts += ["<p><strong>Switching values:</strong> the value of one input (the others central) at which an "
+                  "option would cost the same as the baseline.</p>",
+                  _table(found[["label", "option", "central_value", "switching_value"]].round(4))]
+    if a.voi is not None:
+        v = a.voi
+        labels = ", ".join(sc.options[o].label for o in v.options)
+        best = v.table[v.table["evppi"] > 0].head(5)
+        text = (f"Between the options that meet every critical success factor ({labels}), the expected value of "
+                f"perfect information is £{v.evpi:,.0f}: the most it would be worth spending to remove all the "
+                "uncertainty before choosing. ")
+        text += ("No single input, if it were known, would change the choice: the expected value of perfect "
+                 "information about each one alone is nil." if best.empty else
+                 f"The uncertainty most worth resolving is {best.iloc[0]['label']} (£{best.iloc[0]['evppi']:,.0f}).")
+        parts.append(f"<p><strong>Value of information.</strong> {_e(text)}</p>")
+        if not best.empty:
+            parts.append(_table(best[["label", "evppi", "share_of_evpi"]].round(3), money=("evppi",)))
+    return parts
+
+
+def _mca_html(a: Analysis) -> list[str]:
+    m = a.mca
+    if m is None:
+        return []
+    sc = a.res.scenario
+    table = pd.DataFrame({
+        "option": [sc.options[o].label for o in m.totals.index],
+        "weighted total (0-100)": m.totals.round(1).to_numpy(),
+        "rank": m.ranks.to_numpy(),
+        "meets every critical success factor": m.passes_csf.to_numpy(),
+        "chance of ranking first": m.rank_probabilities.reindex(m.totals.index).round(3).to_numpy(),
+        "chance of being preferred": m.prob_preferred.reindex(m.totals.index).round(3).to_numpy(),
+    })
+    failing = [sc.options[o].label for o, ok in m.passes_csf.items() if not ok]
+    text = (f"Weighted by the scenario's swing weights, the preferred option among those that meet every critical "
+            f"success factor is {sc.options[m.preferred].label}.")
+    if failing:
+        text += (f" {' and '.join(failing)} {'fails' if len(failing) == 1 else 'fail'} a critical success factor: "
+                 "shown and ranked, but not a choice the council can make.")
+    return ["<h2>Multi-criteria analysis</h2>", f"<p>{_e(text)}</p>", _table(table),
+            "<p>How far each criterion's weight would have to move for the top-ranked option to change "
+            "(the other weights keeping their proportions):</p>", _table(m.weight_switching.round(3))]
+
+
 # ---------------------------------------------------------------------------
 # Excel
 # ---------------------------------------------------------------------------
 
 def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
-                    res: Results | None) -> dict[str, pd.DataFrame]:
+                    analysis: Analysis | None) -> dict[str, pd.DataFrame]:
     """The sheets of the report's ``results.xlsx``, in order."""
     about = pd.DataFrame([
         ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
@@ -365,7 +471,15 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
         ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
         ("files", " extends ".join(str(f) for f in reversed(sc.files))), ("status", NOT_YET_BUILT),
     ], columns=["item", "value"])
+    res = analysis.res if analysis is not None else None
     results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
+    if analysis is not None:
+        results["Tornado"] = analysis.tornado
+        results["Switching values"] = analysis.switching
+        if analysis.voi is not None:
+            results["Value of information"] = analysis.voi.table
+        if analysis.mca is not None:
+            results["MCA"] = analysis.mca.table()
     return {
         "About": about,
         **results,
@@ -414,9 +528,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
     demand = demand_section(sc, history, n, data_dir)
-    res = appraise(sc, draws=n) if "population.age_0_17" in sc.parameters else None
-    page = render_html(sc, history, demand, res)
-    sheets = workbook_sheets(sc, history, demand, res)
+    analysis = analyse(sc, n)
+    page = render_html(sc, history, demand, analysis)
+    sheets = workbook_sheets(sc, history, demand, analysis)
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     return write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),

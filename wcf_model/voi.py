@@ -174,7 +174,7 @@ def evpi(costs, *, return_se: bool = False) -> float | tuple[float, float]:
 
     References
     ----------
-    Strong, Oakley and Brennan (2014), Medical Decision Making 34(3), eq. 2
+    Strong, Oakley and Brennan (2014), Medical Decision Making 34(3): 311-326
     (written there for net benefit, maximised; here for cost, minimised).
 
     Examples
@@ -196,43 +196,68 @@ def evpi(costs, *, return_se: bool = False) -> float | tuple[float, float]:
 # --------------------------------------------------------------------------- regression metamodel
 
 
-def _natural_cubic_basis(z: np.ndarray, n_knots: int) -> np.ndarray:
+def _natural_cubic_basis(z: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Natural cubic regression spline in ``z``: ``(n, K)`` columns spanning the
-    cubic splines with ``K`` knots that are linear beyond the outermost knots.
+    cubic splines on ``K`` sorted, distinct ``knots`` that are linear beyond the
+    outermost ones (which must be ``z``'s extremes). The constant is among them.
 
-    The knots sit at ``n_knots`` evenly spaced quantiles of ``z``, the first and
-    last at its extremes; duplicates are dropped, so a discrete input gets at
-    most one knot per value (and with as many knots as values, the spline fits
-    each value's mean exactly). The basis is the cubic B-splines on those knots
-    constrained to zero second derivative at the outermost ones (the natural
-    condition), which is far better conditioned than the truncated-power form
-    of Hastie et al. (2009), eq. 5.4-5.5, and spans the same functions. The
-    constant is among them.
+    The basis is the cubic B-splines on the knots constrained to zero second
+    derivative at the outermost ones (the natural condition): it spans the
+    same functions as the truncated-power form of Hastie et al. (2009), eq.
+    5.4-5.5, and is far better conditioned.
     """
-    low, high = z.min(), z.max()
-    at = np.quantile(z, np.linspace(0.0, 1.0, n_knots))
-    inner = np.unique(at[(at > low) & (at < high)])
-    t = np.concatenate([[low] * 4, inner, [high] * 4])
+    if knots.size < 2:  # z never varies
+        return np.empty((z.size, 0))
+    t = np.concatenate([[knots[0]] * 3, knots, [knots[-1]] * 3])
     n_basis = t.size - 4
-    curvature = BSpline(t, np.eye(n_basis), 3).derivative(2)(np.array([low, high]))  # (2, n_basis)
-    return BSpline.design_matrix(z, t, 3) @ scipy.linalg.null_space(curvature)
+    curvature = BSpline(t, np.eye(n_basis), 3).derivative(2)(knots[[0, -1]])  # (2, n_basis)
+    return BSpline(t, scipy.linalg.null_space(curvature), 3)(z)
 
 
-def _design(z: np.ndarray, n_knots: int, degree: int) -> np.ndarray:
-    """Basis for ``E[C | z]`` without its constant: an additive natural cubic
-    spline in each standardised input, and every product of two or more
-    different inputs up to total degree ``degree`` (``z_a z_b``; ``z_a^2 z_b``,
-    ``z_a z_b z_c``)."""
-    cols = [_natural_cubic_basis(z[:, a], n_knots) for a in range(z.shape[1])]
-    for deg in range(2, degree + 1):
-        for idx in combinations_with_replacement(range(z.shape[1]), deg):
-            if len(set(idx)) > 1:
-                cols.append(np.prod(z[:, list(idx)], axis=1)[:, None])
-    return np.concatenate(cols, axis=1)
+class _Bases:
+    """The pieces every candidate basis for one input or group is made of,
+    each computed once: for each standardised input, its natural cubic spline
+    for a given number of knots; and the interaction products of each degree."""
+
+    def __init__(self, z: np.ndarray):
+        self.z = z
+        self.sorted = np.sort(z, axis=0)
+        self._splines: dict[tuple[int, int], np.ndarray] = {}
+        self._products: dict[int, list[np.ndarray]] = {}
+
+    def spline(self, a: int, n_knots: int) -> np.ndarray:
+        """Input ``a``'s spline with knots at ``n_knots`` evenly spaced order
+        statistics, the first and last at its extremes; duplicates are dropped,
+        so a discrete input gets at most one knot per value (and with as many
+        knots as values the spline fits each value's mean exactly)."""
+        if (a, n_knots) not in self._splines:
+            s = self.sorted[:, a]
+            knots = np.unique(s[np.round(np.linspace(0, s.size - 1, n_knots)).astype(int)])
+            self._splines[a, n_knots] = _natural_cubic_basis(self.z[:, a], knots)
+        return self._splines[a, n_knots]
+
+    def products(self, degree: int) -> list[np.ndarray]:
+        """Products of two or more different inputs of total degree exactly ``degree``."""
+        if degree not in self._products:
+            self._products[degree] = [
+                np.prod(self.z[:, list(idx)], axis=1)[:, None]
+                for idx in combinations_with_replacement(range(self.z.shape[1]), degree)
+                if len(set(idx)) > 1
+            ]
+        return self._products[degree]
+
+    def design(self, n_knots: int, degree: int) -> np.ndarray:
+        """Basis for ``E[C | z]`` (its constant aside): an additive natural cubic
+        spline in each input, and every product of two or more different inputs
+        up to total degree ``degree`` (``z_a z_b``; ``z_a^2 z_b``, ``z_a z_b z_c``)."""
+        cols = [self.spline(a, n_knots) for a in range(self.z.shape[1])]
+        for deg in range(2, degree + 1):
+            cols += self.products(deg)
+        return np.concatenate(cols, axis=1)
 
 
 def _n_columns(k: int, n_knots: int, degree: int) -> int:
-    """Columns of :func:`_design`, plus the constant, before duplicate knots are dropped."""
+    """Columns of :meth:`_Bases.design`, plus the constant, before duplicate knots are dropped."""
     interactions = sum(
         sum(1 for idx in combinations_with_replacement(range(k), deg) if len(set(idx)) > 1)
         for deg in range(2, degree + 1)
@@ -253,11 +278,21 @@ def _candidates(k: int, n_draws: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class _Fit:
-    basis: np.ndarray  # (n, r) orthonormal basis of the fitted column space, constant first
-    fitted: np.ndarray  # (n, m) fitted E[C_j - C_0 | x] [GBP]
-    residuals: np.ndarray  # (n, m) [GBP]
-    rank: int
+    """A least-squares fit of every response on a constant and a design."""
+
+    design: np.ndarray  # (n, p) basis columns as built
+    centre: np.ndarray  # (p,) their means
+    rotation: np.ndarray  # (p, r - 1) maps centred columns to an orthonormal basis of their span
+    coef: np.ndarray  # (r - 1, m) centred responses' coordinates in that basis [GBP]
+    rss: np.ndarray  # (m,) residual sum of squares [GBP^2]
+    rank: int  # dimension of the fitted space, the constant included
     label: str
+
+    def basis(self) -> np.ndarray:
+        """``(n, r)`` orthonormal basis of the fitted space, the constant first."""
+        n = self.design.shape[0]
+        spanned = self.design @ self.rotation - self.centre @ self.rotation
+        return np.concatenate([np.full((n, 1), 1.0 / np.sqrt(n)), spanned], axis=1)
 
 
 def _least_squares(design: np.ndarray, y: np.ndarray, label: str) -> _Fit:
@@ -267,22 +302,28 @@ def _least_squares(design: np.ndarray, y: np.ndarray, label: str) -> _Fit:
     scaled to unit length; an orthonormal basis of their span comes from the
     eigendecomposition of their Gram matrix, dropping directions whose
     eigenvalue is below ``_RANK_TOL`` of the largest (dependent columns, such
-    as a spline's own constant or surplus knots of a discrete input). The
-    Gram matrix is ``(p, p)``, so this costs one pass over the draws; the
-    bases used here are well conditioned enough for it.
+    as a spline's own constant or surplus knots of a discrete input). Only
+    ``(p, p)`` and ``(p, m)`` products touch the draws, so trying a basis costs
+    one pass over them and no copies; the bases used here are well conditioned
+    enough for it.
     """
-    n = y.shape[0]
-    centred = design - design.mean(axis=0)
-    norms = np.linalg.norm(centred, axis=0)
-    keep = norms > 0
-    centred = centred[:, keep] / norms[keep]
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    kept = values > _RANK_TOL * values.max() if values.size else values.astype(bool)
-    basis = np.concatenate(
-        [np.full((n, 1), 1.0 / np.sqrt(n)), centred @ (vectors[:, kept] / np.sqrt(values[kept]))], axis=1
-    )
-    fitted = basis @ (basis.T @ y)
-    return _Fit(basis, fitted, y - fitted, basis.shape[1], label)
+    n = design.shape[0]
+    centre = design.mean(axis=0)
+    raw = design.T @ design
+    gram = raw - n * np.outer(centre, centre)  # Gram matrix of the centred columns
+    spread = np.diag(gram)
+    keep = spread > 1e-12 * np.diag(raw)  # a constant column centres to rounding noise
+    scale = np.where(keep, np.sqrt(np.where(keep, spread, 1.0)), np.inf)
+    y_centred = y - y.mean(axis=0)
+    cross = design.T @ y_centred  # equals the centred columns' cross-products, as y is centred
+    values, vectors = np.linalg.eigh(gram[np.ix_(keep, keep)] / np.outer(scale[keep], scale[keep]))
+    kept = values > _RANK_TOL * values.max() if values.size else np.zeros(0, dtype=bool)
+    rotation = np.zeros((design.shape[1], int(kept.sum())))
+    rotation[keep] = vectors[:, kept] / np.sqrt(values[kept])
+    rotation /= scale[:, None]
+    coef = rotation.T @ cross
+    rss = np.maximum(np.sum(y_centred**2, axis=0) - np.sum(coef**2, axis=0), 0.0)
+    return _Fit(design, centre, rotation, coef, rss, 1 + int(kept.sum()), label)
 
 
 def _gcv(fit: _Fit, y: np.ndarray) -> float:
@@ -293,18 +334,19 @@ def _gcv(fit: _Fit, y: np.ndarray) -> float:
     keep = scale > 0
     if not np.any(keep):
         return 0.0
-    rss = np.sum(fit.residuals[:, keep] ** 2, axis=0)
-    return float(np.sum(n * rss / (n - fit.rank) ** 2 / scale[keep]))
+    return float(np.sum(n * fit.rss[keep] / (n - fit.rank) ** 2 / scale[keep]))
 
 
 def _metamodel(x: np.ndarray, d: np.ndarray) -> _Fit:
     """Fit ``E[C_j - C_0 | x]`` for every non-baseline option, choosing the basis
-    by generalised cross-validation (the simplest wins a tie)."""
-    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    by generalised cross-validation (the simplest wins a tie). Every column of
+    ``x`` must vary."""
+    u = (x - x.min(axis=0)) / (x.max(axis=0) - x.min(axis=0))  # to [0, 1] first: no underflow
+    bases = _Bases((u - u.mean(axis=0)) / u.std(axis=0))
     best, best_score = None, np.inf
     for n_knots, degree in _candidates(x.shape[1], x.shape[0]):
         label = f"natural cubic spline, {n_knots} knots" + (f", interactions to degree {degree}" if degree > 1 else "")
-        fit = _least_squares(_design(z, n_knots, degree), d, label)
+        fit = _least_squares(bases.design(n_knots, degree), d, label)
         score = _gcv(fit, d)
         if score < best_score:
             best, best_score = fit, score
@@ -352,7 +394,9 @@ def evppi(costs, x, method: str = "regression", *, return_se: bool = False) -> f
         of averaging over the draws of ``x``, combined with the error of the
         fitted regression coefficients propagated by the delta method (the
         residual covariance between options is kept). It does not count the
-        bias discussed below.
+        bias discussed below, and it overstates the spread (by up to about a
+        half in tests) when the best options tie on average, where the two
+        terms of the estimate move together.
 
     Returns
     -------
@@ -370,14 +414,19 @@ def evppi(costs, x, method: str = "regression", *, return_se: bool = False) -> f
     which biases the estimate upwards (by roughly the residual standard
     deviation times ``sqrt(columns / draws)`` when options are close), and an
     over-fitted metamodel reproduces each draw's cost, noise and all, which
-    would give the EVPI of every input together.
+    would give the EVPI of every input together. When options tie on average,
+    ``min_j`` of the sample means is biased low by a fraction of their
+    standard error, and EVPI and EVPPI with it; this is the Monte Carlo error
+    of the analysis, which more draws reduce.
 
     References
     ----------
     Strong M, Oakley JE, Brennan A (2014). Estimating multiparameter partial
     expected value of perfect information from a probabilistic sensitivity
     analysis sample: a nonparametric regression approach. Medical Decision
-    Making 34(3): 311-326, eq. 5-10 and the appendix on standard errors.
+    Making 34(3): 311-326. They estimate the standard error by sampling the
+    fitted values from the regression's posterior; the delta method used here
+    is its first-order, deterministic counterpart.
 
     Examples
     --------
@@ -391,14 +440,20 @@ def evppi(costs, x, method: str = "regression", *, return_se: bool = False) -> f
     c = _costs_array(costs)
     xs = _inputs_array(x, c.shape[0])
     ceiling = evpi(c)
-    xs = xs[:, xs.std(axis=0) > 0]
+    # Scale by the largest magnitude, so the range below cannot overflow, and
+    # drop inputs that never vary: they tell nothing.
+    magnitude = np.abs(xs).max(axis=0)
+    xs = xs[:, magnitude > 0] / magnitude[magnitude > 0]
+    xs = xs[:, xs.max(axis=0) > xs.min(axis=0)]
     if c.shape[1] == 1 or xs.shape[1] == 0:
         return (0.0, 0.0) if return_se else 0.0
 
     d = _relative(c)
     fit = _metamodel(xs, d)
+    basis = fit.basis()
     n, m = d.shape
-    full = np.concatenate([np.zeros((n, 1)), fit.fitted], axis=1)
+    fitted = d.mean(axis=0) + basis[:, 1:] @ fit.coef  # E[C_j - C_0 | x] [GBP]
+    full = np.concatenate([np.zeros((n, 1)), fitted], axis=1)
     j_now = _best_now(d)
     chosen = np.argmin(full, axis=1)
     regret = full[:, j_now] - full[np.arange(n), chosen]
@@ -411,9 +466,9 @@ def evppi(costs, x, method: str = "regression", *, return_se: bool = False) -> f
     # option j's coefficients is mean_i Q_i ([j == j*] - [j == chosen_i]).
     options = np.arange(1, m + 1)
     weights = (options == j_now).astype(float)[None, :] - (chosen[:, None] == options[None, :])
-    grad = fit.basis.T @ weights / n  # (rank, m)
-    dof = max(n - fit.rank, 1)
-    sigma = fit.residuals.T @ fit.residuals / dof  # (m, m) residual covariance [GBP^2]
+    grad = basis.T @ weights / n  # (rank, m)
+    residuals = d - fitted
+    sigma = residuals.T @ residuals / max(n - fit.rank, 1)  # (m, m) residual covariance [GBP^2]
     var_fit = float(np.sum(sigma * (grad.T @ grad)))
     var_draws = float(regret.var(ddof=1) / n) if n > 1 else 0.0
     return estimate, float(np.sqrt(max(var_fit, 0.0) + var_draws))
