@@ -72,6 +72,11 @@ def main() -> None:
     looped = best_of(lambda: _draw_by_draw(sc, loop_draws), repeat=1) * 10_000 / loop_draws
     rows.append((f"  the same draw by draw in a Python loop (timed on {loop_draws}, scaled to 10,000)",
                  looped, f"vectorised is {looped / vectorised:,.0f}x faster (target >= 50x)"))
+    from wcf_model.sensitivity import sobol, tornado, uncertain_inputs
+    n_inputs = len(uncertain_inputs(sc))
+    rows.append((f"tornado ({n_inputs} inputs, one vectorised run)", best_of(lambda: tornado(sc), repeat=3), "< 2 s"))
+    rows.append((f"Sobol indices, N=1024 ({1024 * (n_inputs + 2):,} model runs, SALib)",
+                 best_of(lambda: sobol(sc, n=1024), repeat=1), "< 60 s"))
     big = SHARED_DFE / "sen2_age_caseload_2022.csv"
     if big.is_file():
         rows.append((f"read one DfE download ({big.name}, {big.stat().st_size / 1e6:.1f} MB)",

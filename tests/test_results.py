@@ -123,3 +123,15 @@ def test_results_json_carries_the_mca(tmp_path):
     assert options["strategic_partnership"]["mca_prob_preferred"] == 0
     assert doc["mca_preferred"] in {oid for oid, o in options.items() if o["passes_csf"]}
     assert sum(o["mca_prob_preferred"] for o in options.values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_value_of_information_over_the_options_that_pass():
+    from wcf_model.decision import candidates, value_of_information
+
+    res = appraise(load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"), draws=400)
+    # in-house and the partnership fail DfE operational independence: the choice is between the companies
+    assert candidates(res) == ["company_csc", "company_broad"]
+    v = value_of_information(res)
+    assert v.evpi >= 0 and v.prob_least_cost.sum() == pytest.approx(1)
+    assert (v.table["evppi"] <= v.evpi + 1e-6).all()
+    assert "all effects of option company_broad" in set(v.table["input"])

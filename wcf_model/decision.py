@@ -54,10 +54,24 @@ def value_of_information(res: Results, options: list[str] | None = None) -> Valu
     costs = cost_matrix(res, options)
     u = res.uncertain
     x = input_draws(res.scenario, u.draws, u.seed)
-    table = evppi_table(costs, x)
+    table = evppi_table(costs, x, input_groups(list(x)))
     labels = {i: lab for i, lab in _labels(res).items()}
     table.insert(1, "label", [labels.get(n, n) for n in table["input"]])
     return ValueOfInformation(options, pd.Series(prob_least_cost(costs), index=options), float(evpi(costs)), table)
+
+
+def input_groups(names: list[str]) -> dict[str, list[str]]:
+    """Inputs grouped by what a council could investigate together: demand, workforce,
+    unit costs, finance, and each option's own costs and effects (groups of two or more)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        parts = name.split(".")
+        if parts[0] == "options":
+            key = f"all {'effects' if parts[2] == 'effects' else 'own costs'} of option {parts[1]}"
+        else:
+            key = f"all {parts[0]} inputs"
+        groups.setdefault(key, []).append(name)
+    return {k: v for k, v in groups.items() if len(v) > 1}
 
 
 def _labels(res: Results) -> dict[str, str]:

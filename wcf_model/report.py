@@ -425,8 +425,10 @@ def _uncertainty_html(a: Analysis) -> list[str]:
         text = (f"Between the options that meet every critical success factor ({labels}), the expected value of "
                 f"perfect information is £{v.evpi:,.0f}: the most it would be worth spending to remove all the "
                 "uncertainty before choosing. ")
-        text += ("No single input, if it were known, would change the choice: the expected value of perfect "
-                 "information about each one alone is nil." if best.empty else
+        text += ("No single input, and no group of them (demand, workforce, unit costs, finance, each option's "
+                 "own costs or effects), would change the choice if it alone were known: the expected value of "
+                 "perfect information about each is nil. The choice is robust to each uncertainty taken on its own."
+                 if best.empty else
                  f"The uncertainty most worth resolving is {best.iloc[0]['label']} (£{best.iloc[0]['evppi']:,.0f}).")
         parts.append(f"<p><strong>Value of information.</strong> {_e(text)}</p>")
         if not best.empty:

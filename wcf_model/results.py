@@ -55,11 +55,12 @@ class Results:
         return mca_summary(self)
 
     def prob_least_cost(self) -> dict[str, float]:
-        """Share of draws in which each option has the lowest net present cost."""
+        """Share of draws in which each option has the lowest net present cost (ties shared)."""
+        from .voi import prob_least_cost
+
         a = self.uncertain
-        npv = np.stack([r.npv_cost for r in a.options.values()])
-        cheapest = np.argmin(npv, axis=0)
-        return {oid: float(np.mean(cheapest == i)) for i, oid in enumerate(a.options)}
+        shares = prob_least_cost(np.stack([r.npv_cost for r in a.options.values()], axis=1))
+        return {oid: float(p) for oid, p in zip(a.options, shares)}
 
     def payback_year(self, option: str) -> str | None:
         """First year by whose end the option's cumulative cash cost is no more than the
