@@ -96,6 +96,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from .compare import diff_document, diff_text
+    from .scenario import load_scenario
+
+    old, new = load_scenario(args.old), load_scenario(args.new)
+    print(json.dumps(diff_document(old, new), indent=2, ensure_ascii=False) if args.json else diff_text(old, new))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
@@ -136,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("diff", help="compare two versions of a business case: what changed and what it did")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_diff)
+
     p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
     p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")
     p.add_argument("--fit-to", required=True, type=int, metavar="YEAR", help="last published year the fit may use")

@@ -696,15 +696,31 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     merged = chain[0][1]
     for _, doc in chain[1:]:
         merged = overlay(merged, doc)
-    header, options, mca, params, correlations, found = _validate(merged, str(top_file), strict)
-    problems += found
+    if problems:
+        _, _, _, _, _, found = _validate(merged, str(top_file), strict)
+        raise ScenarioError(problems + found)
+    return _build(merged, path, tuple(p for p, _ in chain), strict)
+
+
+def scenario_from_document(document: dict[str, Any], path: str | Path = "<document>",
+                           strict: bool = False) -> Scenario:
+    """Validate a resolved scenario given as plain data (no ``extends``).
+
+    Used to evaluate a scenario assembled in memory, such as one that mixes two
+    versions of a business case when attributing the difference between them.
+    """
+    return _build(document, Path(path), (Path(path),), strict)
+
+
+def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool) -> Scenario:
+    header, options, mca, params, correlations, problems = _validate(tree, str(path), strict)
     if problems or header is None or mca is None:
         raise ScenarioError(problems)
-    resolved = plain(merged)
+    resolved = plain(tree)
     resolved["scenario"].pop("extends", None)
     return Scenario(
         path=path,
-        files=tuple(p for p, _ in chain),
+        files=files,
         header=header,
         parameters=params,
         options=options,
