@@ -261,3 +261,23 @@ def cash_fan_figure(res, option: str) -> Chart:
 
     return band_chart({}, rows[["year", "p10", "p50", "p90"]], title=title, subtitle=subtitle, alt=alt,
                       ylabel="£ million a year", label=label if len(label) < 30 else "Median")
+
+
+def waterfall_figure(att, option: str, option_label: str, old_name: str, new_name: str) -> Chart:
+    """How one option's result moved between two versions of a business case (Shapley values)."""
+    from .compare import waterfall_frame
+    from .plots import waterfall_chart
+
+    frame = waterfall_frame(att, option)
+    steps = [(old_name if s == "old" else new_name if s == "new" else s.removeprefix("parameters."), v / 1e6)
+             for s, v in zip(frame["step"], frame["value"])]
+    change = steps[-1][1] - steps[0][1]
+    moved = sorted(steps[1:-1], key=lambda kv: -abs(kv[1]))
+    if abs(change) < 0.05 and not moved:
+        title = f"No changed assumption moved the result for {option_label.lower()}"
+    else:
+        title = (f"{option_label} {'rose' if change > 0 else 'fell'} by £{abs(change):,.1f}m against the baseline"
+                 + (f", most because of {moved[0][0]}" if moved else ""))
+    subtitle = "Net present cost against the baseline, £ million; each change's share averaged over every order (Shapley)"
+    alt = "Waterfall: " + "; ".join(f"{label} {value:+,.1f}m" for label, value in steps) + "."
+    return waterfall_chart(steps, title=title, subtitle=subtitle, alt=alt, xlabel="£ million against the baseline")

@@ -65,8 +65,10 @@ class Chart:
     def html(self) -> str:
         """A self-contained ``<figure>``: headline, subtitle, and the image with its alt text."""
         data = base64.b64encode(self.png()).decode("ascii")
-        return (f'<figure><figcaption><span class="headline">{html.escape(self.title)}</span>'
-                f'<span class="subtitle">{html.escape(self.subtitle)}</span></figcaption>'
+        # inline styles, so the caption reads the same in a notebook as in the report
+        return (f'<figure><figcaption><span class="headline" style="display:block;font-weight:bold">'
+                f'{html.escape(self.title)}</span><span class="subtitle" style="display:block;color:#3D3D3D">'
+                f'{html.escape(self.subtitle)}</span></figcaption>'
                 f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}"></figure>')
 
     def _repr_html_(self) -> str:  # how JupyterLab and nbconvert show a chart
@@ -201,5 +203,36 @@ def histogram_chart(samples: Mapping[str, "np.ndarray"], *, title: str, subtitle
         ax.set_xlabel(xlabel)
         ax.set_yticks([])
         ax.legend(frameon=False, fontsize=9)
+        fig.tight_layout()
+    return Chart(fig, title, subtitle, alt)
+
+
+def waterfall_chart(steps: list[tuple[str, float]], *, title: str, subtitle: str, alt: str, xlabel: str) -> Chart:
+    """From a starting total, through signed steps, to an end total (horizontal, top to bottom).
+
+    The first and last steps are totals (solid); rises are hatched and falls
+    plain, so the direction does not rest on colour alone.
+    """
+    with plt.rc_context({**STYLE, "axes.grid.axis": "x"}):
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(steps) + 1.6))
+        level = 0.0
+        for i, (label, value) in enumerate(steps):
+            y = len(steps) - 1 - i
+            if i in (0, len(steps) - 1):
+                ax.barh(y, value, color=PALETTE[0], height=0.6)
+                level = value
+                text = f"£{value:,.1f}m"
+            else:
+                rise = value >= 0
+                ax.barh(y, value, left=level, color=PALETTE[3] if rise else PALETTE[1], height=0.6,
+                        hatch="//" if rise else None, edgecolor="white")
+                level += value
+                text = f"{value:+,.1f}m"
+            ax.annotate(text, (max(level, level - value if i not in (0, len(steps) - 1) else level), y),
+                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=9, color="#3D3D3D")
+        ax.set_yticks(range(len(steps))[::-1], [s[0] for s in steps])
+        ax.axvline(0, color="#3D3D3D", linewidth=1)
+        ax.set_xlabel(xlabel)
+        ax.margins(x=0.25)
         fig.tight_layout()
     return Chart(fig, title, subtitle, alt)
