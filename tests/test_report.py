@@ -41,7 +41,7 @@ def test_options_table_sums_stated_costs(minimal):
 
 def test_report_html_and_workbook(minimal, tmp_path):
     out = tmp_path / "out"
-    written = write_report(minimal, out_dir=out)
+    written = write_report(minimal, out_dir=out, notebooks=False)
     assert [p.name for p in written] == ["report.html", "results.xlsx"]
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "In-house (the baseline) against Company" in page
@@ -57,7 +57,7 @@ def test_report_html_and_workbook(minimal, tmp_path):
 
 
 def test_history_comes_from_the_shipped_extract(minimal, tmp_path):
-    write_report(minimal, out_dir=tmp_path)
+    write_report(minimal, out_dir=tmp_path, notebooks=False)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     # Worcestershire's published CLA at 31 March 2019 is 833 (DfE SSDA903, 2019 release)
     row_2019 = re.search(r"<tr><td class=\"num\">2019</td>(.*?)</tr>", page).group(1)
@@ -67,7 +67,7 @@ def test_history_comes_from_the_shipped_extract(minimal, tmp_path):
 
 
 def test_missing_history_is_a_note_not_a_failure(minimal, tmp_path):
-    write_report(minimal, out_dir=tmp_path / "o", data_dir=tmp_path / "no-data")
+    write_report(minimal, out_dir=tmp_path / "o", data_dir=tmp_path / "no-data", notebooks=False)
     assert "No published history is shown" in (tmp_path / "o" / "report.html").read_text()
 
 
@@ -92,7 +92,8 @@ def test_outputs_are_never_written_into_scenarios_or_data():
 
 def test_report_command(write, tmp_path):
     path = write("s.yaml", MINIMAL)
-    r = subprocess.run([sys.executable, "-m", "wcf_model.cli", "report", str(path), "--out", str(tmp_path / "r")],
+    r = subprocess.run([sys.executable, "-m", "wcf_model.cli", "report", str(path), "--out", str(tmp_path / "r"),
+                        "--no-notebooks"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"wrote {tmp_path / 'r' / 'report.html'}",
@@ -100,7 +101,14 @@ def test_report_command(write, tmp_path):
 
 
 def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
-    write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path, draws=200)
+    written = write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path,
+                           draws=50)
+    # the executed notebook set, each also as HTML without code
+    notebooks = sorted(p.name for p in (tmp_path / "notebooks").iterdir())
+    assert "00_overview.ipynb" in notebooks and "00_overview.html" in notebooks
+    assert len(written) == 2 + len(notebooks)
+    overview = (tmp_path / "notebooks" / "00_overview.html").read_text(encoding="utf-8")
+    assert "import wcf_model" not in overview       # no code cells in the rendering
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     # NPV and cash charts, NPV distribution, 3 tornados, 3 caseload projections, 1 back-test chart,
     # 2 published-history charts

@@ -110,7 +110,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    written = write_report(args.scenario, out_dir=args.out, draws=args.draws)
+    written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
+    p.add_argument("--no-notebooks", action="store_true", help="skip executing the notebook set (faster)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("diff", help="compare two versions of a business case: what changed and what it did")
     p.add_argument("old", metavar="OLD")

@@ -506,8 +506,42 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(10, longest + 2), 60)
 
 
+#: The notebooks the report executes, in the repository's ``notebooks/`` folder.
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> dict[str, tuple[str, str]]:
+    """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
+
+    Each notebook's ``parameters`` cell receives the scenario's absolute path and
+    the draws. A notebook that fails stops the report with the notebook named:
+    a report must never be written from a half-run set.
+    """
+    import tempfile
+
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    out: dict[str, tuple[str, str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for nb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+            target = Path(tmp) / nb.name
+            try:
+                papermill.execute_notebook(str(nb), str(target), parameters={"scenario": str(sc.path.resolve()),
+                                                                             "draws": draws},
+                                           cwd=str(folder), progress_bar=False, kernel_name="python3")
+            except papermill.PapermillExecutionError as exc:
+                raise RuntimeError(f"notebook {nb.name} failed for {sc.path}: {exc.ename}: {exc.evalue}") from exc
+            text = target.read_text(encoding="utf-8")
+            body, _ = exporter.from_notebook_node(nbformat.reads(text, as_version=4))
+            out[nb.name] = (text, body)
+    return out
+
+
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
-                 data_dir: Path | None = None, draws: int | None = None) -> list[Path]:
+                 data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -520,6 +554,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         Folder with the DfE extract; the repository's ``data/`` by default.
     draws : int, optional
         Monte Carlo draws for the bands; the scenario's ``draws`` by default.
+    notebooks : bool
+        Also execute the notebook set and write each executed notebook, and an
+        HTML rendering without code, to ``notebooks/`` in the output folder.
 
     Returns
     -------
@@ -533,8 +570,16 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     analysis = analyse(sc, n)
     page = render_html(sc, history, demand, analysis)
     sheets = workbook_sheets(sc, history, demand, analysis)
+    executed = execute_notebooks(sc, n) if notebooks else {}
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
-    return write_all(out, {
+    written = write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "results.xlsx": lambda p: write_workbook(p, sheets),
     })
+    if executed:
+        files = {}
+        for name, (ipynb, body) in executed.items():
+            files[name] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
+            files[name.replace(".ipynb", ".html")] = lambda p, t=body: p.write_text(t, encoding="utf-8")
+        written += write_all(out / "notebooks", files)
+    return written
