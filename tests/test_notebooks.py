@@ -13,8 +13,9 @@ SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS][:6] == ["00_overview.ipynb", "01_demand.ipynb", "02_options.ipynb",
-                                              "03_uncertainty.ipynb", "04_mca.ipynb", "05_scenario_comparison.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["00_overview.ipynb", "01_demand.ipynb", "02_options.ipynb",
+                                          "03_uncertainty.ipynb", "04_mca.ipynb", "05_scenario_comparison.ipynb",
+                                          "06_monitoring.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

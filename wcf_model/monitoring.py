@@ -1,0 +1,668 @@
+"""Monitoring: what was published, against what the business case projected.
+
+Once an option is live, scrutiny asks how the service is doing against the
+business case. This module reads a file of *actuals* (published or locally
+reported figures), joins them to an appraisal's projected bands for the option
+that was chosen, and says, measure by measure and year by year, how far the
+actual was from the projected median and whether it fell outside the
+projection's 10th-90th percentile band.
+
+The actuals file
+----------------
+A UTF-8 CSV with one figure a line and these columns (any order):
+
+``measure`` (required)
+    A measure the model projects, by the model's name (:data:`MEASURES`):
+    ``cla_closing`` for children looked after at 31 March, not the DfE's
+    ``cla_at_31_march``.
+``period`` (required)
+    The financial year (``"2019-20"``, 1 April 2019 to 31 March 2020) the
+    figure's reference date falls in. So a stock at 31 March 2020 and a flow
+    over the year to 31 March 2020 are ``2019-20``; so are a census on
+    30 September 2019 (social work workforce), in January 2020 (SEN2 EHC
+    plans) and the ONS mid-2019 population estimate (30 June 2019). This is
+    how the model labels its own years, so the file joins to the projection
+    directly. Figures counted over calendar years (new EHC plans) straddle two
+    financial years and have no period.
+``value`` (required)
+    A plain number in the measure's unit (no thousands separators, no ``%``).
+``source`` (required)
+    Where the figure comes from: publication, release, table.
+``unit`` (optional)
+    If given, it must be the measure's unit (checked, so a share is not read
+    as a percentage).
+``note`` (optional)
+    Anything a reader should know about the figure.
+
+:func:`read_actuals` checks all of this and reports every problem at once,
+each with the file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import STAFF_ROLES
+from .errors import DataError, Problem, UsageError
+
+# ---------------------------------------------------------------------------
+# What can be monitored
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure an actuals file may hold.
+
+    Attributes
+    ----------
+    name : str
+        The model's measure name (as in ``Results.caseloads``).
+    words : str
+        What it is, capitalised, for titles and tables.
+    unit : str
+        The unit its values are in.
+    kind : str
+        ``"stock"`` (at 31 March, the end of the period), ``"flow"`` (over the
+        period), ``"census"`` (on a census date inside the period) or
+        ``"share"`` (a ratio of two figures on the same date).
+    when : str
+        When in each financial year the figure refers to, in words.
+    """
+
+    name: str
+    words: str
+    unit: str
+    kind: str
+    when: str = ""
+
+
+_STOCKS = {
+    "cin": ("Children in need", "children", "children starting to be in need", "children ceasing to be in need"),
+    "cpp": ("Children on child protection plans", "children", "child protection plans started",
+            "child protection plans ended"),
+    "cla": ("Children looked after", "children", "Children starting to be looked after",
+            "Children ceasing to be looked after"),
+    "care_leavers_18_21": ("Care leavers aged 18-21", "people", "care leavers turning 18",
+                           "care leavers ageing out of 18-21"),
+    "care_leavers_22_25": ("Care leavers aged 22-25", "people", "care leavers turning 22",
+                           "care leavers ageing out of 22-25"),
+    "ehcp": ("EHC plans in force", "plans", "New EHC plans", "EHC plans ceased"),
+}
+
+_ROLES = {
+    "social_worker": "Social workers",
+    "team_manager": "Team managers",
+    "iro": "Independent reviewing officers",
+    "personal_adviser": "Personal advisers",
+    "early_help_worker": "Early help workers",
+}
+
+
+def _catalogue() -> dict[str, Measure]:
+    over, workforce = "over each financial year", "at the 30 September workforce census in each financial year"
+    out = [
+        Measure("population_0_17", "Children aged 0-17", "children", "census",
+                "at 30 June (ONS mid-year estimate) in each financial year"),
+        Measure("referrals", "Referrals to children's social care", "referrals", "flow", over),
+        Measure("rereferrals", "Re-referrals within 12 months", "referrals", "flow", over),
+        Measure("early_help", "Early help episodes started", "episodes", "flow", over),
+    ]
+    for stock, (words, unit, starts, exits) in _STOCKS.items():
+        closing = words if stock == "ehcp" else f"{words} at 31 March"
+        at = "at the January census in each financial year" if stock == "ehcp" else "at 31 March, each year's end"
+        out += [Measure(f"{stock}_closing", closing, unit, "stock", at),
+                Measure(f"{stock}_starts", starts[0].upper() + starts[1:], unit, "flow", over),
+                Measure(f"{stock}_exits", exits[0].upper() + exits[1:], unit, "flow", over)]
+    for role in STAFF_ROLES:
+        words = _ROLES.get(role, role.replace("_", " ").capitalize() + "s")
+        out += [Measure(f"{role}_in_post_fte", f"{words} in post (FTE)", "FTE", "census", workforce),
+                Measure(f"{role}_agency_fte", f"Agency {words.lower()} (FTE)", "FTE", "census", workforce),
+                Measure(f"{role}_posts_fte", f"{words}: posts (FTE)", "FTE", "census", workforce),
+                Measure(f"{role}_agency_percent", f"Agency share of {words.lower()}", "percent", "share",
+                        workforce)]
+    out.append(Measure("cash", "Cash cost of the option", "GBP", "flow", over))
+    return {m.name: m for m in out}
+
+
+#: Every measure an actuals file may hold, by the model's name.
+MEASURES: Mapping[str, Measure] = _catalogue()
+
+#: Model measure -> the DfE extract measure (``wcf_model.data``) it is compared
+#: with. The years line up as in :data:`wcf_model.backtest.COMPARED`.
+PUBLISHED: Mapping[str, str] = {
+    "population_0_17": "population_0_17",
+    "referrals": "referrals",
+    "rereferrals": "rereferrals",
+    "cin_closing": "cin_at_31_march",
+    "cpp_closing": "cpp_at_31_march",
+    "cla_closing": "cla_at_31_march",
+    "cla_starts": "cla_starts",
+    "cla_exits": "cla_ceased",
+    "ehcp_closing": "ehcp_total",
+    "social_worker_in_post_fte": "sw_case_holders_fte",
+    "social_worker_agency_percent": "sw_agency_percent",
+}
+
+REQUIRED_COLUMNS = ("measure", "period", "value", "source")
+OPTIONAL_COLUMNS = ("unit", "note")
+#: Columns of the frame :func:`read_actuals` returns, in order.
+ACTUALS_COLUMNS = ("measure", "period", "value", "unit", "source", "note")
+#: Columns of the frame :func:`compare` returns, in order.
+COMPARISON_COLUMNS = ("measure", "period", "actual", "projected", "p10", "p90", "variance", "variance_pct",
+                      "outside_band", "direction")
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def period_problem(text: str) -> str | None:
+    """None if ``text`` is a financial year label such as ``2019-20``, else what is wrong."""
+    m = _PERIOD.match(text)
+    if m is None:
+        return f"expected a financial year such as 2019-20, got {text!r}" if text else "is empty"
+    if (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        return f"{text!r} is not a financial year: the second part must be the year after the first (e.g. 2019-20)"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Reading an actuals file
+# ---------------------------------------------------------------------------
+
+
+def _lower_first(words: str) -> str:
+    """``"Children in need"`` -> ``"children in need"``, but ``"EHC plans"`` stays."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+
+def _unknown_measure(name: str) -> str:
+    if not name:
+        return "is empty"
+    dfe = {v: k for k, v in PUBLISHED.items()}
+    if name in dfe:
+        return f"{name!r} is the DfE's name: use the model's name {dfe[name]!r}"
+    close = difflib.get_close_matches(name, list(MEASURES), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see wcf_model.monitoring.MEASURES"
+    return f"unknown measure {name!r}{hint}"
+
+
+def _check_value(text: str, measure: Measure | None) -> tuple[float | None, str | None]:
+    if not text:
+        return None, "is empty: give a number (leave the line out if the figure was not published)"
+    if not _NUMBER.match(text):
+        hint = " (write numbers without thousands separators, % or £)" if re.search(r"[,%£$]", text) else ""
+        return None, f"{text!r} is not a number{hint}"
+    value = float(text)
+    if not math.isfinite(value):
+        return None, f"{text!r} is not a finite number"
+    if measure is not None and value < 0:
+        return None, f"{text} is negative; {_lower_first(measure.words)} cannot be"
+    if measure is not None and measure.unit == "percent" and value > 100:
+        return None, f"{text} is over 100 but the unit is percent"
+    return value, None
+
+
+def _rows(text: str):
+    """(line number the record starts on, fields) for each non-empty CSV record."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    last = 0
+    for fields in reader:
+        start, last = last + 1, reader.line_num
+        if any(f.strip() for f in fields):
+            yield start, [f.strip() for f in fields]
+
+
+def read_actuals(path: str | Path) -> pd.DataFrame:
+    """Read and check an actuals file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 CSV in the format described in this module's docstring.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ACTUALS_COLUMNS`: ``measure``, ``period`` (financial
+        year label), ``value`` (float, in ``unit``), ``unit`` (the measure's
+        unit, filled in where the file leaves it out), ``source``, ``note``
+        (``""`` when none), in the file's order. ``attrs["path"]`` is the file.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, not UTF-8, or has any problem: unknown or
+        missing columns, unknown measures, bad periods, values that are not
+        finite non-negative numbers, a unit that is not the measure's, an empty
+        source, or a measure and period given twice. The message lists every
+        problem, one a line, as ``FILE:LINE: column: what is wrong``; the
+        exception's ``problems`` attribute holds them as
+        :class:`~wcf_model.errors.Problem` objects.
+    """
+    name = str(path)
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no actuals file at {name}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}: the file is not UTF-8 (byte {err.start}); save it as UTF-8 CSV") from None
+
+    problems: list[Problem] = []
+    records = list(_rows(text))
+    if not records:
+        raise DataError(f"{name}: the file is empty; the first line must name the columns "
+                        f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)})")
+    header_line, header = records[0]
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    for col in header:
+        if col not in known:
+            problems.append(Problem(name, header_line, col or "(blank)",
+                                    f"unknown column; the columns are {', '.join(REQUIRED_COLUMNS)} "
+                                    f"and optionally {', '.join(OPTIONAL_COLUMNS)}"))
+    for col in sorted({c for c in header if header.count(c) > 1}):
+        problems.append(Problem(name, header_line, col, "column appears more than once"))
+    for col in REQUIRED_COLUMNS:
+        if col not in header:
+            problems.append(Problem(name, header_line, col, "required column is missing"))
+    index = {c: header.index(c) for c in known if c in header}
+
+    rows, seen = [], {}
+    for line, fields in records[1:]:
+        if len(fields) != len(header):
+            problems.append(Problem(name, line, "", f"{len(fields)} fields but the header has {len(header)}"))
+            continue
+        get = {c: fields[i] for c, i in index.items()}
+        bad = []
+        measure = MEASURES.get(get.get("measure", ""))
+        if "measure" in get and measure is None:
+            bad.append(("measure", _unknown_measure(get["measure"])))
+        if "period" in get and (why := period_problem(get["period"])):
+            bad.append(("period", why))
+        value = None
+        if "value" in get:
+            value, why = _check_value(get["value"], measure)
+            if why:
+                bad.append(("value", why))
+        if "source" in get and not get["source"]:
+            bad.append(("source", "is empty: say where the figure comes from (publication, release, table)"))
+        unit = get.get("unit", "")
+        if measure is not None and unit and unit.casefold() != measure.unit.casefold():
+            bad.append(("unit", f"{unit!r} is not the unit of {measure.name}, which is {measure.unit!r}"))
+        key = (get.get("measure"), get.get("period"))
+        if None not in key and key in seen:
+            bad.append(("period", f"{key[0]} for {key[1]} is already given on line {seen[key]}"))
+        seen.setdefault(key, line)
+        problems += [Problem(name, line, col, why) for col, why in bad]
+        if not bad and all(c in index for c in REQUIRED_COLUMNS):
+            rows.append({"measure": measure.name, "period": get["period"], "value": value,
+                         "unit": measure.unit, "source": get["source"], "note": get.get("note", "")})
+    if len(records) == 1:
+        problems.append(Problem(name, None, "", "the file has a header but no figures"))
+    if problems:
+        problems = sorted(set(problems), key=lambda p: (p.line or 0, p.key, p.message))
+        n = len(problems)
+        err = DataError("\n".join([f"{n} problem{'s' if n != 1 else ''} in actuals file {name}:",
+                                   *(f"  {p}" for p in problems)]))
+        err.problems = problems
+        raise err
+    frame = pd.DataFrame(rows, columns=list(ACTUALS_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    frame.attrs["path"] = name
+    return frame
+
+
+# ---------------------------------------------------------------------------
+# Projected bands for one option
+# ---------------------------------------------------------------------------
+
+BAND_PERCENTILES = (10, 50, 90)
+
+
+def _percentile_rows(values: Mapping[str, np.ndarray], years: list[str]) -> list[dict]:
+    rows = []
+    for measure, v in values.items():
+        pct = np.percentile(v, BAND_PERCENTILES, axis=0)
+        rows += [{"measure": measure, "period": year, "p10": pct[0, t], "p50": pct[1, t], "p90": pct[2, t]}
+                 for t, year in enumerate(years)]
+    return rows
+
+
+def projected_bands(results, option: str | None = None) -> pd.DataFrame:
+    """The projection's 10th, 50th and 90th percentiles for one option.
+
+    Parameters
+    ----------
+    results : Results or pandas.DataFrame
+        An appraisal (:func:`wcf_model.appraise`), or a table of bands with
+        columns ``measure``, ``year`` (or ``period``), ``p10``, ``p50``,
+        ``p90`` and optionally ``option`` (the layout of
+        ``Results.caseloads``).
+    option : str, optional
+        The option to monitor; the scenario's baseline by default. A table of
+        bands with one option (or no ``option`` column) needs none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``measure``, ``period``, ``p10``, ``p50``, ``p90`` [each in the
+        measure's unit]. From an appraisal: every caseload and staff measure,
+        each role's agency share (``<role>_agency_percent``, agency FTE / FTE in
+        post x 100, computed draw by draw) and the option's ``cash`` [GBP,
+        nominal]. ``attrs`` holds ``option``, ``option_label``, ``authority``
+        and ``draws``.
+
+    Raises
+    ------
+    UsageError
+        If the option is not in the results (the message lists those that are).
+    """
+    if isinstance(results, pd.DataFrame):
+        return _bands_from_table(results, option)
+    a = results.uncertain
+    sc = results.scenario
+    option = a.baseline if option is None else option
+    if option not in a.options:
+        raise UsageError(f"option {option!r} is not in the appraisal; its options are {', '.join(a.options)}")
+    values = dict(a.options[option].projection.measures())
+    for role in STAFF_ROLES:
+        agency, in_post = values.get(f"{role}_agency_fte"), values.get(f"{role}_in_post_fte")
+        if agency is not None and in_post is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values[f"{role}_agency_percent"] = np.where(in_post > 0, agency / in_post * 100, np.nan)
+    values["cash"] = a.options[option].financial_total
+    out = pd.DataFrame(_percentile_rows(values, list(a.years)))
+    out.attrs.update(option=option, option_label=sc.options[option].label, authority=sc.header.authority.name,
+                     draws=a.draws)
+    return out
+
+
+def _bands_from_table(table: pd.DataFrame, option: str | None) -> pd.DataFrame:
+    frame = table.rename(columns={"year": "period"})
+    missing = [c for c in ("measure", "period", "p10", "p50", "p90") if c not in frame.columns]
+    if missing:
+        raise UsageError(f"a table of projected bands needs the columns {', '.join(missing)}")
+    if "option" in frame.columns:
+        options = list(dict.fromkeys(frame["option"]))
+        if option is None and len(options) > 1:
+            raise UsageError(f"say which option to monitor: the bands hold {', '.join(map(str, options))}")
+        option = options[0] if option is None else option
+        if option not in options:
+            raise UsageError(f"option {option!r} is not in the bands; they hold {', '.join(map(str, options))}")
+        frame = frame[frame["option"] == option]
+    out = frame[["measure", "period", "p10", "p50", "p90"]].reset_index(drop=True)
+    out.attrs.update({"option": option, "option_label": option, "authority": None, "draws": None, **table.attrs})
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Comparing
+# ---------------------------------------------------------------------------
+
+
+def _period_text(periods: list[str]) -> str:
+    periods = sorted(periods)
+    starts = [int(p[:4]) for p in periods]
+    if len(periods) > 2 and starts == list(range(starts[0], starts[0] + len(starts))):
+        return f"{periods[0]} to {periods[-1]}"
+    return ", ".join(periods)
+
+
+def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
+    """Join actuals with the projected bands of one option, by measure and period.
+
+    Parameters
+    ----------
+    results : Results or pandas.DataFrame
+        An appraisal, or a table of bands (see :func:`projected_bands`).
+    actuals : pandas.DataFrame, str or Path
+        The output of :func:`read_actuals`, or an actuals file to read.
+    option : str, optional
+        The option that went ahead, e.g. ``"company_broad"`` for Worcestershire
+        (the company went live on 1 October 2019). By default the scenario's
+        baseline (the in-house service), which is what to monitor when no
+        option was taken up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per actual figure the projection covers, in the actuals'
+        order of measures and then by period; columns :data:`COMPARISON_COLUMNS`:
+        ``actual``; ``projected`` (the median, p50), ``p10`` and ``p90`` [all in
+        the measure's unit]; ``variance`` = actual - projected [same unit];
+        ``variance_pct`` = variance / projected x 100 [percent; NaN when the
+        projection is 0]; ``outside_band`` (True when the actual is below p10
+        or above p90: outside the band holding 8 draws in 10); ``direction``
+        (``"above"``, ``"below"`` or ``"within"`` the band).
+
+        With a central run (no draws) the band is a line, so any difference
+        puts the actual outside it.
+
+        :func:`not_compared` (from ``attrs["not_compared"]``) lists the actuals
+        left out, never silently: measures this option's projection does not
+        include, and periods outside the projection's years. ``attrs`` also
+        holds ``option``, ``option_label``, ``authority``, ``draws`` and
+        ``actuals`` (the file, when known).
+    """
+    if not isinstance(actuals, pd.DataFrame):
+        actuals = read_actuals(actuals)
+    bands = projected_bands(results, option)
+    merged = actuals.merge(bands, on=["measure", "period"], how="left", sort=False)
+    found = merged["p50"].notna()
+
+    left = merged[~found]
+    projected_measures = set(bands["measure"])
+    years = sorted(set(bands["period"]))
+    gone = []
+    for measure, rows in left.groupby("measure", sort=False):
+        reason = (f"outside the projection's years ({years[0]} to {years[-1]})" if measure in projected_measures
+                  else "not projected for this option (the scenario has no parameters for it)")
+        gone.append({"measure": measure, "periods": _period_text(list(rows["period"])), "figures": len(rows),
+                     "reason": reason})
+
+    out = merged[found].copy()
+    order = {m: i for i, m in enumerate(dict.fromkeys(actuals["measure"]))}
+    out = out.sort_values(["measure", "period"], key=lambda s: s.map(order) if s.name == "measure" else s,
+                          kind="mergesort")
+    out = out.rename(columns={"value": "actual", "p50": "projected"})
+    out["variance"] = out["actual"] - out["projected"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["variance_pct"] = np.where(out["projected"] != 0, out["variance"] / out["projected"] * 100, np.nan)
+    above, below = out["actual"] > out["p90"], out["actual"] < out["p10"]
+    out["outside_band"] = above | below
+    out["direction"] = np.select([above, below], ["above", "below"], default="within")
+    out = out[list(COMPARISON_COLUMNS)].reset_index(drop=True)
+    out["outside_band"] = out["outside_band"].astype(bool)
+    out["direction"] = out["direction"].astype(object)
+    out.attrs.update({k: bands.attrs.get(k) for k in ("option", "option_label", "authority", "draws")})
+    out.attrs["actuals"] = actuals.attrs.get("path")
+    # plain records, not a frame: pandas compares attrs when it combines frames
+    out.attrs["not_compared"] = gone
+    return out
+
+
+def not_compared(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The actuals :func:`compare` could not compare, and why.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``measure``, ``periods``, ``figures`` (how many lines of the
+        actuals file) and ``reason``; empty when every actual was compared.
+    """
+    columns = ["measure", "periods", "figures", "reason"]
+    return pd.DataFrame(comparison.attrs.get("not_compared", []), columns=columns)
+
+
+def summary(comparison: pd.DataFrame) -> pd.DataFrame:
+    """How close the projection came, measure by measure.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The output of :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure, in the comparison's order: ``measure``, ``label``
+        (in words), ``unit``, ``years_compared``, ``first``, ``last`` (periods),
+        ``mean_abs_variance_pct`` (mean of |variance_pct| over the years
+        [percent]), ``years_outside_band``, ``years_above``, ``years_below``
+        and ``outside_in`` (the periods outside the band, or ``""``).
+    """
+    rows = []
+    for measure, g in comparison.groupby("measure", sort=False):
+        m = MEASURES.get(measure)
+        rows.append({
+            "measure": measure, "label": m.words if m else measure, "unit": m.unit if m else "",
+            "years_compared": len(g), "first": g["period"].min(), "last": g["period"].max(),
+            "mean_abs_variance_pct": float(g["variance_pct"].abs().mean()),
+            "years_outside_band": int(g["outside_band"].sum()),
+            "years_above": int((g["direction"] == "above").sum()),
+            "years_below": int((g["direction"] == "below").sum()),
+            "outside_in": ", ".join(g.loc[g["outside_band"], "period"]),
+        })
+    return pd.DataFrame(rows, columns=["measure", "label", "unit", "years_compared", "first", "last",
+                                       "mean_abs_variance_pct", "years_outside_band", "years_above",
+                                       "years_below", "outside_in"])
+
+
+# ---------------------------------------------------------------------------
+# Chart
+# ---------------------------------------------------------------------------
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "GBP":
+        return f"£{value / 1e6:,.1f}m"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    return f"{value:,.1f}" if unit == "FTE" else f"{value:,.0f}"
+
+
+def headline(comparison: pd.DataFrame, measure: str) -> str:
+    """The finding for one measure in a sentence, computed from the comparison.
+
+    For example "Children looked after at 31 March ran above the projection's
+    80% band in 2 of 6 years (2022-23, 2023-24)".
+    """
+    g = comparison[comparison["measure"] == measure]
+    if g.empty:
+        raise UsageError(f"no comparison rows for {measure!r}; compared: "
+                         f"{', '.join(dict.fromkeys(comparison['measure']))}")
+    words = MEASURES[measure].words if measure in MEASURES else measure
+    n = len(g)
+    band = "the central projection" if (g["p90"] == g["p10"]).all() else "the projection's 80% band"
+    above, below = int((g["direction"] == "above").sum()), int((g["direction"] == "below").sum())
+    outside = g.loc[g["outside_band"], "period"].tolist()
+    of = f"{n} year{'s' if n != 1 else ''}"
+    if not outside:
+        within = "within" if band.endswith("band") else "on"
+        return f"{words} stayed {within} {band} in {'all ' if n > 1 else ''}{of}"
+    every = len(outside) == n and n > 1
+    if above and below:
+        when = f"all {of}" if every else f"{len(outside)} of {of}"
+        return f"{words} fell outside {band} in {when} ({above} above, {below} below)"
+    side = "above" if above else "below"
+    when = f"every year, {_period_text(outside)}" if every else f"{len(outside)} of {of} ({', '.join(outside)})"
+    return f"{words} ran {side} {band} in {when}"
+
+
+def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str | None = None,
+                     option_label: str | None = None):
+    """Projected median and 10th-90th percentile band, with the actuals as points.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        The output of :func:`compare`.
+    measure : str
+        A measure in the comparison.
+    authority, option_label : str, optional
+        Words for the subtitle; by default from ``comparison.attrs``.
+
+    Returns
+    -------
+    wcf_model.plots.Chart
+        Headline title from :func:`headline`, a subtitle saying what is
+        plotted and in which unit, and alt text listing every figure. Actuals
+        outside the band are drawn as hollow squares and labelled "above" or
+        "below", so the chart does not rely on colour.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import MARKERS, PALETTE, STYLE, Chart
+
+    title = headline(comparison, measure)
+    g = comparison[comparison["measure"] == measure].reset_index(drop=True)
+    m = MEASURES.get(measure, Measure(measure, measure, "", "stock"))
+    authority = authority or comparison.attrs.get("authority") or "The authority"
+    option_label = option_label or comparison.attrs.get("option_label") or comparison.attrs.get("option") or ""
+    draws = comparison.attrs.get("draws")
+    has_band = bool((g["p90"] > g["p10"]).any())
+    scale = 1e6 if m.unit == "GBP" else 1.0
+    unit_words = "£ million" if m.unit == "GBP" else m.unit
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 4.2))
+        x = np.arange(len(g))
+        colour = PALETTE[3]
+        if has_band:
+            ax.fill_between(x, g["p10"] / scale, g["p90"] / scale, color=colour, alpha=0.18, hatch="//",
+                            edgecolor=colour, linewidth=0)
+            ax.annotate("8 in 10 draws", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
+                        textcoords="offset points", va="center", color="#3D3D3D", fontsize=9)
+        ax.plot(x, g["projected"] / scale, color=colour, linestyle="--", marker="D", linewidth=2, markersize=4)
+        ax.annotate("Projection (median)", (x[-1], g["projected"].iloc[-1] / scale), xytext=(8, 0),
+                    textcoords="offset points", va="center", color=colour, fontsize=10)
+        inside = ~g["outside_band"].to_numpy()
+        ax.plot(x[inside], g["actual"][inside] / scale, linestyle="none", marker=MARKERS[0], markersize=8,
+                color=PALETTE[0])
+        ax.plot(x[~inside], g["actual"][~inside] / scale, linestyle="none", marker=MARKERS[1], markersize=9,
+                markerfacecolor="white", markeredgewidth=2, color=PALETTE[0])
+        for xi, r in zip(x, g.itertuples()):
+            if r.outside_band:
+                ax.annotate(r.direction, (xi, r.actual / scale), xytext=(0, 10 if r.direction == "above" else -14),
+                            textcoords="offset points", ha="center", color=PALETTE[0], fontsize=9)
+        ax.annotate("Published", (x[0], g["actual"].iloc[0] / scale), xytext=(-10, 0), textcoords="offset points",
+                    ha="right", va="center", color=PALETTE[0], fontsize=10)
+        ax.set_xticks(x, g["period"].tolist())
+        ax.set_xlabel("Financial year")
+        ax.set_ylabel(f"{m.words} ({unit_words})" if len(m.words) < 30 else unit_words[:1].upper() + unit_words[1:])
+        ax.margins(x=0.25, y=0.2)
+        fig.tight_layout()
+        from_zero = ax.get_ylim()[0] <= 0
+
+    spread = (f"its 10th-90th percentile band over {draws:,} draws" if has_band and draws
+              else "its 10th-90th percentile band" if has_band else "no band (a central run)")
+    subtitle = (f"{authority}, {option_label}: published figures (points; hollow squares outside the band) "
+                f"against the projection's median (dashed line) and {spread}; {unit_words}, "
+                f"{m.when or 'by financial year'}"
+                + ("" if from_zero else "; the vertical axis does not start at zero") + ".")
+    alt = (f"Chart of {_lower_first(m.words)} in {authority} by financial year, published against projected: "
+           + "; ".join(f"{r.period}: published {_fmt(r.actual, m.unit)}, projected median "
+                       f"{_fmt(r.projected, m.unit)}"
+                       + (f" (80% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})" if has_band else "")
+                       + (f", {r.direction} the band" if r.outside_band else ", within the band")
+                       for r in g.itertuples()) + ".")
+    return Chart(fig, title, subtitle, alt)
+
+
+__all__ = [
+    "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "compare", "headline",
+    "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals", "summary",
+]
