@@ -107,6 +107,29 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_assumptions(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+    from .workbook_io import export_assumptions
+
+    export_assumptions(load_scenario(args.scenario), args.out)
+    print(f"wrote {args.out}: change the blue cells, give a source for every changed figure, then run "
+          f"wcf-model import-assumptions {args.out} --base {args.scenario} -o NEW.yaml")
+    return EXIT_OK
+
+
+def cmd_import_assumptions(args: argparse.Namespace) -> int:
+    from .workbook_io import import_assumptions
+
+    lines = import_assumptions(args.workbook, args.base, args.output, name=args.name)
+    if not lines:
+        print(f"no changes in {args.workbook} against {args.base}; nothing written")
+        return EXIT_OK
+    print(f"wrote {args.output} with {len(lines)} change(s):")
+    for line in lines:
+        print(f"  {line}")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
@@ -148,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing the notebook set (faster)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("export-assumptions", help="write every input to an Excel workbook a finance officer can edit")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("out", metavar="OUT.xlsx", type=Path)
+    p.set_defaults(func=cmd_export_assumptions)
+
+    p = sub.add_parser("import-assumptions", help="turn an edited workbook into a scenario overlay of the changes")
+    p.add_argument("workbook", metavar="IN.xlsx", type=Path)
+    p.add_argument("--base", required=True, metavar="SCENARIO", help="the scenario the workbook was exported from")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="NEW.yaml", help="overlay to write")
+    p.add_argument("--name", default=None, help="name of the new scenario (default: <base name>-edited)")
+    p.set_defaults(func=cmd_import_assumptions)
+
     p = sub.add_parser("diff", help="compare two versions of a business case: what changed and what it did")
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
