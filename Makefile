@@ -15,7 +15,8 @@ WORCS  := scenarios/worcestershire
 report: $(DEV)
 	$(BIN)/wcf-model validate --strict $(WORCS)
 	$(BIN)/wcf-model report $(WORCS)/2018-outline-business-case.yaml
-	$(BIN)/wcf-model report $(WORCS)/2019-full-business-case.yaml
+	$(BIN)/wcf-model report $(WORCS)/2019-full-business-case.yaml \
+		--actuals data/actuals/worcestershire.csv --option company_broad
 
 ## test: the whole test suite (what CI runs)
 test: $(DEV)

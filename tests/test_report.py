@@ -126,3 +126,14 @@ def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     assert wb.sheetnames[:6] == ["About", "Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
     # caseloads by financial year: 10 years from 2019-20
     assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"
+
+
+def test_report_monitoring_section(tmp_path):
+    write_report(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml", out_dir=tmp_path,
+                 draws=50, notebooks=False, actuals=REPO / "data" / "actuals" / "worcestershire.csv",
+                 option="company_broad")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Monitoring: what happened against what was projected" in page
+    assert "Children looked after at 31 March ran" in page
+    wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
+    assert "Monitoring" in wb.sheetnames

@@ -133,7 +133,8 @@ def cmd_import_assumptions(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks)
+    written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks,
+                           actuals=args.actuals, option=args.option)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -170,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing the notebook set (faster)")
+    p.add_argument("--actuals", type=Path, default=None, metavar="CSV",
+                   help="published actuals to compare with the projection (monitoring section)")
+    p.add_argument("--option", default=None, help="the option that was implemented, for monitoring (default: baseline)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("export-assumptions", help="write every input to an Excel workbook a finance officer can edit")
     p.add_argument("scenario", metavar="SCENARIO")

@@ -64,10 +64,6 @@ HISTORY_MEASURES = {
     "sw_agency_percent": "Agency social workers (%)",
 }
 
-NOT_YET_BUILT = (
-    "Comparison with an earlier version of the business case, monitoring against actuals, and the "
-    "Excel round trip of assumptions are not built yet."
-)
 
 
 @dataclass
@@ -286,15 +282,26 @@ class Analysis:
     switching: pd.DataFrame
     voi: ValueOfInformation | None
     mca: McaResult | None
+    monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
+    monitored_option: str | None = None
 
 
-def analyse(sc: Scenario, draws: int) -> Analysis | None:
-    """Everything the report shows about the options; None when the scenario cannot be projected."""
+def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str | None = None) -> Analysis | None:
+    """Everything the report shows about the options; None when the scenario cannot be projected.
+
+    With an actuals file, the option that was implemented (``option``, the
+    baseline by default) is compared with what was published later.
+    """
     if "population.age_0_17" not in sc.parameters:
         return None
     res = appraise(sc, draws=draws)
     voi = value_of_information(res) if res.draws is not None else None
-    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca())
+    comparison = None
+    if actuals is not None:
+        from .monitoring import compare, read_actuals
+
+        comparison = compare(res, read_actuals(actuals), option)
+    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline)
 
 
 def turns_on(analysis: Analysis) -> dict[str, str]:
@@ -340,7 +347,6 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         "<h2>Summary</h2>",
         summary_html(analysis),
         f"<p>{_e(plain_summary(sc, register))}</p>",
-        f'<div class="notice" role="note"><strong>Not yet in this report.</strong> {_e(NOT_YET_BUILT)}</div>',
     ]
     if sc.header.description:
         parts.append(f"<p>{_e(sc.header.description)}</p>")
@@ -364,7 +370,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
             parts += ["<h3>What the costs leave out</h3><ul>"
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
     if analysis is not None:
-        parts += _uncertainty_html(analysis) + _mca_html(analysis)
+        parts += _uncertainty_html(analysis) + _mca_html(analysis) + _monitoring_html(analysis)
     parts += ["<h2>The options</h2>",
               _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
     for oid, opt in sc.options.items():
@@ -436,6 +442,28 @@ def _uncertainty_html(a: Analysis) -> list[str]:
     return parts
 
 
+#: Measures charted in the monitoring section (the rest are in its table).
+MONITORED_CHARTS = ("cla_closing", "cin_closing", "cpp_closing", "social_worker_in_post_fte")
+
+
+def _monitoring_html(a: Analysis) -> list[str]:
+    if a.monitoring is None:
+        return []
+    from .monitoring import monitoring_chart, summary
+
+    sc = a.res.scenario
+    label = sc.options[a.monitored_option].label
+    table = summary(a.monitoring)
+    parts = ["<h2>Monitoring: what happened against what was projected</h2>",
+             f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
+             "is flagged when it falls outside the projection's 10th-90th percentile band.</p>",
+             _table(table.round(1))]
+    for measure in MONITORED_CHARTS:
+        if measure in set(a.monitoring["measure"]):
+            parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
+    return parts
+
+
 def _mca_html(a: Analysis) -> list[str]:
     m = a.mca
     if m is None:
@@ -471,7 +499,7 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
         ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
         ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
         ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
-        ("files", " extends ".join(str(f) for f in reversed(sc.files))), ("status", NOT_YET_BUILT),
+        ("files", " extends ".join(str(f) for f in reversed(sc.files))),
     ], columns=["item", "value"])
     res = analysis.res if analysis is not None else None
     results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
@@ -482,6 +510,8 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
             results["Value of information"] = analysis.voi.table
         if analysis.mca is not None:
             results["MCA"] = analysis.mca.table()
+        if analysis.monitoring is not None:
+            results["Monitoring"] = analysis.monitoring
     return {
         "About": about,
         **results,
@@ -541,7 +571,8 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
 
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
-                 data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True) -> list[Path]:
+                 data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
+                 actuals: Path | None = None, option: str | None = None) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -557,6 +588,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     notebooks : bool
         Also execute the notebook set and write each executed notebook, and an
         HTML rendering without code, to ``notebooks/`` in the output folder.
+    actuals, option : optional
+        An actuals file (see :mod:`wcf_model.monitoring`) and the option that was
+        implemented, for the monitoring section.
 
     Returns
     -------
@@ -567,7 +601,7 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
     demand = demand_section(sc, history, n, data_dir)
-    analysis = analyse(sc, n)
+    analysis = analyse(sc, n, actuals, option)
     page = render_html(sc, history, demand, analysis)
     sheets = workbook_sheets(sc, history, demand, analysis)
     executed = execute_notebooks(sc, n) if notebooks else {}
