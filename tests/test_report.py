@@ -46,7 +46,8 @@ def test_report_html_and_workbook(minimal, tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "In-house (the baseline) against Company" in page
     assert "It rests on 5 figures: 2 are published statistics" in page
-    assert "not built yet" in page  # says plainly what is missing, shows no invented result
+    # without a population nothing can be projected: the report says so and shows no invented result
+    assert "No projection: the scenario gives no 0-17 population" in page and "The appraisal" not in page
     for img in re.findall(r"<img [^>]*>", page):
         assert re.search(r'alt="[^"]{20,}"', img), img
     wb = openpyxl.load_workbook(out / "results.xlsx")
