@@ -35,7 +35,7 @@ from .costs import (
 )
 from .discounting import discount_factors, present_value
 from .effects import apply_option_effects
-from .inputs import correlated_design, sample_parameters
+from .inputs import sample_parameters, scenario_design
 from .model import Projection, population_given, project_arrays, require_population
 from .prices import DEFAULT_INFLATION, deflator_path, load_deflators
 from .scenario import Scenario
@@ -145,8 +145,8 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     years = sc.financial_years
     base_year = sc.header.base_year
     require_population(sc.parameters, str(sc.path))
-    if design is None and draws and sc.correlations:
-        design = correlated_design(sc, draws, seed)
+    if design is None:
+        design = scenario_design(sc, draws, seed)
     deflator = load_deflators(sc.header.deflator_vintage)
     inflation = (sc.parameters["finance.general_inflation"].central()
                  if "finance.general_inflation" in sc.parameters else DEFAULT_INFLATION)

@@ -266,11 +266,6 @@ def allowed_keys(prefix: str) -> tuple[str, ...]:
     return _children().get(prefix, ())
 
 
-def is_parameter(name: str) -> bool:
-    """True when ``name`` is a full dotted parameter name in the catalogue."""
-    return name in parameter_specs()
-
-
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     """A ' did you mean ...?' phrase for the nearest choice, or ''."""
     near = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)

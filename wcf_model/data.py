@@ -964,3 +964,14 @@ def load_authority(la_code: int | str, data_dir: str | Path | None = None) -> tu
     olds = set(frame.loc[(frame["la_code"] == code) | (frame["new_la_code"] == code), "la_code"])
     la = frame[frame["la_code"].isin(olds)].reset_index(drop=True)
     return la, frame[frame["la_code"] == ENGLAND].reset_index(drop=True)
+
+
+def series_or_none(frame: pd.DataFrame | None, measure: str) -> pd.Series | None:
+    """:func:`series`, or None when there are no rows or the measure is absent
+    (for displays that show what exists and say what does not)."""
+    if frame is None:
+        return None
+    try:
+        return series(frame, measure)
+    except DataError:
+        return None

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .backtest import Backtest
-from .data import series
-from .errors import DataError
+from .data import series_or_none
 from .model import Projection
 from .plots import Chart, band_chart, interval_chart, line_chart
 
@@ -57,15 +56,6 @@ def projection_frame(projection: Projection, measure: str, kind: str = "stock") 
     return rows.reset_index(drop=True)
 
 
-def _history(la: pd.DataFrame | None, measure: str) -> pd.Series | None:
-    if la is None:
-        return None
-    try:
-        return series(la, measure).dropna()
-    except DataError:
-        return None
-
-
 def caseload_charts(projection: Projection, la: pd.DataFrame | None, authority: str) -> list[Chart]:
     """History with the projection and its band, for the headline caseloads."""
     measures = projection.measures()
@@ -74,7 +64,8 @@ def caseload_charts(projection: Projection, la: pd.DataFrame | None, authority: 
         if measure not in measures:
             continue
         frame = projection_frame(projection, measure, kind)
-        hist = _history(la, published)
+        hist = series_or_none(la, published)
+        hist = hist.dropna() if hist is not None else None
         last = frame.iloc[-1]
         title = f"{words.capitalize()} are projected to number {last['p50']:,.0f} by {int(last['year'])}"
         if projection.draws > 1:

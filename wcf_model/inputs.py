@@ -126,14 +126,19 @@ def _label(name: str, description: str) -> str:
 
 def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
     """Every input with a (non-fixed) distribution: parameters, option items, effects."""
+    return uncertain_inputs_of(sc.parameters, sc.options)
+
+
+def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -> list[UncertainInput]:
+    """:func:`uncertain_inputs` from a scenario's parts (validation uses it before a Scenario exists)."""
     out = []
-    for name, p in sc.parameters.items():
+    for name, p in parameters.items():
         if p.distribution and p.distribution.get("type") != "fixed":
             by_year = p.values is not None
             out.append(UncertainInput(name, _label(name, p.description), p.distribution,
                                       1.0 if by_year else float(p.value),
                                       "x central path" if by_year else p.unit))
-    for oid, opt in sc.options.items():
+    for oid, opt in options.items():
         for kind in ("one_off_costs", "recurring_costs"):
             for iid, item in getattr(opt, kind).items():
                 if item.distribution and item.distribution.get("type") != "fixed":
@@ -167,6 +172,12 @@ def correlation_matrix(names: list[str], pairs: Mapping[tuple[str, str], float])
     for (a, b), rho in pairs.items():
         m[index[a], index[b]] = m[index[b], index[a]] = rank_to_pearson(rho)
     return m
+
+
+def scenario_design(sc: Scenario, draws: int | None, seed: int) -> dict[str, np.ndarray] | None:
+    """The design a Monte Carlo run of ``sc`` needs: correlated variates when the
+    scenario ties inputs together, else None (each input on its own stream)."""
+    return correlated_design(sc, draws, seed) if draws and sc.correlations else None
 
 
 def correlated_design(sc: Scenario, draws: int, seed: int) -> dict[str, np.ndarray]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .demand import Caseloads, Stock, project_caseloads, project_population
 from .errors import ScenarioError, Problem
-from .inputs import correlated_design, sample_parameters
+from .inputs import sample_parameters, scenario_design
 from .scenario import Parameter, Scenario
 from .workforce import Staffing, project_workforce, workforce_costs
 
@@ -142,7 +142,7 @@ def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> 
     years = sc.financial_years
     require_population(sc.parameters, str(sc.path))
     # the baseline's own effects (an improvement plan, say) are part of the baseline
-    design = correlated_design(sc, draws, seed) if draws and sc.correlations else None
+    design = scenario_design(sc, draws, seed)
     p = apply_option_effects(sample_parameters(sc.parameters, years, draws, seed, design), sc.baseline,
                              sc.options[sc.baseline], years, draws, seed, design)
     return project_arrays(p, population_given(sc.parameters["population.age_0_17"], years), years)

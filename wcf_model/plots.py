@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # reports are written without a screen
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 #: Analysis Function categorical palette, in the order it should be used.
@@ -188,11 +189,9 @@ def tornado_chart(labels: list[str], low: list[float], high: list[float], centra
     return Chart(fig, title, subtitle, alt)
 
 
-def histogram_chart(samples: Mapping[str, "np.ndarray"], *, title: str, subtitle: str, alt: str,
+def histogram_chart(samples: Mapping[str, np.ndarray], *, title: str, subtitle: str, alt: str,
                     xlabel: str, bins: int = 40) -> Chart:
     """Outlines of each sample's distribution, told apart by line style as well as colour."""
-    import numpy as np
-
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.2))
         edges = np.histogram_bin_edges(np.concatenate([np.ravel(v) for v in samples.values()]), bins=bins)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .schema import financial_year_label, financial_year_start
+from .schema import financial_year_start
 
 DEFLATOR_FILE = "gdp_deflators.csv"
 DEFLATOR_COLUMNS = ["vintage", "financial_year", "index", "base", "status", "publication"]
@@ -77,9 +77,3 @@ def price_factor(from_year: str, to_year: str, deflator: pd.Series, inflation: f
     """
     a, b = deflator_path(deflator, [from_year, to_year], inflation)
     return float(b / a)
-
-
-def years_between(first: str, n: int) -> list[str]:
-    """``n`` financial years from ``first``."""
-    start = financial_year_start(first)
-    return [financial_year_label(start + i) for i in range(n)]

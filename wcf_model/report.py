@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .backtest import backtest
-from .data import ENGLAND, load_extract, series
+from .data import ENGLAND, load_extract, series_or_none
 from .errors import DataError
 from .figures import (
     backtest_chart,
@@ -114,13 +114,6 @@ def demand_section(sc: Scenario, history: History, draws: int | None, data_dir: 
     return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
 
 
-def _series_or_none(frame: pd.DataFrame, measure: str) -> pd.Series | None:
-    try:
-        return series(frame, measure)
-    except DataError:
-        return None
-
-
 def _num(v: float) -> str:
     """One decimal place, without a trailing '.0': 67.0 -> '67', 11.1 -> '11.1'."""
     return f"{v:,.1f}".removesuffix(".0")
@@ -152,7 +145,7 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
                                             f"Build an extract with `make data LA={code}`.", None)
     columns = {}
     for measure, heading in HISTORY_MEASURES.items():
-        s = _series_or_none(la, measure)
+        s = series_or_none(la, measure)
         if s is not None:
             columns[heading] = s
     table = pd.DataFrame(columns)
@@ -165,7 +158,7 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
          "agency workers as a share of all children's social workers (FTE), at 30 September"),
     ]
     for measure, what, unit, ylabel, when in pairs:
-        mine, england = _series_or_none(la, measure), _series_or_none(eng, measure)
+        mine, england = series_or_none(la, measure), series_or_none(eng, measure)
         if mine is None or mine.dropna().empty:
             continue
         lines = {name: mine} | ({"England": england} if england is not None else {})

@@ -43,7 +43,7 @@ from .schema import (
     financial_year_of,
     financial_year_start,
 )
-from .yamlio import Loc, LocDict, LocList, locate, parse_yaml, plain, read_text
+from .yamlio import Loc, LocDict, locate, parse_yaml, plain, read_text
 
 #: Tolerance on a mix of shares summing to one (rounding in published tables).
 MIX_TOLERANCE = 0.005
@@ -615,17 +615,6 @@ def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
     return header, options, mca, params, correlations, c.problems
 
 
-def _uncertain_names(params: dict[str, Parameter], options: dict[str, Option]) -> set[str]:
-    names = {n for n, p in params.items() if p.distribution and p.distribution.get("type") != "fixed"}
-    for oid, opt in options.items():
-        for kind in ("one_off_costs", "recurring_costs"):
-            names |= {f"options.{oid}.{kind}.{i}" for i, item in getattr(opt, kind).items()
-                      if item.distribution and item.distribution.get("type") != "fixed"}
-        names |= {f"options.{oid}.effects.{e}" for e, eff in opt.effects.items()
-                  if eff.distribution and eff.distribution.get("type") != "fixed"}
-    return names
-
-
 def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter],
                            options: dict[str, Option]) -> dict[str, Correlation]:
     """Each correlation names two uncertain inputs, and together they are a valid correlation matrix."""
@@ -635,7 +624,9 @@ def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter]
         c.add(("correlations",), f"expected a mapping of named correlations, got {_describe(raw)}")
         return {}
     out: dict[str, Correlation] = {}
-    uncertain = _uncertain_names(params, options)
+    from .inputs import uncertain_inputs_of   # inputs imports this module
+
+    uncertain = {i.name for i in uncertain_inputs_of(params, options)}
     for cid, body in raw.items():
         corr = _model(c, Correlation, body, ("correlations", cid))
         if corr is None:

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from .appraisal import appraise_options
-from .inputs import EPS, UncertainInput, correlated_design, draw, uncertain_inputs, uniforms
+from .inputs import EPS, draw, scenario_design, uncertain_inputs, uniforms
 from .scenario import Scenario
 
 #: Quantiles used for the low and high ends of a tornado bar.
@@ -36,7 +36,7 @@ def input_draws(sc: Scenario, draws: int, seed: int | None = None) -> dict[str, 
     up draw by draw with its results (for value of information).
     """
     seed = sc.header.seed if seed is None else seed
-    u = correlated_design(sc, draws, seed) if sc.correlations else None
+    u = scenario_design(sc, draws, seed)
     return {i.name: draw(i.spec, u[i.name] if u is not None else uniforms(seed, i.name, draws), i.central, draws)
             for i in uncertain_inputs(sc)}
 
