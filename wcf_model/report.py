@@ -33,7 +33,7 @@ from .figures import (
     options_summary_lines,
     tornado_figure,
 )
-from .model import project
+from .model import Projection
 from .decision import ValueOfInformation, value_of_information
 from .mca import McaResult
 from .results import Results, appraise
@@ -87,15 +87,17 @@ class DemandSection:
     backtest_summary: str
 
 
-def demand_section(sc: Scenario, history: History, draws: int | None, data_dir: Path | None) -> DemandSection:
-    """Project the baseline with ``draws`` and back-test the model for the authority.
+def demand_section(sc: Scenario, history: History, projection: Projection | None,
+                   data_dir: Path | None) -> DemandSection:
+    """The baseline's caseloads, and a back-test of the model for the authority.
 
-    The back-test is fitted to the last published year before the base year:
-    the forecast the model would have made when the decision was taken.
+    ``projection`` is the baseline's, from the appraisal (None when the scenario
+    cannot be projected). The back-test is fitted to the last published year
+    before the base year: the forecast the model would have made when the
+    decision was taken.
     """
     name = sc.header.authority.name
-    if "population.age_0_17" in sc.parameters:
-        projection = project(sc, draws=draws)
+    if projection is not None:
         charts, table, note = caseload_charts(projection, history.rows, name), caseload_table(projection), ""
     else:
         charts, table = [], pd.DataFrame()
@@ -593,8 +595,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
-    demand = demand_section(sc, history, n, data_dir)
     analysis = analyse(sc, n, actuals, option)
+    baseline = analysis.res.uncertain.options[sc.baseline].projection if analysis is not None else None
+    demand = demand_section(sc, history, baseline, data_dir)
     page = render_html(sc, history, demand, analysis)
     sheets = workbook_sheets(sc, history, demand, analysis)
     executed = execute_notebooks(sc, n) if notebooks else {}
