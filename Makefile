@@ -34,12 +34,12 @@ bench: $(DEV)
 validate: $(DEV)
 	$(BIN)/wcf-model validate --strict scenarios/
 
-## data: rebuild data/ from DfE downloads (SOURCE=..., LA=885) and HM Treasury deflators (HMT=...)
+## data: rebuild data/ whole, for every authority, from DfE downloads (SOURCE=...) and HM Treasury deflators (HMT=...)
 SOURCE ?= ../shared/data/dfe
 HMT    ?= ../shared/data/hmt
-LA     ?= 885
 data: $(DEV)
-	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data --la $(LA)
+	@if [ -n "$(LA)" ]; then echo "make data: LA=$(LA) is not needed: the extract always holds every English authority" >&2; exit 2; fi
+	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data
 	$(BIN)/python scripts/build_deflators.py --source $(HMT) --out data
 
 clean:

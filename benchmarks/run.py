@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from wcf_model import load_scenario, project  # noqa: E402
-from wcf_model.data import load_extract, read_dfe  # noqa: E402
+from wcf_model.data import load_extract  # noqa: E402
+from wcf_model.dfe import read_dfe  # noqa: E402
 from wcf_model.report import write_report  # noqa: E402
 
 SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"

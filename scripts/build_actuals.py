@@ -3,7 +3,7 @@
     python scripts/build_actuals.py                      # Worcestershire, 2019-20 to 2024-25
     python scripts/build_actuals.py --la 886 --first 2020-21 --last 2023-24 --out data/actuals/kent.csv
 
-Reads the published statistics in data/dfe_extract.csv for one authority
+Reads the published statistics in data/dfe_extract.csv.gz for one authority
 (wcf_model.data.load_extract), keeps the figures that have a counterpart the
 model projects (wcf_model.monitoring.PUBLISHED), labels each with the
 financial year its reference date falls in (a 31 March stock or a flow to 31
@@ -84,7 +84,7 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None) ->
     first, last : str
         First and last financial year to keep, e.g. ``"2019-20"``, ``"2024-25"``.
     data_dir : Path, optional
-        Folder holding ``dfe_extract.csv`` (the repository's ``data/`` by default).
+        Folder holding ``dfe_extract.csv.gz`` (the repository's ``data/`` by default).
 
     Returns
     -------
@@ -122,7 +122,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--la", default="885", help="authority code, old or new (default 885, Worcestershire)")
     parser.add_argument("--first", default="2019-20", help="first financial year (default 2019-20)")
     parser.add_argument("--last", default="2024-25", help="last financial year (default 2024-25)")
-    parser.add_argument("--data", type=Path, default=None, help="folder with dfe_extract.csv (default data/)")
+    parser.add_argument("--data", type=Path, default=None, help="folder with dfe_extract.csv.gz (default data/)")
     parser.add_argument("--out", type=Path, default=None,
                         help="file to write (default data/actuals/<authority name>.csv)")
     return parser.parse_args(argv)

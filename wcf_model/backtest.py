@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .authorities import published as published_rows
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import load_authority, series
@@ -120,7 +121,7 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
     fit_to : int
         Last published year (31 March, or census year) the fit may use.
     data_dir : str or Path, optional
-        Folder with ``dfe_extract.csv`` or of DfE downloads; ``data/`` by default.
+        Folder with ``dfe_extract.csv.gz`` or of DfE downloads; ``data/`` by default.
     window : int
         Years of history averaged for each rate [years].
     last_year : int, optional
@@ -134,21 +135,25 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
     if window < 1:
         raise UsageError("window must be at least one year")
     la, england = load_authority(la_code, data_dir)
+    # reorganised authorities: why a year has no figures, for the messages below
+    why = f" ({la.attrs['note']})" if la.attrs.get("note") else ""
     estimates = calibrate(la, england, fit_to, window)
     if "population.age_0_17" not in estimates:
-        raise DataError(f"no 0-17 population for LA {la_code} up to {fit_to}: cannot project")
-    later = la[(la["year"] > fit_to) & la["measure"].isin(COMPARED) & la["value"].notna()]
+        raise DataError(f"no 0-17 population for LA {la_code} up to {fit_to}: cannot project{why}")
+    # scored only against published figures (or exact sums of them), never against apportioned estimates
+    actuals = published_rows(la)
+    later = actuals[(actuals["year"] > fit_to) & actuals["measure"].isin(COMPARED) & actuals["value"].notna()]
     end = last_year if last_year is not None else (int(later["year"].max()) if len(later) else None)
     if end is None or end <= fit_to:
-        raise DataError(f"no published figures after {fit_to} for LA {la_code} to compare with")
+        raise DataError(f"no published figures after {fit_to} for LA {la_code} to compare with{why}")
     years = [financial_year_label(y) for y in range(fit_to, end + 1)]
     projection = project_parameters(_parameters(estimates), years)
     measures = projection.measures()
     rows = []
     for published, (projected_name, kind) in COMPARED.items():
-        if projected_name not in measures or published not in set(la["measure"]):
+        if projected_name not in measures or published not in set(actuals["measure"]):
             continue
-        actual = series(la, published)
+        actual = series(actuals, published)
         values = measures[projected_name][0]
         for t, fy in enumerate(years):
             year = int(fy[:4]) + (0 if kind == "census" else 1)

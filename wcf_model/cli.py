@@ -148,6 +148,23 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from .authorities import register
+    from .data import load_frame
+
+    table = register(load_frame(args.data))
+    if args.csv:
+        print(table.to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
+    for r in table.itertuples():
+        years = f"{r.first_year}-{r.last_year}"
+        print(f"{r.la_code:>4}  {r.new_la_code:<9}  {years:<9}  {r.la_name}"
+              + (f"\n{'':>27}{r.reorganisation}" if r.reorganisation else ""))
+    print(f"{len(table)} authorities; use the three-digit code with --la, e.g. wcf-model new-council --la "
+          f"{table.la_code.iloc[0]} -o council.yaml")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
     parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
@@ -199,9 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=int, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
     p.add_argument("--window", type=int, default=3, help="years of history averaged for each rate (default 3)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
+                   help="folder with dfe_extract.csv.gz or of DfE downloads (default: data/)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("authorities", help="list the English authorities in the published data, with their codes")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv.gz or of DfE downloads (default: data/)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(func=cmd_authorities)
     return parser
 
 

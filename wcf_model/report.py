@@ -143,8 +143,7 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
         la = load_extract(code, data_dir=data_dir)
         eng = load_extract(ENGLAND, data_dir=data_dir)
     except DataError as exc:
-        return History(pd.DataFrame(), [], f"No published history is shown: {exc}. "
-                                            f"Build an extract with `make data LA={code}`.", None)
+        return History(pd.DataFrame(), [], f"No published history is shown: {exc}.", None)
     columns = {}
     for measure, heading in HISTORY_MEASURES.items():
         s = series_or_none(la, measure)
