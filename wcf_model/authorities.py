@@ -165,8 +165,8 @@ def _population_from_rate_denominators(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _joint_rates(frame: pd.DataFrame, own: pd.DataFrame, code: str) -> pd.DataFrame:
     """A joint workforce return's rates, for years the authority has none of its own."""
-    joint = frame[frame["la_code"].str.contains("/", regex=False)]
-    joint = joint[joint["la_code"].map(lambda c: code in c.split("/"))]
+    joints = [c for c in frame["la_code"].unique() if "/" in c and code in c.split("/")]
+    joint = frame[frame["la_code"].isin(joints)]
     joint = _numbers(joint[joint["measure"].isin(JOINT_RATES)])
     if joint.empty:
         return joint

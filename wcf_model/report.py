@@ -48,7 +48,7 @@ from .register import (
     mca_inputs_table,
     options_table,
 )
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, refuse_placeholders
 
 #: Published measures shown in the history table: measure -> column heading.
 HISTORY_MEASURES = {
@@ -186,6 +186,7 @@ body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70r
 h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
 .meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
         padding: .8rem 1rem; margin: 1rem 0; }
+.notice.placeholders { background: #FBE9EF; border-left-color: #801650; }
 .summary { font-size: 1.1rem; } .summary li { margin-bottom: .6rem; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; font-size: .9rem; width: 100%; }
@@ -323,6 +324,34 @@ def summary_html(analysis: Analysis | None) -> str:
     return f'<ul class="summary">{items}</ul>'
 
 
+def national_defaults(register: pd.DataFrame) -> pd.DataFrame:
+    """The figures graded 4 (a national default, or a proxy for the council's own figure),
+    which a council should replace with its own: name, value, unit, price year, source, note."""
+    rows = register[register["confidence"] == 4]
+    return rows[["name", "value", "unit", "price_year", "source", "note"]].reset_index(drop=True)
+
+
+def notices_html(sc: Scenario, register: pd.DataFrame) -> str:
+    """What a reader must know before any result, as one element of its own: placeholders
+    left in the scenario (its figures then describe no council) and the national defaults it
+    rests on (listed in full in their own section)."""
+    parts = []
+    if sc.placeholders:
+        n = len(sc.placeholders)
+        items = "".join(f"<li><code>{_e(p.key)}</code> {_e(p.message)}</li>" for p in sc.placeholders[:12])
+        more = f"<li>and {n - 12} more (every one is in the assumptions register)</li>" if n > 12 else ""
+        parts.append(f'<div class="notice placeholders" role="alert"><strong>This scenario still holds {n} '
+                     f"placeholder{'s' if n != 1 else ''}: figures that describe no council. Its results "
+                     f"cannot be used for a decision until each is replaced.</strong><ul>{items}{more}</ul></div>")
+    defaults = national_defaults(register)
+    if len(defaults):
+        parts.append(f'<p class="notice defaults">{len(defaults)} of the {len(register)} figures are national '
+                     "defaults or proxies, not this council's own: see "
+                     '<a href="#national-defaults">national defaults to replace with your own figures</a>.</p>')
+    return f'<section class="notices" aria-label="Before you read the results">{"".join(parts)}</section>' \
+        if parts else ""
+
+
 def render_html(sc: Scenario, history: History, demand: DemandSection, analysis: Analysis | None) -> str:
     """The whole report as one self-contained HTML page."""
     register = assumptions_register(sc)
@@ -338,6 +367,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         f"base year and price base {_e(sc.header.base_year)} · {sc.header.years} years · "
         f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
         f"wcf-model {_e(__version__)}</p>",
+        notices_html(sc, register),
         "<h2>Summary</h2>",
         summary_html(analysis),
         f"<p>{_e(plain_summary(sc, register))}</p>",
@@ -394,6 +424,14 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     parts += ["<h2>Published history</h2>", f"<p>{_e(history.note)}</p>"]
     parts += [c.html() for c in history.charts]
     parts.append(_table(history.table, index=True))
+    defaults = national_defaults(register)
+    if len(defaults):
+        parts += ['<h2 id="national-defaults">National defaults to replace with your own figures</h2>',
+                  "<p>These figures are graded 4: a national figure, or a proxy (such as an older local "
+                  "figure brought up to date), used because the published statistics do not give the "
+                  "council's own. Each is a candidate for the council's own figure: replace it in the scenario "
+                  "file with its source, and the report will show the change.</p>",
+                  _table(defaults)]
     parts += ["<h2>Assumptions register</h2>",
               "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
               + "; ".join(f"{k} = {v}" for k, v in CONFIDENCE.items()) + ").</p>",
@@ -494,6 +532,7 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
         ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
         ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
         ("files", " extends ".join(str(f) for f in reversed(sc.files))),
+        ("placeholders", len(sc.placeholders)),
     ], columns=["item", "value"])
     res = analysis.res if analysis is not None else None
     results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
@@ -566,7 +605,8 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
-                 actuals: Path | None = None, option: str | None = None) -> list[Path]:
+                 actuals: Path | None = None, option: str | None = None,
+                 allow_placeholders: bool = False) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -585,6 +625,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     actuals, option : optional
         An actuals file (see :mod:`wcf_model.monitoring`) and the option that was
         implemented, for the monitoring section.
+    allow_placeholders : bool
+        Report a scenario that still holds placeholders; refused otherwise. The
+        report then says so before anything else.
 
     Returns
     -------
@@ -592,6 +635,8 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         The files written. Nothing is replaced unless every file was produced.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not allow_placeholders:
+        refuse_placeholders(sc, "report")
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
     analysis = analyse(sc, n, actuals, option)
