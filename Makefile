@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed
 WORCS  := scenarios/worcestershire
 
-.PHONY: report test lab bench data validate clean
+.PHONY: report test lab bench data examples validate clean
 
 ## report: appraise the Worcestershire scenarios; HTML report and Excel workbook in outputs/
 report: $(DEV)
@@ -41,6 +41,10 @@ data: $(DEV)
 	@if [ -n "$(LA)" ]; then echo "make data: LA=$(LA) is not needed: the extract always holds every English authority" >&2; exit 2; fi
 	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data
 	$(BIN)/python scripts/build_deflators.py --source $(HMT) --out data
+
+## examples: regenerate the example baseline (scenarios/examples/) from data/, e.g. after `make data`
+examples: $(DEV)
+	$(BIN)/wcf-model new-council --la 871 --base-year 2026-27 -o scenarios/examples/slough-2026-27.yaml --force
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -161,24 +161,19 @@ NATIONAL_DEFAULTS: dict[str, Default] = {
         0.2, "share", "VAT Act 1994, s2: standard rate 20% (from 4 January 2011)",
         "A council recovers VAT on its non-business activity (s33 VAT Act 1994); a company supplying welfare "
         "services makes exempt supplies (Sch 9 Group 7) and cannot.", confidence=PUBLISHED),
-    "appraisal.optimism_bias.outsourcing.upper": Default(
-        0.41, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "outsourcing operating costs, upper bound", ""),
-    "appraisal.optimism_bias.outsourcing.lower": Default(
-        0.0, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "outsourcing operating costs, lower bound", ""),
-    "appraisal.optimism_bias.equipment_development.upper": Default(
-        2.0, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "equipment and development capital costs, upper bound", ""),
-    "appraisal.optimism_bias.equipment_development.lower": Default(
-        0.1, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "equipment and development capital costs, lower bound", ""),
-    "appraisal.optimism_bias.standard_buildings.upper": Default(
-        0.24, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "standard buildings capital costs, upper bound", ""),
-    "appraisal.optimism_bias.standard_buildings.lower": Default(
-        0.02, "ratio", "HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
-        "standard buildings capital costs, lower bound", ""),
+    **{f"appraisal.optimism_bias.{cat}.{bound}": Default(
+        value, "ratio", f"HM Treasury Green Book supplementary guidance: optimism bias (Mott MacDonald 2002), "
+        f"{words}, {bound} bound",
+        f"The Green Book's {bound} bound for {words}: an option's own costs in this category are raised by "
+        f"{value:.0%} " + ("at the start of appraisal, before its risks are costed." if bound == "upper" else
+                           "once its risks are fully costed; appraisal.optimism_bias_mitigation moves between "
+                           "the bounds (0, the upper bound, when it is not given)."))
+       for cat, words, bounds in (
+           ("outsourcing", "outsourcing operating costs", (0.41, 0.0)),
+           ("equipment_development", "equipment and development capital costs", (2.0, 0.1)),
+           ("standard_buildings", "standard buildings capital costs", (0.24, 0.02)),
+           ("non_standard_buildings", "non-standard buildings capital costs", (0.51, 0.04)))
+       for bound, value in zip(("upper", "lower"), bounds)},
 }
 
 #: Care leavers aged 17-21 in England in 2020-21: 44,590 (DfE, Children looked after in
@@ -365,12 +360,13 @@ def _last_year(rows: pd.DataFrame, measures: Iterable[str], up_to: int | None = 
     return int(found["year"].max()) if len(found) else None
 
 
-def _source(rows: pd.DataFrame, measures: Iterable[str], years: Iterable[int]) -> str:
-    """'DfE, <publication> (<file>); ...' for the rows of these measures and years."""
+def _source(rows: pd.DataFrame, measures: Iterable[str], years: Iterable[int], before: bool = True) -> str:
+    """'DfE, <publication> (<file>); ...' for the rows of these measures and years (and the
+    year before each, which ratios also read, unless ``before`` is False)."""
     years = sorted(set(years))
     if not years:
         return ""
-    span = range(min(years) - 1, max(years) + 1)  # ratios also read the year before
+    span = range(min(years) - (1 if before else 0), max(years) + 1)
     used = rows[rows["measure"].isin(list(measures)) & rows["year"].isin(span) & rows["value"].notna()]
     parts: list[str] = []
     for pub, file in sorted(set(zip(used["publication"], used["source_file"])), key=lambda x: (x[1] == "", x)):
@@ -567,7 +563,7 @@ def _placement_mix(la: pd.DataFrame, england: pd.DataFrame, up_to: int) -> dict[
     total = sum(counts.values())
     shares = {k: round(v / total, 4) for k, v in counts.items()}
     shares["other"] = round(1 - sum(v for k, v in shares.items() if k != "other"), 4)  # add up to 1 exactly
-    source = _source(who, ["cla_placement_foster", "cla_provider_own"], [year])
+    source = _source(who, ["cla_placement_foster", "cla_provider_own"], [year], before=False)
     split = (f"The published table gives fostering and children's homes without saying who provides them; both "
              f"are split by the share of placements the council provided itself: {own:,.0f} own-provided / "
              f"({own:,.0f} + {others:,.0f} provided by private, voluntary, other public bodies and other councils) "
@@ -626,7 +622,7 @@ def _setting_mix(la: pd.DataFrame, england: pd.DataFrame, up_to: int) -> dict[st
     independent = round(1 - post16 - mainstream - maintained, 4)
     national = ("DfE, Education, health and care plans, reporting year 2022: 40.5% of plans in mainstream schools "
                 "and 34.8% in special schools, England")
-    src = _source(who, ["ehcp_age_16_19", "ehcp_total"], [year])
+    src = _source(who, ["ehcp_age_16_19", "ehcp_total"], [year], before=False)
     whose = "the authority's" if who is la else "England's"
     mk = lambda kind, value, source, grade, note: (f"demand.ehcp.setting_mix.{kind}", Figure(  # noqa: E731
         f"demand.ehcp.setting_mix.{kind}", "share", source, grade, note, value))
@@ -812,7 +808,7 @@ def _spend(la: pd.DataFrame, base_year: str, base_start: int, figures: Mapping[s
         value = float(round(sum(parts), -3))
         in_base = value * price_factor(outturn, base_year, deflator)
         name = f"services.{line}.budget"
-        rows_src = _source(la, [f"s251_{s}_gross" for s in slugs], [year])
+        rows_src = _source(la, [f"s251_{s}_gross" for s in slugs], [year], before=False)
         factors = {"social_care": f"Volume: {cla_words}; {cin_words} (other social care lines).",
                    "early_help": f"Volume: children aged 0-17, {pop_factor:.3f} (latest estimate / mid-{year - 1})."}
         out[name] = Figure(
@@ -1059,8 +1055,8 @@ def render_yaml(b: Baseline) -> str:
     when = (f"The base year {b.base_year} starts on 1 April {b.base_year[:4]}. The latest published caseloads are "
             f"at 31 March {b.latest['stocks']}")
     if b.carried:
-        when += (", so the opening stocks were projected forward by the model from the latest published figures, "
-                 "with the rates in this file: " + "; ".join(b.carried) + ".")
+        when += (". Opening stocks whose latest published figure is older than the base year were projected forward "
+                 "by the model, with the rates in this file: " + "; ".join(b.carried) + ".")
     else:
         when += ": the opening stocks are the published figures."
     when += (f" The population is grown from the latest ONS estimate (mid-{b.latest['population']}) at the growth "
