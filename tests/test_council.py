@@ -281,3 +281,19 @@ def test_five_authorities_build_validate_run_and_report(code, tmp_path):
     page = next(p for p in written if p.name == "report.html").read_text(encoding="utf-8")
     assert FIVE[code] in page and "National defaults to replace with your own figures" in page
     assert "Worcestershire" not in page  # the authority is the scenario's everywhere
+
+
+def test_the_example_reports_with_its_notebooks_for_its_own_authority(tmp_path):
+    # `wcf-model report` on a generated baseline: the notebooks that compare options or score an
+    # MCA have nothing to show and are not run (and say so); the others show Slough, never another council.
+    from wcf_model.report import write_report
+
+    said = []
+    written = write_report(EXAMPLE, out_dir=tmp_path, draws=20, say=said.append)
+    names = {p.name for p in written}
+    assert {"01_demand.html", "06_monitoring.html", "report.html"} <= names
+    assert "04_mca.ipynb" not in names and any("04_mca.ipynb not run" in line for line in said)
+    monitoring = (tmp_path / "notebooks" / "06_monitoring.html").read_text(encoding="utf-8")
+    assert "Nothing has been published for Slough" in monitoring and "Worcestershire (885)" not in monitoring
+    demand = (tmp_path / "notebooks" / "01_demand.html").read_text(encoding="utf-8")
+    assert "Slough (published)" in demand or "Slough" in demand

@@ -143,7 +143,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks,
                            actuals=args.actuals, option=args.option, data_dir=args.data,
-                           allow_placeholders=args.allow_placeholders)
+                           allow_placeholders=args.allow_placeholders,
+                           say=lambda line: print(f"note: {line}", file=sys.stderr))
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK

@@ -611,15 +611,26 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 #: The notebooks the report executes, in the repository's ``notebooks/`` folder.
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
+#: Notebooks with nothing to show for some scenarios: name -> (does it apply?, why not).
+#: A council's generated baseline holds the in-house option alone and no multi-criteria analysis.
+NOTEBOOK_NEEDS = {
+    "00_overview.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "02_options.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "03_uncertainty.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
+}
 
-def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR,
-                      extra: dict | None = None) -> dict[str, tuple[str, str]]:
+
+def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR, extra: dict | None = None,
+                      say=None) -> dict[str, tuple[str, str]]:
     """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
 
     Each notebook's ``parameters`` cell receives the scenario's absolute path and
     the draws, and those of ``extra`` (the data folder, an actuals file, the
-    option implemented) that it declares. A notebook that fails stops the report
-    with the notebook named: a report must never be written from a half-run set.
+    option implemented) that it declares. A notebook with nothing to show for the
+    scenario (:data:`NOTEBOOK_NEEDS`) is not run, and ``say`` is told why. A
+    notebook that fails stops the report with the notebook named: a report must
+    never be written from a half-run set.
     """
     import tempfile
 
@@ -631,6 +642,11 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR,
     out: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for nb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+            applies, why = NOTEBOOK_NEEDS.get(nb.name, (lambda _: True, ""))
+            if not applies(sc):
+                if say:
+                    say(f"notebooks/{nb.name} not run: {why}")
+                continue
             target = Path(tmp) / nb.name
             declared = papermill.inspect_notebook(str(nb))
             parameters = {"scenario": str(sc.path.resolve()), "draws": draws,
@@ -649,7 +665,7 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR,
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
                  actuals: Path | None = None, option: str | None = None,
-                 allow_placeholders: bool = False) -> list[Path]:
+                 allow_placeholders: bool = False, say=None) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -671,6 +687,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     allow_placeholders : bool
         Report a scenario that still holds placeholders; refused otherwise. The
         report then says so before anything else.
+    say : callable, optional
+        Told, one line each, of notebooks not run because they have nothing to
+        show for this scenario.
 
     Returns
     -------
@@ -689,7 +708,7 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     sheets = workbook_sheets(sc, history, demand, analysis)
     extra = {"data": str(Path(data_dir).resolve()) if data_dir is not None else None,
              "actuals": str(Path(actuals).resolve()) if actuals is not None else None, "option": option}
-    executed = execute_notebooks(sc, n, extra=extra) if notebooks else {}
+    executed = execute_notebooks(sc, n, extra=extra, say=say) if notebooks else {}
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     written = write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
