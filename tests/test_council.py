@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,6 +162,34 @@ def test_a_newer_section_251_file_is_read_the_same_way(tmp_path):
     budget = b.figures["services.social_care.budget"]
     assert budget.price_year == "2016-17"
     assert "£40,000,000" in budget.note and "s251_outturn_2016_17.csv" in budget.source
+
+
+def test_unit_costs_come_from_the_outturn_where_the_placements_of_its_year_are_published(tmp_path):
+    # A 2018-19 outturn in the same layout: Worcestershire's placements at 31 March 2019 are
+    # published (607 fostered, 143 in homes, secure units and semi-independent living; 413 in
+    # its own provision), so its spend gives weekly costs of its own.
+    text = (REPO / "tests" / "fixtures" / "dfe" / "s251_outturn_2013_14.csv").read_bytes()
+    newer = tmp_path / "s251_outturn_2018_19.csv"
+    newer.write_bytes(text)
+    data = tmp_path / "data"
+    data.mkdir()
+    combine([read_extract(REPO / "data" / EXTRACT_NAME), read_dfe(newer)]).to_csv(data / EXTRACT_NAME, index=False)
+    b = build_baseline(885, "2026-27", data_dir=data)
+    rows = load_extract(885)
+    own = series(rows, "cla_provider_own")[2019]
+    # suppressed provider counts (other councils, other public bodies) count as none
+    others = sum(np.nan_to_num(series(rows, f"cla_provider_{p}")[2019])
+                 for p in ("private", "voluntary", "other_la", "other_public"))
+    assert (own, others) == (413, 304 + 40)
+    share = own / (own + others)
+    fostering_own = 6_161_310  # line 7, OwnProvision, in the fixture
+    expected = fostering_own / (607 * share) / (365.25 / 7)
+    cost = b.figures["costs.placements.weekly.in_house_fostering"]
+    assert cost.value == round(expected) and cost.price_year == "2018-19" and cost.confidence == 4
+    assert "The national default would be £646" in cost.note
+    # the 2013-14 outturn at hand has no placement counts for its year: national defaults stay
+    shipped = build_baseline(885, "2026-27")
+    assert shipped.figures["costs.placements.weekly.in_house_fostering"].value == 646
 
 
 def test_an_authority_with_suppressed_figures_falls_back_to_england_and_says_so(frame):

@@ -44,7 +44,6 @@ proxy; 5 judgement.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import re
@@ -59,7 +58,7 @@ import pandas as pd
 from . import __version__
 from .calibrate import Estimate, calibrate, to_parameters
 from .catalogue import parameter_specs
-from .data import ENGLAND, load_authority, load_frame
+from .data import load_authority, load_frame
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .prices import load_deflators, price_factor
@@ -527,6 +526,59 @@ def _cell(rows: pd.DataFrame, measure: str, year: int) -> float:
     return held[1](measure, year)
 
 
+def _provider_split(who: pd.DataFrame, year: int) -> tuple[float, float, float, float]:
+    """Children in foster placements and in homes (with secure units and semi-independent living)
+    at 31 March ``year``, the council's own placements and everyone else's: what the published
+    table gives to split fostering and homes between the council and other providers."""
+    get = {m: np.nan_to_num(_cell(who, m, year)) for m in (
+        "cla_placement_foster", "cla_placement_homes_secure_semi_independent", "cla_provider_own",
+        "cla_provider_private", "cla_provider_voluntary", "cla_provider_other_la", "cla_provider_other_public")}
+    others = sum(get[k] for k in ("cla_provider_private", "cla_provider_voluntary", "cla_provider_other_la",
+                                  "cla_provider_other_public"))
+    return (get["cla_placement_foster"], get["cla_placement_homes_secure_semi_independent"],
+            get["cla_provider_own"], others)
+
+
+def _local_unit_costs(la: pd.DataFrame, s251_year: int | None) -> dict[str, Figure]:
+    """Weekly placement costs from the section 251 outturn, where the data also publish the
+    placements at the end of the outturn year: spend on each kind of placement by the council
+    and by other providers, over the children in it (the 31 March count standing for the year's
+    average), over 365.25 / 7 weeks. None for the 2013-14 outturn at hand: the LA tables in the
+    data give placements from 31 March 2018 only."""
+    if s251_year is None or np.isnan(_cell(la, "cla_placement_foster", s251_year)):
+        return {}
+    foster, homes, own, others = _provider_split(la, s251_year)
+    if own + others <= 0:
+        return {}
+    share = own / (own + others)
+    weeks = 365.25 / 7
+    outturn = financial_year_label(s251_year - 1)
+    out = {}
+    for kind, line, provided, children in (
+            ("in_house_fostering", "cla_fostering", ("own",), foster * share),
+            ("ifa", "cla_fostering", ("private", "voluntary", "other_public"), foster * (1 - share)),
+            ("council_home", "cla_residential", ("own",), homes * share),
+            ("external_home", "cla_residential", ("private", "voluntary", "other_public"), homes * (1 - share))):
+        spend = sum(np.nan_to_num(_cell(la, f"s251_{line}_{p}", s251_year)) for p in provided)
+        if children < 1 or spend <= 0:
+            continue
+        weekly = float(round(spend / children / weeks))
+        name = f"costs.placements.weekly.{kind}"
+        national = NATIONAL_DEFAULTS[name]
+        out[name] = Figure(
+            name, "GBP/week", _source(la, [f"s251_{line}_gross", "cla_placement_foster"], [s251_year], before=False),
+            PROXY,
+            f"Section 251 outturn {outturn}, {line.replace('_', ' ')} provided by {' or '.join(provided).replace('_', ' ')}"
+            f": £{spend:,.0f} / {children:,.1f} children (the {foster if 'fostering' in kind else homes:,.0f} "
+            f"at 31 March {s251_year} in {'foster placements' if 'fostering' in kind or kind == 'ifa' else 'homes, secure units and semi-independent living'}"
+            f" x {'the' if kind in ('in_house_fostering', 'council_home') else '1 -'} council's own share {share:.3f}) / "
+            f"{weeks:.2f} weeks = £{weekly:,.0f} a week. The national default would be £{national.value:,.0f} "
+            f"({national.price_year} prices). A 31 March count stands for the year's average, and the split "
+            "between the council and other providers is a proxy: check against your own placement costs.",
+            weekly, price_year=outturn)
+    return out
+
+
 def _placement_mix(la: pd.DataFrame, england: pd.DataFrame, up_to: int) -> dict[str, Figure]:
     """The ten placement shares from the latest LA tables with placements."""
     year = _last_year(la, ["cla_placement_foster"], up_to)
@@ -543,11 +595,8 @@ def _placement_mix(la: pd.DataFrame, england: pd.DataFrame, up_to: int) -> dict[
         "cla_provider_voluntary", "cla_provider_other_la", "cla_provider_other_public")}
     known = {k: (0.0 if np.isnan(v) else v) for k, v in get.items()}
     suppressed = sorted(k for k, v in get.items() if np.isnan(v) and not k.startswith("cla_provider"))
-    own = known["cla_provider_own"]
-    others = sum(known[k] for k in ("cla_provider_private", "cla_provider_voluntary", "cla_provider_other_la",
-                                    "cla_provider_other_public"))
+    foster, homes, own, others = _provider_split(who, year)
     own_share = own / (own + others) if own + others > 0 else 0.5
-    foster, homes = known["cla_placement_foster"], known["cla_placement_homes_secure_semi_independent"]
     other_named = (known["cla_placement_other_residential"] + known["cla_placement_residential_school"]
                    + known["cla_placement_other"])
     listed = (foster + homes + known["cla_placed_with_parents"] + known["cla_placed_for_adoption"]
@@ -696,12 +745,14 @@ def _deflator_words(deflator: pd.Series, a: str, b: str) -> str:
         else f"GDP deflator {a} to {b}"
 
 
-def _costs(base_year: str, mix: Mapping[str, Figure]) -> dict[str, Figure]:
-    """Unit costs, staff costs and the real growth of placement prices."""
+def _costs(base_year: str, mix: Mapping[str, Figure], local: Mapping[str, Figure]) -> dict[str, Figure]:
+    """Unit costs (``local`` ones from the outturn, where there are any, else national defaults),
+    staff costs and the real growth of placement prices."""
     deflator = load_deflators(DEFLATOR_VINTAGE)
     out = {n: _default(n) for n in NATIONAL_DEFAULTS if n.startswith(("costs.placements", "costs.send",
                                                                        "costs.staff.salary", "costs.staff.pension",
                                                                        "costs.staff.agency"))}
+    out.update(local)
     salary = NATIONAL_DEFAULTS["costs.staff.salary.social_worker"]
     pay = salary.value * price_factor(salary.price_year, base_year, deflator)
     ni_year = base_year if base_year in EMPLOYER_NI else (max(EMPLOYER_NI) if base_year > max(EMPLOYER_NI)
@@ -722,7 +773,7 @@ def _costs(base_year: str, mix: Mapping[str, Figure]) -> dict[str, Figure]:
     spend = {}
     for kind, cost_name in (("council_home", "council_home"), ("external_home", "external_home"),
                             ("in_house_fostering", "in_house_fostering"), ("ifa", "ifa")):
-        d = NATIONAL_DEFAULTS[f"costs.placements.weekly.{cost_name}"]
+        d = out[f"costs.placements.weekly.{cost_name}"]
         share = mix.get(f"demand.cla.placement_mix.{kind}")
         if share is not None:
             spend[kind] = share.value * d.value * price_factor(d.price_year, base_year, deflator)
@@ -904,7 +955,8 @@ def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str |
     figures.update(_care_leavers(england, figures))
     figures.update(_setting_mix(la, england, base_start))
     figures["workforce.iro_caseload"] = _default("workforce.iro_caseload")
-    figures.update(_costs(base_year, mix))
+    s251_year = _last_year(la, ["s251_cla_total_gross"], base_start)
+    figures.update(_costs(base_year, mix, _local_unit_costs(la, s251_year)))
     spend, s251_year = _spend(la, base_year, base_start, figures, base_start)
     figures.update(spend)
     figures.update(_finance(base_year))
