@@ -36,6 +36,11 @@ How each kind of figure is made
   growth in the authority's own caseloads (volume) and placement prices above
   inflation (relative price), and left in the outturn year's prices for the
   model's GDP deflator (general inflation). A proxy for today's budget: graded 4.
+* Weekly placement costs: from the same outturn where the data also publish
+  the placements at the end of its year (a newer outturn than 2013-14: the LA
+  tables at hand start at 31 March 2018); national defaults otherwise.
+* Rates carry a triangular range: the lowest and highest single-year value of
+  the last five years (each a calibration with a one-year window).
 
 Grades: 1 published statistic; 2 published statistic carried forward by the
 model; 4 national default, England's figure, or an old local figure used as a
