@@ -54,8 +54,19 @@ def _scenario_files(paths: Sequence[str]) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
+    from .effect_library import is_library_file, load_library
+
     failed = 0
     for path in _scenario_files(args.paths):
+        if is_library_file(path):  # scenarios/effects/: checked as an effect library
+            entries, problems = load_library([path])
+            if problems:
+                failed += 1
+                print(f"INVALID {path}: " + "\n  ".join(["effect library problems:", *map(str, problems)]),
+                      file=sys.stderr)
+            else:
+                print(f"ok {path}: effect library, {len(entries)} effects")
+            continue
         try:
             sc = load_scenario(path, strict=args.strict)
         except ScenarioError as exc:
@@ -148,6 +159,58 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reference_class(args: argparse.Namespace) -> int:
+    from .outputs import write_all
+    from .reference_class import (
+        build_panel,
+        estimate_reference_class,
+        load_overruns,
+        load_reference_class,
+        load_statistics,
+        overrun_summary,
+        reference_class_table,
+        unit_of,
+    )
+    from .reference_figures import event_study_chart, overrun_chart
+
+    spells = load_reference_class(args.reference_class)
+    panel = build_panel(load_statistics(args.data))
+    if args.exclude:
+        panel = panel[~panel["unit"].isin({unit_of(c) for c in args.exclude})]
+    res = estimate_reference_class(panel, spells, horizon=args.horizon, leads=args.leads, placebos=args.placebos,
+                                   seed=args.seed, level=args.level, models=args.models)
+    overruns = load_overruns(args.overruns)
+    out = args.out if args.out is not None else Path.cwd() / "outputs" / "reference-class"
+    table = res.table()
+
+    def csv(frame):
+        return lambda p: frame.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
+
+    files = {
+        "estimates.csv": csv(table),
+        "contributions.csv": csv(res.contributions()),
+        "reference_class.csv": csv(reference_class_table(spells, panel)),
+        "overruns.csv": csv(overruns.drop(columns=["line"])),
+        "overrun_summary.csv": csv(overrun_summary(overruns)),
+        "overruns.png": lambda p, c=overrun_chart(overruns): p.write_bytes(c.png()),
+    }
+    for name, est in res.estimates.items():
+        files[f"{name}.png"] = lambda p, c=event_study_chart(est): p.write_bytes(c.png())
+    for path in write_all(out, files):
+        print(f"wrote {path}")
+    pct = round(100 * args.level)
+    print(f"\nChange after a move to a trust or company, against councils that had not moved "
+          f"({pct}% placebo interval; first {args.horizon + 1} figures after each move):")
+    for row in table[table["term"] == "overall"].itertuples():
+        scale = "%" if row.scale == "log" else ""
+        mid, lo, hi = ((row.estimate_pct, row.lower_pct, row.upper_pct) if row.scale == "log"
+                       else (row.estimate, row.lower, row.upper))
+        pre = table[(table["driver"] == row.driver) & (table["term"] == "pretrend")]["p_value"].iloc[0]
+        print(f"  {row.label:<40} {mid:+7.2f}{scale:1} ({lo:+.2f} to {hi:+.2f}) [{row.unit}]; "
+              f"{int(row.councils)} councils; pre-trend p = {pre:.2f}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
     parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
@@ -202,6 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("reference-class",
+                       help="what changed after councils moved children's services to a trust or company")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder of DfE downloads for every council, or one whose dfe_extract.csv covers them "
+                        "(default: data/)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/reference-class/)")
+    p.add_argument("--horizon", type=int, default=3, help="last year after the move averaged (default 3: four figures)")
+    p.add_argument("--leads", type=int, default=3, help="years before the move checked for pre-trends (default 3)")
+    p.add_argument("--placebos", type=int, default=999, help="placebo draws for the intervals (default 999)")
+    p.add_argument("--seed", type=int, default=20170919, help="seed of the placebo draws")
+    p.add_argument("--level", type=float, default=0.9, help="interval coverage (default 0.9)")
+    p.add_argument("--models", nargs="+", default=["trust", "company"], choices=["trust", "company", "partnership"],
+                   help="kinds of move to estimate (default: trust company)")
+    p.add_argument("--exclude", nargs="*", default=[], metavar="CODE",
+                   help="DfE codes of councils to leave out (e.g. 885 when appraising Worcestershire itself)")
+    p.add_argument("--reference-class", type=Path, default=None, metavar="CSV",
+                   help="the reference class (default data/reference_class.csv)")
+    p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
+                   help="published overruns (default data/reference_class_overruns.csv)")
+    p.set_defaults(func=cmd_reference_class)
     return parser
 
 
