@@ -133,14 +133,22 @@ def test_an_unknown_name_is_refused_with_a_suggestion_and_its_line(write):
         "did you mean 'fewer_referrals'? (the library holds: fewer_referrals)")
 
 
-def test_numbers_from_the_library_cannot_be_overridden(write):
+def test_numbers_from_the_library_change_only_with_own_evidence_and_then_count_as_judgement(write):
     library(write)
-    with pytest.raises(ScenarioError, match=r"effects.fewer_referrals.change: 'change' comes from library effect "
-                                            r"'fewer_referrals' and cannot be changed here"):
+    with pytest.raises(ScenarioError, match=r"effects.fewer_referrals.change: library effect 'fewer_referrals' with "
+                                            r"its change changed is a judgement: give your own 'evidence'"):
         load_scenario(scenario(write, "use: fewer_referrals\nchange: -0.2\n"))
+    with pytest.raises(ScenarioError, match=r"effects.fewer_referrals.driver: 'driver' comes from library effect"):
+        load_scenario(scenario(write, "use: fewer_referrals\ndriver: demand.cla.exit_rate\n"))
     with pytest.raises(ScenarioError, match=r"'library' and 'basis: evidence' are written by wcf-model"):
         load_scenario(scenario(write, "driver: demand.referrals.rate_per_10k\nchange: -0.2\nmode: multiply\n"
                                       "evidence: mine\nconfidence: 5\nbasis: evidence\nlibrary: fewer_referrals\n"))
+    # with its own evidence the size may change: a judgement, the entry's spread moved to the new centre
+    sc = load_scenario(scenario(write, "use: fewer_referrals\nchange: -0.02\nevidence: our own pilot\n"))
+    e = sc.options["company"].effects["fewer_referrals"]
+    assert (e.basis, e.library, e.confidence, e.change) == ("judgement", None, 5, -0.02)
+    assert e.distribution == {"type": "normal", "mean": pytest.approx(-0.02), "sd": 0.04}
+    assert e.evidence.startswith("our own pilot (adjusted from library effect fewer_referrals:")
 
 
 def test_scaling_and_widening_need_a_reason_and_change_the_distribution(write):
@@ -238,8 +246,29 @@ def test_the_worcestershire_cases_use_evidence_where_it_applies():
     table = effect_basis_table(fbc).set_index(["option", "effect"])
     for option in ("company_csc", "company_broad"):
         for effect in ("recruitment_agency", "recruitment_turnover"):
-            assert table.loc[(option, effect), "basis"] == "evidence"
+            assert table.loc[(option, effect), "basis"].startswith("evidence (scaled x")
             # the council's own move is not evidence for its own case
             assert fbc.options[option].effects[effect].library.startswith("moved_excl_worcs_")
+    assert table.loc[("company_broad", "early_help_referrals"), "basis"] == "evidence"
     assert table.loc[("company_broad", "send_independent_special"), "basis"] == "judgement"
-    assert np.isfinite(table["change"]).all()
+    assert "no evidence applies" in table.loc[("company_broad", "send_independent_special"), "source"]
+    assert fbc.options["strategic_partnership"].effects == {}
+
+
+@pytest.mark.skipif(not SHARED_DFE.is_dir(), reason="DfE downloads not present")
+def test_the_worcestershire_scales_are_its_level_over_the_movers_level_before_their_moves():
+    # The notes derive each scale as Worcestershire's base-year figure over the
+    # average of the movers' last figure before their moves (Worcestershire left out).
+    from wcf_model.reference_class import DRIVERS, build_panel, load_reference_class, load_statistics, timing
+
+    panel = build_panel(load_statistics(SHARED_DFE)).set_index(["driver", "unit", "year"])["value"]
+    fbc = load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml")
+    spells = load_reference_class()
+    for effect, driver, parameter in (("recruitment_agency", "agency_share", "workforce.agency_share"),
+                                      ("recruitment_turnover", "turnover", "workforce.turnover_rate")):
+        tm = timing(spells, DRIVERS[driver].reference, ("trust", "company"))
+        before = [panel.get((driver, u, tm.first[u] - 1)) for u in tm.treated if u != "885"]
+        movers = np.mean([b for b in before if b is not None]) / 100
+        expected = fbc.parameters[parameter].value / movers
+        for option in ("company_csc", "company_broad"):
+            assert fbc.options[option].effects[effect].scale == pytest.approx(expected, abs=0.005)

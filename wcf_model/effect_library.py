@@ -25,8 +25,13 @@ may set ``start``, ``ramp_years``, ``fade_after_years``, ``fade_years``,
 and ``widen`` (a multiple of 1 or more of the spread, for evidence judged less
 certain here than where it was measured); a scaled or widened effect needs a
 ``note`` saying why. The size, distribution, driver, mode, evidence and grade
-come from the library and cannot be overridden: an effect with its own numbers
-is a judgement and is written in full without ``use``.
+come from the library. An option that changes the size (``change`` or
+``distribution``) must give its own ``evidence`` (and may give a
+``confidence``, 5 if not): the effect then counts as a judgement, keeps the
+entry's driver, mode and timing, and, without a distribution of its own, the
+entry's distribution moved to centre on the new size; ``scale`` and ``widen``
+no longer apply (the option's size is final). This is what an edited workbook
+row becomes.
 
 Resolution writes the whole effect into the resolved scenario (with
 ``library``, ``basis: evidence``, ``source`` and ``limits``), so the scenario's
@@ -60,8 +65,11 @@ SCALABLE = ("normal", "truncnormal", "triangular", "pert", "uniform")
 OVERRIDABLE = ("start", "ramp_years", "fade_after_years", "fade_years", "scale", "widen", "note")
 
 #: Keys that come from the library and may not be overridden.
-FROM_LIBRARY = ("driver", "mode", "change", "distribution", "evidence", "confidence", "library", "basis",
-                "source", "limits")
+FROM_LIBRARY = ("driver", "mode", "library", "basis", "source", "limits")
+
+#: Keys that turn a cited effect into a judgement: own numbers need own evidence.
+OWN_NUMBERS = ("change", "distribution")
+OWN_WORDS = ("evidence", "confidence")
 
 Vehicle = Literal[DELIVERY_VEHICLES]  # type: ignore[valid-type]
 Design = Literal["rct", "quasi_experimental", "before_after"]
@@ -139,7 +147,7 @@ class Entry:
     def source(self) -> str:
         """A one-line source for registers and reports."""
         e = self.effect.evidence
-        return f"{e.citation} ({e.design.replace('_', '-')}; {e.estimate}; {e.interval})"
+        return f"{e.citation}; {e.estimate}; {e.interval}"
 
 
 def is_library_file(path: Path) -> bool:
@@ -337,16 +345,27 @@ def resolve_effects(data: dict[str, Any], tree: LocDict, fallback: str, library:
                 continue
             entry = library[name]
             bad = False
+            allowed = ("use", *OVERRIDABLE, *OWN_NUMBERS, *OWN_WORDS)
             for key in eff:
                 if key in FROM_LIBRARY:
                     add(loc + (key,), f"'{key}' comes from library effect '{name}' and cannot be changed here; "
-                                      "to use your own numbers, drop 'use' and write the effect in full "
+                                      "to change what the effect acts on, drop 'use' and write the effect in full "
                                       "(it then counts as judgement)")
                     bad = True
-                elif key not in ("use", *OVERRIDABLE):
-                    add(loc + (key,), f"unknown key '{key}'{suggest(key, list(OVERRIDABLE))} "
-                                      f"(allowed with 'use': {', '.join(OVERRIDABLE)})")
+                elif key not in allowed:
+                    add(loc + (key,), f"unknown key '{key}'{suggest(key, list(allowed))} "
+                                      f"(allowed with 'use': {', '.join(allowed[1:])})")
                     bad = True
+            own = [k for k in OWN_NUMBERS if k in eff]
+            if own and not eff.get("evidence"):
+                add(loc + (own[0],), f"library effect '{name}' with its {own[0]} changed is a judgement: give "
+                                     "your own 'evidence' (and 'confidence') for the new size")
+                bad = True
+            elif not own and any(k in eff for k in OWN_WORDS):
+                key = next(k for k in OWN_WORDS if k in eff)
+                add(loc + (key,), f"'{key}' comes from library effect '{name}'; it changes only with the size "
+                                  "(give 'change' too, and the effect counts as judgement)")
+                bad = True
             scale, widen = eff.get("scale", 1.0), eff.get("widen", 1.0)
             for key, value, low in (("scale", scale, 0.0), ("widen", widen, 1.0)):
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -355,7 +374,7 @@ def resolve_effects(data: dict[str, Any], tree: LocDict, fallback: str, library:
                 elif not (value > low if key == "scale" else value >= low):
                     add(loc + (key,), f"must be {'more than 0' if key == 'scale' else 'at least 1'}, got {value:g}")
                     bad = True
-            if not bad and (scale != 1 or widen != 1) and not eff.get("note"):
+            if not bad and not own and (scale != 1 or widen != 1) and not eff.get("note"):
                 add(loc, "a scaled or widened library effect needs a 'note' saying why the evidence applies "
                          "only in part or less certainly here")
                 bad = True
@@ -367,7 +386,8 @@ def resolve_effects(data: dict[str, Any], tree: LocDict, fallback: str, library:
             if bad:
                 del effects[eid]
                 continue
-            effects[eid] = resolved_effect(entry, eff, float(scale), float(widen))
+            effects[eid] = (adjusted_effect(entry, eff) if own
+                            else resolved_effect(entry, eff, float(scale), float(widen)))
             done[(oid, eid)] = name
     return Resolution(problems, done)
 
@@ -401,15 +421,47 @@ def resolved_effect(entry: Entry, cited: Mapping[str, Any], scale: float = 1.0, 
     return out
 
 
+def adjusted_effect(entry: Entry, cited: Mapping[str, Any]) -> dict[str, Any]:
+    """A library effect with the option's own size: a judgement, sourced to the option's evidence.
+
+    Without a distribution of its own, the entry's distribution is moved to
+    centre on the new size (its spread kept).
+    """
+    e = entry.effect
+    change = float(cited.get("change", e.change))
+    if "distribution" in cited:
+        dist = copy.deepcopy(cited["distribution"])
+    else:
+        shift = change - e.change
+        dist = {k: (round(v + shift, 12) if k in ("mean", "mode", "low", "high") else v)
+                for k, v in e.distribution.items()}
+    out: dict[str, Any] = {
+        "driver": e.driver, "mode": e.mode, "change": change, "distribution": dist,
+        "ramp_years": e.ramp_years,
+        "evidence": f"{cited['evidence']} (adjusted from library effect {entry.name}: {entry.source})",
+        "confidence": cited.get("confidence", 5),
+    }
+    if e.fade_after_years is not None:
+        out["fade_after_years"], out["fade_years"] = e.fade_after_years, e.fade_years
+    for key in ("start", "ramp_years", "fade_after_years", "fade_years", "note"):
+        if key in cited:
+            out[key] = copy.deepcopy(cited[key])
+    return out
+
+
 def effect_basis_table(sc) -> pd.DataFrame:
     """Every effect an option claims, marked evidence or judgement, with its source.
 
-    Columns: ``option``, ``effect``, ``driver``, ``basis`` ("evidence", with
-    "scaled x0.5" / "widened x1.5" where so, or "judgement"), ``change``,
-    ``range`` (the distribution), ``confidence``, ``source`` (the library
+    Columns: ``option``, ``effect``, ``library`` and ``label`` (the entry, for
+    evidence), ``driver``, ``basis`` ("evidence", with
+    "scaled x0.5" / "widened x1.5" where so, or "judgement"), ``change`` and
+    ``mode``, ``p5`` and ``p95`` (the 5th and 95th percentiles of the size, in
+    the same terms as ``change``), ``confidence``, ``source`` (the library
     citation, or the scenario's evidence text) and ``limits``.
     """
-    from .register import describe_distribution
+    import numpy as np
+
+    from .distributions import ppf
 
     rows = []
     for oid, opt in sc.options.items():
@@ -419,10 +471,13 @@ def effect_basis_table(sc) -> pd.DataFrame:
                 extra = [f"scaled x{e.scale:g}" if e.scale != 1 else "", f"widened x{e.widen:g}" if e.widen != 1 else ""]
                 extra = [x for x in extra if x]
                 basis = "evidence" + (f" ({', '.join(extra)})" if extra else "")
-            rows.append({"option": oid, "effect": eid, "driver": e.driver, "basis": basis, "change": e.change,
-                         "mode": e.mode, "range": describe_distribution(e.distribution),
-                         "confidence": e.confidence,
+            p5, p95 = (ppf(e.distribution, np.array([0.05, 0.95]), e.change) if e.distribution is not None
+                       else (e.change, e.change))
+            rows.append({"option": oid, "effect": eid, "library": e.library or "",
+                         "label": e.evidence.split(". ")[0] if e.library is not None else "",
+                         "driver": e.driver, "basis": basis, "change": e.change,
+                         "mode": e.mode, "p5": float(p5), "p95": float(p95), "confidence": e.confidence,
                          "source": e.source if e.library is not None else e.evidence,
                          "limits": e.limits or ""})
-    return pd.DataFrame(rows, columns=["option", "effect", "driver", "basis", "change", "mode", "range",
-                                       "confidence", "source", "limits"])
+    return pd.DataFrame(rows, columns=["option", "effect", "library", "label", "driver", "basis", "change", "mode",
+                                       "p5", "p95", "confidence", "source", "limits"])

@@ -903,8 +903,8 @@ def library_entries(res: ReferenceClassEstimates, prefix: str, *, population_not
         first, last = o["years"]
         lead = est.events.set_index("event")["estimate"].get(-2, np.nan)
         evidence = {
-            "citation": (f"wcf-model reference class (data/reference_class.csv), estimated with `wcf-model "
-                         f"reference-class` from the DfE {_PUBLICATION[d.reference]} {first}-{last}"),
+            "citation": (f"Reference class of councils that moved (data/reference_class.csv), DfE "
+                         f"{_PUBLICATION[d.reference]} {first}-{last}, estimated with wcf-model reference-class"),
             "population": (f"{o['councils']} councils that moved to a trust or company ({', '.join(o['movers'])}) "
                            f"against {o['comparisons']} councils that had not moved, {first}-{last}"
                            + (f"; {population_note}" if population_note else "")),
