@@ -271,3 +271,35 @@ def test_every_driver_is_estimated_on_the_published_statistics(panel):
     # (Sandwell, Birmingham, Reading, Worcestershire, Northamptonshire, Bradford)
     assert overall.loc["agency_share", "councils"] == 6
     assert (overall["lower"] <= overall["estimate"]).all() and (overall["estimate"] <= overall["upper"]).all()
+
+
+def test_the_readme_quotes_the_overrun_distribution_as_computed():
+    s = overrun_summary(load_overruns()).set_index("statistic")["value"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert (f"{int(s['points'])} council-years, median {100 * s['p50']:.1f}% over budget, 80th\n"
+            f"percentile {100 * s['p80']:.1f}%, 90th percentile {100 * s['p90']:.1f}%") in readme
+
+
+@needs_dfe
+def test_the_docs_table_is_what_the_estimator_finds(panel):
+    # docs/reference-class.md, "What it found": each row's estimate and interval as computed
+    import re
+
+    res = estimate_reference_class(panel)
+    overall = res.table().query("term == 'overall'").set_index("label")
+    text = (REPO / "docs" / "reference-class.md").read_text(encoding="utf-8")
+    rows = {"agency social workers": "Agency social workers", "turnover": "Social worker turnover",
+            "referrals": "Referrals", "children starting to be looked after": "Children starting to be looked after"}
+    for words, label in rows.items():
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"| {words} |"))
+        numbers = [float(x) for x in re.findall(r"[-+]?\d+\.\d", line)]
+        o = overall.loc[label]
+        got = [o.estimate_pct, o.lower_pct, o.upper_pct] if o.scale == "log" else [o.estimate, o.lower, o.upper]
+        assert numbers[:3] == [round(g, 1) for g in got], words
+
+
+def test_figures_without_the_workforce_census_are_a_clear_error():
+    tidy = pd.DataFrame({"la_code": ["885"], "la_name": ["Worcestershire"], "measure": ["referrals"],
+                         "year": [2019], "value": [4929.0]})
+    with pytest.raises(DataError, match="the figures lack sw_fte, sw_agency_fte"):
+        build_panel(tidy)

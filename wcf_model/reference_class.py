@@ -397,6 +397,11 @@ def build_panel(tidy: pd.DataFrame) -> pd.DataFrame:
         driver's unit], rows with a value only.
     """
     rows = tidy[tidy["measure"].isin(COMPONENTS) & (tidy["la_code"] != ENGLAND)]
+    missing = [m for m in COMPONENTS if m not in set(rows["measure"])]
+    if missing:
+        raise DataError(f"the figures lack {', '.join(missing)}, which the drivers are built from; give the "
+                        "workforce indicators, children in need tables B1, C1 and D5, the children looked after "
+                        "tables and the ONS population estimates")
     wide = rows.pivot_table(index=["la_code", "year"], columns="measure", values="value", aggfunc="first")
     wide = wide.reindex(columns=list(COMPONENTS))
     names = rows.drop_duplicates("la_code").set_index("la_code")["la_name"]
