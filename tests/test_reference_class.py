@@ -252,13 +252,18 @@ def test_northamptonshire_runs_on_across_its_split(panel):
     assert set(range(2017, 2026)) <= set(w.index)          # county return to 2020, joint return from 2021
 
 
-@needs_dfe
-def test_too_few_councils_is_a_clear_error(tmp_path):
-    import shutil
+def one_council_extract(folder):
+    """An extract holding Worcestershire only, as the shipped one did for a single council."""
+    from wcf_model.data import read_extract
 
-    shutil.copy(REPO / "data" / "dfe_extract.csv", tmp_path / "dfe_extract.csv")
+    frame = read_extract(REPO / "data" / "dfe_extract.csv")
+    frame[frame.la_code == "885"].to_csv(folder / "dfe_extract.csv", index=False)
+    return folder
+
+
+def test_too_few_councils_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="needs every council"):
-        load_statistics(tmp_path)
+        load_statistics(one_council_extract(tmp_path))
 
 
 @needs_dfe
@@ -303,3 +308,26 @@ def test_figures_without_the_workforce_census_are_a_clear_error():
                          "year": [2019], "value": [4929.0]})
     with pytest.raises(DataError, match="the figures lack sw_fte, sw_agency_fte"):
         build_panel(tidy)
+
+
+def test_the_command_refuses_figures_that_do_not_cover_every_council(capsys, tmp_path):
+    from wcf_model.cli import main
+
+    assert main(["reference-class", "--data", str(one_council_extract(tmp_path)), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "needs every council" in err and "Pass --data" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@needs_dfe
+def test_the_command_writes_the_table_and_one_chart_per_driver(capsys, tmp_path):
+    from wcf_model.cli import main
+
+    out = tmp_path / "rc"
+    assert main(["reference-class", "--data", str(SHARED_DFE), "--out", str(out), "--placebos", "99"]) == 0
+    assert {f"{d}.png" for d in DRIVERS} <= {p.name for p in out.iterdir()}
+    table = pd.read_csv(out / "estimates.csv")
+    assert set(table.term) == {"overall", "pretrend", "event"}
+    assert set(table[table.term == "overall"].driver) == set(DRIVERS)
+    printed = capsys.readouterr().out
+    assert "Agency social workers" in printed and "pre-trend p" in printed
