@@ -61,7 +61,8 @@ def event_study_chart(est: DriverEstimate) -> Chart:
         ax.set_xticks(ev["event"].to_numpy())
         ax.set_xlabel("figures after the move (0 = the first after it; -1 = the last before it)")
         ax.set_ylabel(axis_label(d))
-        ax.legend(frameon=False, fontsize=9, loc="best")
+        # below the axes, so it never hides a point
+        ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
         fig.tight_layout()
     o = est.overall
     subtitle = (f"{d.label} [{d.unit}] in the councils that moved, minus the change in councils that had not "
