@@ -19,12 +19,12 @@ def worcs():
 
 
 def test_first_year_by_hand(worcs):
-    e = {n: est.value for n, est in worcs.estimates.items() if est.values is None}
-    pop_2018_19 = worcs.estimates["population.age_0_17"].values["2018-19"]   # mid-2018: 117,046
+    e = worcs.estimates
+    pop_2018_19 = e["population.age_0_17"].values["2018-19"]   # mid-2018: 117,046
     assert pop_2018_19 == 117_046
-    # closing at 31 March 2019 = (1 - exit rate) x (796 at 31 March 2018 + starts in 2018-19)
-    starts = pop_2018_19 / 10_000 * e["demand.cla.start_rate_per_10k"]
-    expected = (1 - e["demand.cla.exit_rate"]) * (796 + starts)
+    # closing at 31 March 2019 = (1 - exit rate of 2018-19) x (796 at 31 March 2018 + starts in 2018-19)
+    starts = pop_2018_19 / 10_000 * e["demand.cla.start_rate_per_10k"].value
+    expected = (1 - e["demand.cla.exit_rate"].values["2018-19"]) * (796 + starts)
     row = worcs.table.query("measure == 'cla_at_31_march' and year == 2019").iloc[0]
     assert row.projected == pytest.approx(expected)
     # published: 833 children looked after at 31 March 2019 (DfE SSDA903, 2019)
