@@ -157,6 +157,9 @@ class Backtest:
     excluded : DataFrame
         Measure, year and reason for each year after the origin that is not
         scored (not published, or no projection of it).
+    history : DataFrame
+        ``measure, year, value``: the published figures of the five years up
+        to the origin, what the forecast started from (for charts).
     estimates : dict
         The calibrated parameters the projection used.
     not_estimated : list of str
@@ -174,6 +177,7 @@ class Backtest:
     not_estimated: list[str] = field(default_factory=list)
     scores: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     method: str = "pooled"
     pooling: str = ""
     draws: int = 0
@@ -230,8 +234,9 @@ class Backtest:
                       "last year's change) by measure, with the naive forecasts:"]
         for r in self.scores.to_dict("records"):
             years = f"{r['first_year']}-{r['last_year']}" if r["years"] else "-"
-            parts = [f"{f} {r[f'mape_{f}']:5.1f}% / {r[f'mase_{f}']:5.2f}" for f in FORECASTS
-                     if f"mape_{f}" in r and np.isfinite(r[f"mase_{f}"])]
+            parts = [f"{f} {r[f'mape_{f}']:5.1f}% / " + (f"{r[f'mase_{f}']:5.2f}" if np.isfinite(r[f"mase_{f}"])
+                                                          else "    -")
+                     for f in FORECASTS if f"mape_{f}" in r and np.isfinite(r[f"mape_{f}"])]
             lines.append(f"  {r['measure']:<22} {years:<10} " + "  ".join(parts))
         if len(self.excluded):
             lines += ["", "Not scored:"]
@@ -253,13 +258,15 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
     central = project_parameters(params, years).measures()
     uncertain = any(e.distribution for e in estimates.values())
     banded = project_parameters(params, years, draws=draws, seed=SEED).measures() if uncertain and draws else {}
-    rows, excluded, scales = [], [], {}
+    rows, excluded, scales, history_rows = [], [], {}, []
     for published in measures:
         projected_name, kind = COMPARED[published]
         actual = _published(la, published)
         if published not in set(la["measure"]):
             continue
         history = actual[actual.index <= fit_to]
+        history_rows += [{"measure": published, "year": int(y), "value": v}
+                         for y, v in history[history.index > fit_to - 5].dropna().items()]
         if projected_name not in central:
             excluded += [{"measure": published, "year": y, "reason": "not projected: the parameters it needs "
                           "could not be estimated"} for y in actual.index if fit_to < y <= end]
@@ -295,7 +302,7 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
     scores = score(table.rename(columns={"projected": "model"}), scales)
     return {"estimates": estimates, "table": table, "scores": scores,
             "excluded": pd.DataFrame(excluded, columns=["measure", "year", "reason"]), "scales": scales,
-            "banded": bool(banded)}
+            "banded": bool(banded), "history": pd.DataFrame(history_rows, columns=["measure", "year", "value"])}
 
 
 def load_all(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -389,7 +396,7 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
             else pd.Series(dtype=float, name="mape_percent"))
     name = la["la_name"].iloc[-1] if len(la) else str(la_code)
     return Backtest(str(la["la_code"].iloc[0]), name, fit_to, window, out["table"], mape, out["estimates"],
-                    missing(out["estimates"]), scores, out["excluded"], method, source,
+                    missing(out["estimates"]), scores, out["excluded"], out["history"], method, source,
                     draws if out["banded"] else 0)
 
 
