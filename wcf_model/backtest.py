@@ -569,7 +569,8 @@ def _progress(total: int, enabled: bool | None):
 
 def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, horizon: int = fc.HORIZON,
                       method: str = "pooled", window: int = 3, draws: int = DRAWS, jobs: int | None = None,
-                      progress: bool | None = None, source: str = "") -> NationalBacktest:
+                      progress: bool | None = None, source: str = "",
+                      authorities: Iterable[str] | None = None) -> NationalBacktest:
     """Back-test every authority in ``frame`` from each origin, against the naive forecasts.
 
     Parameters
@@ -587,6 +588,9 @@ def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, hor
         Worker processes; by default one per processor. 1 runs in this process.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
+    authorities : iterable of str, optional
+        Old codes of the authorities to score (the shared parameters are still
+        fitted on every authority in ``frame``); by default all.
 
     Returns
     -------
@@ -598,14 +602,18 @@ def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, hor
         raise UsageError("give at least one origin")
     if horizon < 1:
         raise UsageError(f"horizon must be at least 1 year, got {horizon}")
-    codes = sorted(set(frame["la_code"]) - {ENGLAND})
+    everyone = sorted(set(frame["la_code"]) - {ENGLAND})
+    codes = everyone if authorities is None else sorted({normalise_la_code(c) for c in authorities} - {ENGLAND})
+    unknown = sorted(set(codes) - set(everyone))
+    if unknown:
+        raise DataError(f"no rows for la_code {', '.join(unknown)} in the data")
     if not codes:
         raise DataError("the data hold no local authority, only England")
     poolings = {}
     for o in origins:
         if method == "pooled":
-            if len(codes) < fc.MIN_AUTHORITIES:
-                raise DataError(f"the data hold {len(codes)} authorities; the pooled method needs at least "
+            if len(everyone) < fc.MIN_AUTHORITIES:
+                raise DataError(f"the data hold {len(everyone)} authorities; the pooled method needs at least "
                                 f"{fc.MIN_AUTHORITIES} (give --data a folder of DfE downloads for every authority)")
             poolings[o] = fc.fit_pooling(fc.Panel.from_frame(frame), o, source=source)
         else:

@@ -509,6 +509,15 @@ def _lognormal(sigma: float, median: float = 1.0) -> dict | None:
             "sd": float(f"{mean * math.sqrt(math.expm1(sigma ** 2)):.6g}")}
 
 
+def _beta(sigma: float, mean: float) -> dict | None:
+    """A beta on [0, 1] with ``mean`` and the sd a lognormal of log-scale sd ``sigma`` would have there."""
+    sd = mean * math.sqrt(math.expm1(sigma ** 2)) if np.isfinite(sigma) else math.nan
+    if not (0 < mean < 1 and 0 < sd) or sd ** 2 >= mean * (1 - mean):
+        return None
+    k = mean * (1 - mean) / sd ** 2 - 1
+    return {"type": "beta", "alpha": float(f"{mean * k:.6g}"), "beta": float(f"{(1 - mean) * k:.6g}")}
+
+
 def rate_spreads(band_log_sd: Mapping[str, np.ndarray], response: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Log-scale sds of the rate multipliers that give each measure its error band.
 
@@ -566,10 +575,11 @@ def _exit_path(opening: float, starts: np.ndarray, target: np.ndarray) -> tuple[
     Returns the rates, the stock they give, and the indexes of clipped years.
     """
     rates, stock, clipped = np.empty(len(target)), np.empty(len(target)), []
-    current = opening
-    for k, (s, goal) in enumerate(zip(starts, target)):
+    current = float(opening)
+    for k, (s, goal) in enumerate(zip(starts.tolist(), target.tolist())):
         during = current + s
-        rate = 1 - goal / during if during > 0 else 0.0
+        # with nobody in the year (during = 0) no rate can reach a positive forecast
+        rate = 1 - goal / during if during > 0 else (0.0 if goal == 0 else -math.inf)
         if not 0 <= rate <= 1:
             clipped.append(k)
             rate = min(max(rate, 0.0), 1.0)
@@ -698,15 +708,22 @@ def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[st
         name, measure = _SPREAD_ON[key], _SPREAD_OF[key]
         if name not in out:
             continue
-        # on a path the distribution multiplies it; on a single figure it is the figure's own
+        # on a path the distribution multiplies it; on a single figure it is the figure's own,
+        # and a share stays within [0, 1] (a beta with the same spread)
         by_year = out[name].values is not None
-        dist = _lognormal(sigma, 1.0 if by_year else float(out[name].value))
+        if by_year:
+            dist = _lognormal(sigma)
+        elif UNITS[out[name].unit].kind == "share":
+            dist = _beta(sigma, float(out[name].value))
+        else:
+            dist = _lognormal(sigma, float(out[name].value))
         if dist is None:
             continue
         sd, mp = bands[measure]
         p10, p90 = mp.errors["p10"], mp.errors["p90"]
-        what = "multiplier of the path (median 1" if by_year else f"distribution (median {out[name].value:.4g}"
-        words = (f" Uncertainty: a lognormal {what}, log-scale sd {sigma:.3f}) chosen so that "
+        what = ("lognormal multiplier of the path (median 1, log-scale sd" if by_year else
+                f"{dist['type']} distribution (centred on {out[name].value:.4g}, spread as a log-scale sd of")
+        words = (f" Uncertainty: a {what} {sigma:.3f}) chosen so that "
                  f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the 10th-90th "
                  f"percentile band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
                  f"{math.expm1(p10[0]):+.0%} to {math.expm1(p90[0]):+.0%} one year ahead, "
