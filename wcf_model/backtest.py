@@ -491,9 +491,10 @@ class NationalBacktest:
                  f"{'beats all':>10}{'coverage':>9}{'LAs':>5}"]
         for r in s.to_dict("records"):
             mark = "" if r["beats_every_median"] else "  *"
+            coverage = f"{r['coverage']:9.0%}" if np.isfinite(r["coverage"]) else f"{'-':>9}"
             lines.append(f"{r['origin']:<7}{fc.MEASURES[r['measure']][:16]:<17}{r['median_mase_model']:7.3f}"
                          f"{r['median_mase_flat']:7.3f}{r['median_mase_linear']:7.3f}{r['median_mase_damped']:7.3f}"
-                         f"{r['beats_all']:10.0%}{r['coverage']:9.0%}{r['authorities']:5d}{mark}")
+                         f"{r['beats_all']:10.0%}{coverage}{r['authorities']:5d}{mark}")
         lost = s[~s["beats_every_median"]]
         lines += ["", f"The model's median MASE is below all three naive forecasts in {len(s) - len(lost)} of "
                       f"{len(s)} measure-origins" + (" (* marks the others)." if len(lost) else ".")]

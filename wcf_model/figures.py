@@ -93,6 +93,19 @@ def caseload_table(projection: Projection) -> pd.DataFrame:
     return wide.round(0)
 
 
+#: Published measures of a back-test, in words.
+BACKTEST_WORDS = {
+    "referrals": "Referrals in the year",
+    "cin_at_31_march": "Children in need (31 March)",
+    "cpp_at_31_march": "Child protection plans (31 March)",
+    "cla_at_31_march": "Children looked after (31 March)",
+    "cla_starts": "Starting to be looked after",
+    "cla_ceased": "Ceasing to be looked after",
+    "ehcp_total": "EHC plans (January)",
+    "sw_case_holders_fte": "Case-holding social workers (FTE, 30 September)",
+}
+
+
 def backtest_table(bt: Backtest) -> pd.DataFrame:
     """Projected (with its band), published, error, and the naive forecasts, by measure and year."""
     t = bt.table.copy()
@@ -100,7 +113,9 @@ def backtest_table(bt: Backtest) -> pd.DataFrame:
         if col in t:
             t[col] = t[col].round(0)
     t["pct_error"] = t["pct_error"].round(1)
+    t["measure"] = t["measure"].map(lambda m: BACKTEST_WORDS.get(m, m))
     return t.rename(columns={"pct_error": "error (%)", "p10": "10th percentile", "p90": "90th percentile",
+                             "actual": "published", "horizon": "years ahead",
                              "flat": "naive: last figure", "linear": "naive: straight line",
                              "damped": "naive: damped trend"})
 
@@ -143,27 +158,39 @@ def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = 
                       ymin=None)
 
 
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def trust_sentence(bt: Backtest) -> str:
     """How far a councillor can trust the projection, in one plain-English sentence from the back-test."""
     s = bt.scores.set_index("measure") if len(bt.scores) else pd.DataFrame()
-    headline = [m for m in ("cla_at_31_march", "cin_at_31_march", "cpp_at_31_march", "referrals") if m in s.index]
+    words = {"cin_at_31_march": "children in need", "referrals": "referrals",
+             "cpp_at_31_march": "child protection plans", "cla_at_31_march": "children looked after"}
+    headline = [m for m in words if m in s.index and pd.notna(s.loc[m].get("mape_model"))]
     if not headline:
-        return "There are no later published figures to test the projection against, so how far to trust it is unknown."
-    beat = [m for m in headline if all(s.loc[m, "mase_model"] < s.loc[m, f"mase_{k}"] for k in NAIVE_WORDS
+        return ("There are no later published figures to test the projection against, so how far to trust it "
+                "is not known.")
+    headline.sort(key=lambda m: s.loc[m, "mape_model"])
+    lost = [m for m in headline if any(s.loc[m, f"mase_model"] >= s.loc[m, f"mase_{k}"] for k in NAIVE_WORDS
                                        if pd.notna(s.loc[m].get(f"mase_{k}")))]
+    years = f"{int(bt.table['year'].min())}-{int(bt.table['year'].max())}"
+    out = _and([f"{s.loc[m, 'mape_model']:.0f}% for {words[m]}" for m in headline])
+    text = (f"How far to trust it: had this method been used in {bt.fit_to}, its forecasts for {years} would have "
+            f"been out, on average each year, by {out}")
+    if not lost:
+        text += ", closer than each simple alternative"
+    elif len(lost) < len(headline):
+        text += f", closer than the simple alternatives except for {_and([words[m] for m in lost])}"
+    else:
+        text += ", no closer than the simple alternatives"
     covered = int(s.loc[headline, "covered"].sum()) if "covered" in s else 0
     banded = int(s.loc[headline, "banded"].sum()) if "banded" in s else 0
-    words = {"cla_at_31_march": "children looked after", "cin_at_31_march": "children in need",
-             "cpp_at_31_march": "child protection plans", "referrals": "referrals"}
-    mape = {m: s.loc[m, "mape_model"] for m in headline}
-    text = (f"Had it been used in {bt.fit_to}, this method would have forecast the next "
-            f"{int(bt.table['horizon'].max())} years to within {min(mape.values()):.0f}-{max(mape.values()):.0f}% "
-            f"a year on average (" + ", ".join(f"{words[m]} {mape[m]:.0f}%" for m in headline) + "), closer than "
-            f"every naive forecast for {len(beat)} of these {len(headline)} measures")
     if banded:
-        text += f", and {covered} of {banded} published figures fell inside its 8-in-10 band"
-    return text + (": treat the projection as a central estimate with that band around it, not as a count "
-                   "to plan to the child.")
+        text += (f", and {'all ' if covered == banded else ''}{covered}{'' if covered == banded else f' of {banded}'} "
+                 "published figures fell inside its 8-in-10 band")
+    return text + "; so read each projected figure as a central estimate with that band around it, not as an exact count."
 
 
 def _m(x: float) -> str:
