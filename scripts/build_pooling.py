@@ -49,11 +49,9 @@ def origins(panel: Panel) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        if not args.source.is_dir():
-            raise DataError(f"--source {args.source} is not a folder of DfE downloads")
         if not args.out.is_dir():
             raise DataError(f"--out {args.out} is not a folder")
-        frame, provenance = read_folder(args.source, None)
+        frame, provenance = read_folder(args.source, None)  # says so if --source is not a folder
         panel = Panel.from_frame(frame)
         if len(panel.codes) < MIN_AUTHORITIES:
             raise DataError(f"{args.source} holds {len(panel.codes)} authorities; the shared parameters need "

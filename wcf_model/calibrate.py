@@ -667,30 +667,31 @@ def _pooled_paths(own: _History, eng: _History, est: dict[str, Estimate], fit_to
         path_estimate("demand.referrals.rate_per_10k", referrals / pop * 1e4,
                       words["referrals"] + " Divided by the model's 0-17 population of each year x 10,000.", [])
     response: dict[str, np.ndarray] = {}
-    cin_stock = None
-    share = est.get("demand.cin.start_share_of_referrals")
-    if "cin_at_31_march" in forecasts and share is not None and referrals is not None:
-        starts = share.value * referrals
-        rates, cin_stock, clipped = _exit_path(la["cin_at_31_march"][-1], starts, forecasts["cin_at_31_march"])
+
+    def exit_rates(measure: str, name: str, key: str, starts: np.ndarray, starting: str) -> np.ndarray:
+        """Set the exit-rate path that meets the forecast of a stock; return the stock it gives."""
+        opening = la[measure][-1]
+        rates, stock, clipped = _exit_path(opening, starts, forecasts[measure])
         note = ([f"the forecast rises faster than the starts allow in {', '.join(labels[k] for k in clipped)}: "
                  "the rate is clipped to 0 there"] if clipped else [])
-        path_estimate("demand.cin.exit_rate", rates, words["cin_at_31_march"] + (
-            " The exit rate of each year is the one that takes the children in need at the start of the year "
-            f"plus the episodes started ({share.value:.3f} x the year's referrals) to the forecast."), note)
-        response["cin"] = _response(la["cin_at_31_march"][-1], starts, rates)
+        path_estimate(name, rates, words[measure] + (
+            f" The exit rate of each year is the one that takes the {fc.MEASURES[measure]} at the start of the "
+            f"year plus {starting} to the forecast."), note)
+        response[key] = _response(opening, starts, rates)
+        return stock
+
+    share = est.get("demand.cin.start_share_of_referrals")
+    cin_stock = None
+    if "cin_at_31_march" in forecasts and share is not None and referrals is not None:
+        cin_stock = exit_rates("cin_at_31_march", "demand.cin.exit_rate", "cin", share.value * referrals,
+                               f"the episodes started ({share.value:.3f} x the year's referrals)")
     if "cpp_at_31_march" in forecasts and cin_stock is not None:
         path_estimate("demand.cpp.share_of_cin", forecasts["cpp_at_31_march"] / cin_stock,
                       words["cpp_at_31_march"] + " Divided by the model's children in need at 31 March.", [])
     cla_rate = est.get("demand.cla.start_rate_per_10k")
     if "cla_at_31_march" in forecasts and cla_rate is not None:
-        starts = pop / 1e4 * cla_rate.value
-        rates, _, clipped = _exit_path(la["cla_at_31_march"][-1], starts, forecasts["cla_at_31_march"])
-        note = ([f"the forecast rises faster than the starts allow in {', '.join(labels[k] for k in clipped)}: "
-                 "the rate is clipped to 0 there"] if clipped else [])
-        path_estimate("demand.cla.exit_rate", rates, words["cla_at_31_march"] + (
-            " The exit rate of each year is the one that takes the children looked after at the start of the "
-            f"year plus those starting ({cla_rate.value:.2f} per 10,000 children) to the forecast."), note)
-        response["cla"] = _response(la["cla_at_31_march"][-1], starts, rates)
+        exit_rates("cla_at_31_march", "demand.cla.exit_rate", "cla", pop / 1e4 * cla_rate.value,
+                   f"those starting ({cla_rate.value:.2f} per 10,000 children)")
     return _with_spreads(out, bands, response)
 
 
