@@ -43,7 +43,7 @@ import pandas as pd
 from . import forecast as fc
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import DEFAULT_DATA_DIR, ENGLAND, EXTRACT_NAME, load_authority, normalise_la_code, read_extract, read_folder, series
+from .data import DEFAULT_DATA_DIR, ENGLAND, EXTRACT_NAME, load_authority, normalise_la_code, read_extract, read_folder
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .scenario import Parameter
@@ -90,11 +90,13 @@ def _parameters(estimates: dict[str, Estimate]) -> dict[str, Parameter]:
                             distribution=e.distribution, note=e.method) for name, e in estimates.items()}
 
 
-def _published(la: pd.DataFrame, measure: str) -> pd.Series:
-    try:
-        return series(la, measure)
-    except DataError:
-        return pd.Series(dtype=float)
+def _published(la: pd.DataFrame) -> dict[str, pd.Series]:
+    """The authority's published figures by measure, each a series by year (NaN where not published)."""
+    out = {}
+    for measure, rows in la.groupby("measure", sort=False):
+        out[measure] = pd.Series(rows["value"].to_numpy(dtype=float),
+                                 index=rows["year"].to_numpy(dtype="int64")).sort_index()
+    return out
 
 
 def score(table: pd.DataFrame, scales: dict[str, float]) -> pd.DataFrame:
@@ -118,20 +120,32 @@ def score(table: pd.DataFrame, scales: dict[str, float]) -> pd.DataFrame:
         ``covered`` (years inside the band) and ``banded`` (years with a band).
     """
     rows = []
-    for measure, t in table.groupby("measure", sort=False):
-        row = {"measure": measure, "years": len(t), "first_year": int(t["year"].min()),
-               "last_year": int(t["year"].max()), "zero_years": int((t["actual"] == 0).sum())}
+    measures = table["measure"].to_numpy()
+    actual_all = table["actual"].to_numpy(dtype=float)
+    years_all = table["year"].to_numpy()
+    present = [f for f in FORECASTS if f in table]
+    columns = {f: table[f].to_numpy(dtype=float) for f in present}
+    band = {"p10", "p90"} <= set(table)
+    for measure in dict.fromkeys(measures):
+        here = measures == measure
+        actual, years = actual_all[here], years_all[here]
+        nonzero = actual != 0
+        row = {"measure": measure, "years": int(here.sum()), "first_year": int(years.min()),
+               "last_year": int(years.max()), "zero_years": int((~nonzero).sum())}
         scale = scales.get(measure, np.nan)
-        nonzero = t[t["actual"] != 0]
-        for f in FORECASTS:
-            if f not in t or t[f].isna().all():
+        for f in present:
+            forecast = columns[f][here]
+            if np.isnan(forecast).all():
                 continue
-            err = (t[f] - t["actual"]).abs()
-            row[f"mape_{f}"] = float((err[t["actual"] != 0] / nonzero["actual"].abs()).mean() * 100) if len(nonzero) else np.nan
+            err = np.abs(forecast - actual)
+            row[f"mape_{f}"] = float(np.mean(err[nonzero] / np.abs(actual[nonzero])) * 100) if nonzero.any() else np.nan
             row[f"mase_{f}"] = float(err.mean() / scale) if np.isfinite(scale) and scale > 0 else np.nan
-        if {"p10", "p90"} <= set(t) and t["p10"].notna().any():
-            inside = (t["actual"] >= t["p10"]) & (t["actual"] <= t["p90"])
-            row["covered"], row["banded"] = int(inside[t["p10"].notna()].sum()), int(t["p10"].notna().sum())
+        if band:
+            low, high = table["p10"].to_numpy(dtype=float)[here], table["p90"].to_numpy(dtype=float)[here]
+            has = ~np.isnan(low)
+            if has.any():
+                inside = (actual >= low) & (actual <= high)
+                row["covered"], row["banded"] = int(inside[has].sum()), int(has.sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -259,11 +273,12 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
     uncertain = any(e.distribution for e in estimates.values())
     banded = project_parameters(params, years, draws=draws, seed=SEED).measures() if uncertain and draws else {}
     rows, excluded, scales, history_rows = [], [], {}, []
+    by_measure = _published(la)
     for published in measures:
         projected_name, kind = COMPARED[published]
-        actual = _published(la, published)
-        if published not in set(la["measure"]):
+        if published not in by_measure:
             continue
+        actual = by_measure[published]
         history = actual[actual.index <= fit_to]
         history_rows += [{"measure": published, "year": int(y), "value": v}
                          for y, v in history[history.index > fit_to - 5].dropna().items()]
