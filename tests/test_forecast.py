@@ -209,6 +209,15 @@ def test_pooled_paths_carry_their_uncertainty_and_make_a_strict_scenario(write):
     assert np.median(draws["referrals"][:, 0]) == pytest.approx(4_080, rel=0.01)
 
 
+def test_without_shared_parameters_the_windowed_mean_is_used_and_said(monkeypatch):
+    # as for an origin before the first shipped one (2015), or an installation without data/
+    monkeypatch.setattr(fc, "shipped_pooling", lambda fit_to: None)
+    est = calibrate(la(), england(), fit_to=2018)
+    # 180/700, 180/720, 180/780 as in test_calibrate's windowed formulas
+    assert est["demand.cla.exit_rate"].value == pytest.approx((180 / 700 + 180 / 720 + 180 / 780) / 3)
+    assert "no forecast parameters shared across authorities for 2018" in est["demand.cla.exit_rate"].note
+
+
 def test_a_pooling_fitted_later_than_the_fit_is_refused():
     with pytest.raises(UsageError, match="after fit_to"):
         calibrate(la(), england(), fit_to=2017, pooling=naive_pooling(2018))

@@ -802,6 +802,12 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
         pooling = pooling if pooling is not None else fc.shipped_pooling(fit_to)
         if pooling is not None:
             est = _pooled_paths(own, eng, est, fit_to, pooling, horizon)
+        else:
+            why = (f"no forecast parameters shared across authorities for {fit_to} (data/{fc.POOLING_FILE} "
+                   "starts later or is missing), so the windowed mean is used")
+            for name in _PATHS.values():
+                if name in est:
+                    est[name] = replace(est[name], note=". ".join(filter(None, [est[name].note, why])))
     return {name: est[name] for name in PARAMETERS if name in est}
 
 
