@@ -151,11 +151,56 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import backtest, backtest_json
+def _origins(text: str) -> list[int]:
+    try:
+        years = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected years separated by commas such as 2016,2017,2018, got '{text}'") from None
+    if not years:
+        raise argparse.ArgumentTypeError("give at least one year")
+    return years
 
-    result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to)
-    print(backtest_json(result) if args.json else result.to_text())
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .figures import national_backtest_chart
+    from .forecast import HORIZON
+    from .outputs import write_all
+
+    if not args.all:
+        if args.fit_to is None:
+            raise UsageError("backtest --la needs --fit-to YEAR (the last published year the fit may use)")
+        if args.origins is not None or args.horizon is not None or args.out is not None:
+            raise UsageError("--origins, --horizon and -o/--out go with --all; with --la use --fit-to and --to")
+        result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to,
+                          method=args.method, draws=args.draws)
+        print(backtest_json(result) if args.json else result.to_text())
+        return EXIT_OK
+    if args.fit_to is not None or args.to is not None or args.json:
+        raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
+    out = args.out if args.out is not None else Path("outputs") / "backtest"
+    frame = load_all(args.data)
+    nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
+                           method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
+                           source=str(args.data) if args.data is not None else "data/")
+    text = nb.to_text()
+    chart = national_backtest_chart(nb)
+
+    def csv(frame_):
+        return lambda p: frame_.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
+    written = write_all(out, {
+        "summary.csv": csv(nb.summary()),
+        "scores.csv": csv(nb.scores),
+        "forecasts.csv": csv(nb.forecasts),
+        "coverage.csv": lambda p: nb.coverage().to_csv(p, lineterminator="\n", float_format="%.4f"),
+        "unscored.csv": csv(nb.unscored),
+        "summary.txt": lambda p: p.write_text(text + "\n", encoding="utf-8"),
+        "backtest.png": lambda p: p.write_bytes(chart.png()),
+    })
+    print(text)
+    print()
+    for path in written:
+        print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -256,14 +301,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
-    p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")
-    p.add_argument("--fit-to", required=True, type=int, metavar="YEAR", help="last published year the fit may use")
-    p.add_argument("--to", type=int, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
-    p.add_argument("--window", type=int, default=3, help="years of history averaged for each rate (default 3)")
+    p = sub.add_parser("backtest", help="how well the model would have forecast what was later published, "
+                                        "beside naive forecasts; one authority (--la) or every one (--all)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--la", help="local authority code, old (885) or new (E10000034)")
+    who.add_argument("--all", action="store_true", help="every authority in the data, from each of --origins")
+    p.add_argument("--fit-to", type=int, default=None, metavar="YEAR", help="with --la: last published year the fit may use")
+    p.add_argument("--to", type=int, default=None, metavar="YEAR", help="with --la: last published year to compare (default: latest)")
+    p.add_argument("--origins", type=_origins, default=None, metavar="YEARS",
+                   help="with --all: forecast origins, comma-separated (default 2016,2017,2018,2019)")
+    p.add_argument("--horizon", type=_positive_int, default=None, metavar="N",
+                   help="with --all: years scored after each origin (default 5)")
+    p.add_argument("--method", choices=("pooled", "window"), default="pooled",
+                   help="pooled forecast rate paths (default) or the windowed mean of each rate")
+    p.add_argument("--window", type=_positive_int, default=3, help="years of history averaged for each windowed rate (default 3)")
+    p.add_argument("--draws", type=int, default=500, help="Monte Carlo draws for the 10th-90th band (default 500; 0 for none)")
+    p.add_argument("--jobs", type=_positive_int, default=None, help="with --all: worker processes (default: one per processor)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+                   help="folder with dfe_extract.csv or of DfE downloads (default: data/); --all needs every authority")
+    p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
+                   help="with --all: folder for the tables and chart (default outputs/backtest/)")
+    p.add_argument("--json", action="store_true", help="with --la: print JSON instead of a table")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("reference-class",

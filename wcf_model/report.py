@@ -32,6 +32,7 @@ from .figures import (
     npv_distribution_figure,
     options_summary_lines,
     tornado_figure,
+    trust_sentence,
 )
 from .model import Projection
 from .decision import ValueOfInformation, value_of_information
@@ -108,9 +109,7 @@ def demand_section(sc: Scenario, history: History, projection: Projection | None
         bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
     except DataError as exc:
         return DemandSection(charts, table, [], pd.DataFrame(), f"{note}No back-test: {exc}.")
-    summary = note + (f"Fitted to the figures published up to {fit_to} and projected without hindsight, the model's "
-               "forecasts were out on average by: "
-               + "; ".join(f"{m.replace('_', ' ')} {v:.1f}%" for m, v in bt.mape.items()) + ".")
+    summary = note + trust_sentence(bt)
     if bt.not_estimated:
         summary += " Not estimated from published figures: " + ", ".join(bt.not_estimated) + "."
     return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
