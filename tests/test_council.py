@@ -104,10 +104,15 @@ def test_a_base_year_after_the_latest_figures_is_reached_by_projecting_forward(s
     # One year of the model's stock-flow, by hand: starts over 2025-26 = the mid-2025
     # population (mid-2024 grown one year) / 10,000 x the start rate; exits = exit rate x
     # (opening + starts); closing = opening + starts - exits.
+    # Rates forecast as paths by year are read at 2025-26.
     f = slough.figures
-    pop = f["population.age_0_17"].values["2024-25"] * (1 + f["population.growth_rate"].value)
-    starts = pop / 1e4 * f["demand.cla.start_rate_per_10k"].value
-    closing = 173 + starts - f["demand.cla.exit_rate"].value * (173 + starts)
+
+    def at(name):
+        fig = f[name]
+        return fig.value if fig.values is None else fig.values["2025-26"]
+    pop = f["population.age_0_17"].values["2024-25"] * (1 + at("population.growth_rate"))
+    starts = pop / 1e4 * at("demand.cla.start_rate_per_10k")
+    closing = 173 + starts - at("demand.cla.exit_rate") * (173 + starts)
     assert cla.value == round(closing)
     header = comments(slough.to_yaml())
     assert "were projected forward by the model" in header and "demand.cla.opening_stock (173 at 31 March 2025" in header

@@ -96,5 +96,9 @@ def test_a_report_with_placeholders_says_so_before_anything_else(write, tmp_path
 
 
 def test_every_shipped_scenario_is_free_of_placeholders():
+    # scenarios/effects/ holds effect libraries, not scenarios; no text there is marked either
     for path in sorted((REPO / "scenarios").rglob("*.yaml")):
+        if "effects" in path.parts:
+            assert find_placeholders({"text": path.read_text(encoding="utf-8")}, str(path)) == [], path
+            continue
         assert load_scenario(path, strict=True).placeholders == (), path

@@ -115,7 +115,10 @@ def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     # 2 published-history charts
     assert page.count("<figure>") == 12
     assert "Children looked after are projected to number" in page and "8 in 10 draws between" in page
-    assert "Fitted to 2018, the model&#x27;s forecast of children looked after was out by" in page
+    # the back-test: the 2018 forecast against what happened, the naive forecasts beside it, and
+    # one sentence on how far to trust the projection
+    assert "Forecast from 2018, the model was out by" in page and "the best naive forecast" in page
+    assert "How far to trust it: had this method been used in 2018" in page
     summary = re.search(r'<ul class="summary">(.*?)</ul>', page).group(1)
     for label in ("Strategic partnership with another council", "Wholly owned company: children&#x27;s social care",
                   "Wholly owned company: broadened scope"):

@@ -73,6 +73,9 @@ from .schema import financial_year_label, financial_year_start
 #: Confidence grades used here (the scale of the assumptions register).
 PUBLISHED, CARRIED_FORWARD, PROXY, JUDGEMENT = 1, 2, 4, 5
 
+#: Years a generated scenario appraises (the Green Book's usual span for a service change).
+YEARS = 10
+
 #: HM Treasury deflator vintage the generated files name (the latest in data/).
 DEFLATOR_VINTAGE = "2026-03"
 
@@ -331,7 +334,7 @@ class Baseline:
                             "this one."),
             "authority": {"la_code": code, "name": self.la_name},
             "base_year": self.base_year,
-            "years": 10,
+            "years": YEARS,
             "draws": 1000,
             "seed": 1,
             "deflator_vintage": DEFLATOR_VINTAGE,
@@ -410,10 +413,11 @@ def _for_calibration(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["measure"].isin(CALIBRATION_MEASURES)]
 
 
-def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int,
-                names: Iterable[str]) -> dict[str, Figure]:
-    """Figures from :func:`calibrate` fitted to ``fit_to``, each with its own source."""
-    estimates = calibrate(_for_calibration(la), _for_calibration(england), fit_to)
+def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, names: Iterable[str],
+                horizon: int) -> dict[str, Figure]:
+    """Figures from :func:`calibrate` fitted to ``fit_to``, each with its own source; rates it
+    forecasts are paths by year for ``horizon`` years from ``fit_to``, with their uncertainty."""
+    estimates = calibrate(_for_calibration(la), _for_calibration(england), fit_to, horizon=horizon)
     out = {}
     for name in names:
         est: Estimate | None = estimates.get(name)
@@ -423,13 +427,17 @@ def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int,
         source = _source(who, PARAMETER_MEASURES.get(name, ()), est.years)
         if est.fallback:
             source = f"England's figures in place of the authority's own: {source}"
+        if est.values is not None and name != "population.age_0_17":
+            source += ("; forecast with parameters shared across every English authority's published figures "
+                       "(docs/forecasting.md)")
         leaf = to_parameters({name: est}, source)
         for part in name.split("."):
             leaf = leaf[part]
         value = None if est.values is not None else _round(name, leaf["value"])
         values = None if est.values is None else {k: _round(name, v) for k, v in leaf["values"].items()}
         note = leaf["note"] if value is None else f"{leaf['note'].rstrip('.')}. Result: {value:g}."
-        out[name] = Figure(name, leaf["unit"], source, leaf["confidence"], note, value, values)
+        out[name] = Figure(name, leaf["unit"], source, leaf["confidence"], note, value, values,
+                           distribution=leaf.get("distribution"))
     return out
 
 
@@ -444,18 +452,20 @@ RANGE_YEARS = 5
 
 
 def _with_ranges(figures: dict[str, Figure], la: pd.DataFrame, england: pd.DataFrame, fit_to: int) -> None:
-    """Give each calibrated rate a triangular range: the lowest and highest single-year value
-    over the last :data:`RANGE_YEARS` years (each from :func:`calibrate` with a one-year
-    window), the central value as the mode. In place; a rate whose years all agree keeps none."""
+    """Give each calibrated rate without a band of its own a triangular range: the lowest and
+    highest single-year value over the last :data:`RANGE_YEARS` years (each from
+    :func:`calibrate` with a one-year window), the central value as the mode. In place; a rate
+    whose years all agree keeps none, and a forecast path keeps the calibration's band."""
     singles: dict[str, dict[int, float]] = {}
     la, england = _for_calibration(la), _for_calibration(england)
     for year in range(fit_to - RANGE_YEARS + 1, fit_to + 1):
-        for name, est in calibrate(la, england, year, window=1).items():
+        for name, est in calibrate(la, england, year, window=1, method="window").items():
             if name in figures and est.value is not None and not est.fallback and year in est.years:
                 singles.setdefault(name, {})[year] = est.value
     for name in RANGED:
         fig, found = figures.get(name), singles.get(name, {})
-        if fig is None or fig.value is None or fig.confidence != PUBLISHED or len(found) < 2:
+        # a forecast path keeps the calibration's own band (from its rolling-origin errors)
+        if fig is None or fig.value is None or fig.distribution or fig.confidence != PUBLISHED or len(found) < 2:
             continue
         low, high = _round(name, min(found.values())), _round(name, max(found.values()))
         if not low < high or not low <= fig.value <= high:
@@ -698,7 +708,15 @@ def _setting_mix(la: pd.DataFrame, england: pd.DataFrame, up_to: int) -> dict[st
     ])
 
 
-def _care_leavers(england: pd.DataFrame, figures: Mapping[str, Figure]) -> dict[str, Figure]:
+def _at(fig: Figure, year: str) -> float:
+    """A figure's central value in a financial year (a path carries its last value on, as the model does)."""
+    if fig.values is None:
+        return float(fig.value)
+    earlier = [y for y in sorted(fig.values) if y <= year]
+    return float(fig.values[earlier[-1] if earlier else min(fig.values)])
+
+
+def _care_leavers(england: pd.DataFrame, figures: Mapping[str, Figure], base_year: str) -> dict[str, Figure]:
     """Care leavers from national ratios: England's leavers per child ceasing care, in steady state."""
     ceased = _cell(england, "cla_ceased", 2021)
     exit_rate, opening = figures.get("demand.cla.exit_rate"), figures.get("demand.cla.opening_stock")
@@ -709,8 +727,9 @@ def _care_leavers(england: pd.DataFrame, figures: Mapping[str, Figure]) -> dict[
     cohort = CARE_LEAVERS_17_21_ENGLAND_2021 / 5
     share = round(cohort / ceased, 4)
     latest_pop = pop.values[max(pop.values)] if pop.values else pop.value
-    annual_starts = latest_pop / 1e4 * starts.value
-    exits = exit_rate.value * (opening.value + annual_starts)
+    rate, start_rate = _at(exit_rate, base_year), _at(starts, base_year)
+    annual_starts = latest_pop / 1e4 * start_rate
+    exits = rate * (opening.value + annual_starts)
     young = float(round(4 * share * exits))
     support = NATIONAL_DEFAULTS["demand.care_leavers.support_22_25_share"].value
     older = float(round(young * support))
@@ -724,7 +743,7 @@ def _care_leavers(england: pd.DataFrame, figures: Mapping[str, Figure]) -> dict[
         "demand.care_leavers.opening_18_21": Figure(
             "demand.care_leavers.opening_18_21", "children", src, PROXY,
             f"Four yearly cohorts of care leavers at the model's steady state: 4 x {share:.4f} x {exits:,.0f} "
-            f"children ceasing care a year ({exit_rate.value:.4f} x ({opening.value:,.0f} looked after + "
+            f"children ceasing care a year ({rate:.4f} x ({opening.value:,.0f} looked after + "
             f"{annual_starts:,.0f} starting)) = {young:,.0f}. Replace with your own count of care leavers aged "
             "18-21.", young),
         "demand.care_leavers.opening_22_25": Figure(
@@ -941,8 +960,9 @@ def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str |
         raise DataError(f"{name} ({code}) has no published children looked after, in need or on plans up to "
                         f"{base_start}: nothing to build a baseline from")
     fit_to = min(base_start, latest)
+    years = YEARS  # rate paths run from fit_to to the end of the years appraised
     calibrated = [n for n in PARAMETER_MEASURES if n not in EHCP_PARAMETERS]
-    figures = _calibrated(la, england, fit_to, calibrated)
+    figures = _calibrated(la, england, fit_to, calibrated, base_start - fit_to + years)
     _with_ranges(figures, la, england, fit_to)
     if "population.age_0_17" not in figures:
         raise DataError(f"{name} ({code}) has no 0-17 population estimate up to {fit_to}: cannot project")
@@ -950,14 +970,15 @@ def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str |
     carried = _carry_forward(figures, [s for s in STOCKS if s not in EHCP_PARAMETERS], fit_to, base_start, population)
     ehcp_year = _last_year(la, ["ehcp_total"], base_start) or _last_year(england, ["ehcp_total"], base_start)
     if ehcp_year is not None:
-        ehcp = _calibrated(la, england, min(ehcp_year, base_start), EHCP_PARAMETERS)
-        _with_ranges(ehcp, la, england, min(ehcp_year, base_start))
+        ehcp_fit = min(ehcp_year, base_start)
+        ehcp = _calibrated(la, england, ehcp_fit, EHCP_PARAMETERS, base_start - ehcp_fit + years)
+        _with_ranges(ehcp, la, england, ehcp_fit)
         figures.update(ehcp)
         carried += _carry_forward(figures, ["demand.ehcp.opening_stock"], min(ehcp_year, base_start), base_start,
                                   population)
     mix = _placement_mix(la, england, base_start)
     figures.update(mix)
-    figures.update(_care_leavers(england, figures))
+    figures.update(_care_leavers(england, figures, base_year))
     figures.update(_setting_mix(la, england, base_start))
     figures["workforce.iro_caseload"] = _default("workforce.iro_caseload")
     s251_year = _last_year(la, ["s251_cla_total_gross"], base_start)

@@ -32,6 +32,7 @@ from .figures import (
     npv_distribution_figure,
     options_summary_lines,
     tornado_figure,
+    trust_sentence,
 )
 from .model import Projection
 from .decision import ValueOfInformation, value_of_information
@@ -127,9 +128,7 @@ def demand_section(sc: Scenario, history: History, projection: Projection | None
         bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
     except DataError as exc:
         return DemandSection(charts, table, [], pd.DataFrame(), f"{note}No back-test: {exc}.")
-    summary = note + (f"Fitted to the figures published up to {fit_to} and projected without hindsight, the model's "
-               "forecasts were out on average by: "
-               + "; ".join(f"{m.replace('_', ' ')} {v:.1f}%" for m, v in bt.mape.items()) + ".")
+    summary = note + trust_sentence(bt)
     if bt.not_estimated:
         summary += " Not estimated from published figures: " + ", ".join(bt.not_estimated) + "."
     return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
@@ -241,6 +240,64 @@ HEADINGS = {
 def _heading(column: object) -> str:
     text = str(column)
     return HEADINGS.get(text, text.replace("_", " ").capitalize() if text.islower() else text)
+
+
+def _effects_html(sc: Scenario) -> list[str]:
+    """The effects section: each effect marked evidence or judgement, with its source."""
+    from .effect_library import effect_basis_table
+
+    table = effect_basis_table(sc)
+    if table.empty:
+        return ["<h2>Effects the options claim</h2>", "<p>No option claims an effect on the model's inputs.</p>"]
+    evidence = table["basis"].str.startswith("evidence")
+    n, k = len(table), int(evidence.sum())
+    lead = (f"{k} of the {n} effects the options claim rest on evidence and {n - k} on judgement. "
+            if k else f"All {n} effects the options claim are judgements: no evidence in the effect library applies. ")
+    parts = ["<h2>Effects the options claim</h2>",
+             f"<p>{_e(lead)}Evidence means a measured change: from the councils that moved their children's "
+             "services to a trust or company, compared with councils that did not, or from a published "
+             "evaluation; its range is the measured interval. Judgement means no evidence applies, and the "
+             "scenario says why. Confidence runs from 1 (a randomised trial) to 5 (judgement).</p>",
+             _table(_effects_display(sc, table))]
+    limits = table[evidence & (table["limits"] != "")].drop_duplicates("limits")
+    if not limits.empty:
+        # sentences every entry shares are said once, then what is particular to each
+        sentences = [[s.strip() for s in text.split(". ") if s.strip()] for text in limits["limits"]]
+        common = [s for s in sentences[0] if all(s in other for other in sentences)]
+        rows = pd.DataFrame({"Evidence": limits["label"].to_numpy(),
+                             "Also": [". ".join(s for s in ss if s not in common).rstrip(".") + "."
+                                      if any(s not in common for s in ss) else "" for ss in sentences]})
+        text = ". ".join(common).rstrip(".") + "." if common else ""
+        parts.append("<details><summary>What the evidence does not show</summary>"
+                     + (f"<p>{_e(text)}</p>" if text else "")
+                     + _table(rows[rows["Also"] != ""].rename(columns={"Also": "And for this effect"}))
+                     + "</details>")
+    return parts
+
+
+def _effects_display(sc: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """The effects table in words a reader can follow (sizes as the model applies them)."""
+    from .catalogue import parameter_specs
+
+    units = {d: parameter_specs()[d].unit for d in table["driver"]}
+
+    def size(v: float, mode: str, driver: str) -> str:
+        if mode == "multiply":
+            return f"{100 * v:+.1f}%"
+        if units[driver] == "share":
+            return f"{100 * v:+.1f} points"
+        return f"{v:+.3g} {units[driver]}"
+
+    return pd.DataFrame({
+        "Option": [sc.options[o].label for o in table["option"]],
+        "Effect": [f"{e.replace('_', ' ')} ({d})" for e, d in zip(table["effect"], table["driver"])],
+        "Basis": table["basis"].to_numpy(),
+        "Change": [size(c, m, d) for c, m, d in zip(table["change"], table["mode"], table["driver"])],
+        "Range (5th to 95th percentile)": [f"{size(a, m, d)} to {size(b, m, d)}" for a, b, m, d
+                                           in zip(table["p5"], table["p95"], table["mode"], table["driver"])],
+        "Confidence": table["confidence"].to_numpy(),
+        "Source": table["source"].to_numpy(),
+    })
 
 
 def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False) -> str:
@@ -439,10 +496,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     for oid, opt in sc.options.items():
         if opt.description:
             parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(opt.description)}</p>")
-    parts += ["<h2>Effects the options claim</h2>",
-              "<p>Each effect changes one model input from its start date, with the evidence the "
-              "scenario cites. Confidence 5 means judgement with no quantified evidence.</p>",
-              _table(effects_table(sc))]
+    parts += _effects_html(sc)
     parts += ["<h2>Multi-criteria inputs</h2>",
               "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
               "criteria scored by the model (cost) are derived from the appraisal, above.</p>",
