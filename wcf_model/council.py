@@ -14,7 +14,8 @@ defaults to replace with your own figures".
 How each kind of figure is made
 -------------------------------
 * Rates, shares, opening stocks and the population come from
-  :func:`wcf_model.calibrate.calibrate` (and :func:`~wcf_model.calibrate.to_parameters`),
+  :func:`wcf_model.calibrate.calibrate` (and :func:`~wcf_model.calibrate.to_parameters`;
+  the headline rates as forecast paths by year over the years appraised),
   fitted to the latest published year (for EHC plans, whose SEN2 caseload in
   the data ends in January 2022, to that year), on the authority's history as
   :func:`wcf_model.data.load_authority` gives it (a reorganised authority's
@@ -39,8 +40,10 @@ How each kind of figure is made
 * Weekly placement costs: from the same outturn where the data also publish
   the placements at the end of its year (a newer outturn than 2013-14: the LA
   tables at hand start at 31 March 2018); national defaults otherwise.
-* Rates carry a triangular range: the lowest and highest single-year value of
-  the last five years (each a calibration with a one-year window).
+* Uncertainty: the rates calibration forecasts as paths carry its band (from the
+  method's errors at earlier origins); any other rate a triangular range, the
+  lowest and highest single-year value of the last five years (each a
+  calibration with a one-year window).
 
 Grades: 1 published statistic; 2 published statistic carried forward by the
 model; 4 national default, England's figure, or an old local figure used as a
