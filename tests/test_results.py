@@ -130,7 +130,7 @@ def test_value_of_information_over_the_options_that_pass():
 
     res = appraise(load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"), draws=400)
     # in-house and the partnership fail DfE operational independence: the choice is between the companies
-    assert candidates(res) == ["company_csc", "company_broad"]
+    assert candidates(res) == ["company_csc", "company_broad", "company_then_in_house"]
     v = value_of_information(res)
     assert v.evpi >= 0 and v.prob_least_cost.sum() == pytest.approx(1)
     assert (v.table["evppi"] <= v.evpi + 1e-6).all()
