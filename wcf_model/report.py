@@ -364,6 +364,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         if res.central.warnings:
             parts += ["<h3>What the costs leave out</h3><ul>"
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
+        parts += _money_html(res)
     if analysis is not None:
         parts += _uncertainty_html(analysis) + _mca_html(analysis) + _monitoring_html(analysis)
     parts += ["<h2>The options</h2>",
@@ -402,6 +403,42 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     parts += [f'<p class="meta">Reproduce this report with <code>wcf-model report {_e(sc.path)}</code>. '
               f"Scenario files: {_e(chain)}.</p>", "</main></body></html>"]
     return "\n".join(parts)
+
+
+def _money_html(res: Results) -> list[str]:
+    """The cost to the council in cash, VAT and tax in words, and the high-needs block."""
+    from .tax import both_numbers, money_table, vat_paragraph
+
+    sc, a = res.scenario, res.central
+    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
+    table = money_table(res).rename(columns={
+        "economic_vs_baseline": "Economic case against baseline (£)",
+        "council_cash_vs_baseline": "Cash to the council against baseline (£)",
+        "irrecoverable_vat": "Irrecoverable VAT (£)", "corporation_tax": "Corporation tax (£)",
+        "pensions": "Pension costs (£)", "stranded_overheads": "Stranded council costs (£)",
+        "high_needs_deficit_at_end": f"High-needs deficit by {a.years[-1]} (£)"})
+    money = tuple(c for c in table.columns if c.endswith("(£)"))
+    parts = ["<h2>The cost to the council: VAT, tax and the high-needs block</h2>",
+             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
+             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
+             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
+             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
+             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
+             _table(table, money=money)]
+    for oid in sc.options:
+        if (text := vat_paragraph(res, oid)) is not None:
+            parts.append(f"<p><strong>VAT: {_e(sc.options[oid].label)}.</strong> {_e(text)}</p>")
+    hn = {oid: r.high_needs for oid, r in a.options.items() if r.high_needs is not None}
+    if hn:
+        base = hn.get(a.baseline)
+        if base is not None:
+            parts.append(
+                f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
+                f"the dedicated schools grant's high-needs block. Under {_e(sc.options[a.baseline].label)} the "
+                f"projected spending on it exceeds the block's income by £{base['cumulative_deficit'][0, -1] / 1e6:,.1f}m "
+                f"in total by {a.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
+                "the council's general fund under a statutory override, but the council carries it.</p>")
+    return parts
 
 
 def _uncertainty_html(a: Analysis) -> list[str]:

@@ -223,3 +223,143 @@ def vat_on_lines(result) -> dict[str, np.ndarray]:
         return {}
     some = company.vat.irrecoverable
     return {name: company.vat.by_line.get(name, np.zeros_like(some)) for name in company.inputs}
+
+
+# ---------------------------------------------------------------------------
+# In words: the VAT and tax position as a report states it
+# ---------------------------------------------------------------------------
+
+#: What a reader calls each line that can bear VAT.
+LINE_WORDS = {
+    "placements.council_home": "running council children's homes",
+    "placements.supported_16_plus": "supported accommodation",
+    "staff.agency_pay": "agency social workers",
+    "staff.agency_premium": "agency social workers",
+    "staff.recruitment": "recruitment",
+    "overheads.support_services": "support services bought back from the council",
+    "send.transport": "home-to-school transport",
+    "send.assessments": "EHC needs assessments",
+    "early_help": "early help",
+}
+
+
+def _words(line: str) -> str:
+    if line in LINE_WORDS:
+        return LINE_WORDS[line]
+    if line.startswith("services.") and line.endswith(".other"):
+        return f"the {line.split('.')[1].replace('_', ' ')} service's other bought-in costs"
+    if line.startswith("option."):
+        return f"its own {line.removeprefix('option.').replace('_', ' ')} costs"
+    return line.replace("_", " ").replace(".", ": ")
+
+
+def _m(x: float) -> str:
+    return f"£{x / 1e6:,.1f}m" if abs(x) >= 50_000 else f"£{x:,.0f}"
+
+
+def vat_paragraph(res, option: str) -> str | None:
+    """The VAT position of one option in plain English, with its figures; None if it bears no VAT.
+
+    ``res`` is a :class:`~wcf_model.results.Results`; figures are from its
+    central run, in cash. Says why the council bears no VAT in-house (s33), why
+    a company does (exempt welfare supplies), which of its purchases carry the
+    VAT and how much, how much it recovers through taxable supplies, and that
+    the economic case leaves the VAT out while the cost to the council keeps it.
+    """
+    a = res.central
+    r = a.options[option]
+    if r.company is None:
+        return None
+    sc = res.scenario
+    label = sc.options[option].label
+    cash = np.asarray(a.nominal_index)
+    c = r.company
+    months = c.months
+    t = int(np.argmax(months >= 12)) if (months >= 12).any() else int(np.argmax(months))
+    year = a.years[t]
+    total = float((c.vat.irrecoverable[0] * cash).sum())
+    input_tax = float(c.vat.input_tax[0, t] * cash[t])
+    lost = float(c.vat.irrecoverable[0, t] * cash[t])
+    shares: dict[str, float] = {}
+    for line, v in c.vat.by_line.items():
+        shares[_words(line)] = shares.get(_words(line), 0.0) + float(v[0, t] * cash[t])
+    top = [f"{w} ({_m(v)})" for w, v in sorted(shares.items(), key=lambda kv: -kv[1]) if v >= 1][:4]
+    vehicle = "company" if sc.options[option].vehicle == "company" else "trust"
+    text = ("The council gets back the VAT it pays for its statutory services (section 33 of the VAT Act 1994), "
+            "so in-house, or in a partnership where it stays the operator, VAT costs it nothing. "
+            f"Under '{label}' a separate {vehicle} runs the service: the care and protection of children it "
+            "provides for the council are exempt welfare supplies (VAT Act 1994 Schedule 9 Group 7 item 9), and "
+            "a business cannot recover the VAT it pays on what it buys to make exempt supplies. ")
+    if sc.options[option].tax.contract == "single_supply":
+        text += ("Its contract is taken as one single supply, which is exempt as a whole because welfare is its "
+                 "larger part (HMRC VATGPB8225). " if c.vat.taxable_share[0, t] < 0.5 else
+                 "Its contract is taken as one single supply, taxable as a whole because educational support is "
+                 "at least as large as welfare (HMRC VATGPB8225), so it recovers all its VAT. ")
+    elif c.vat.taxable_share[0, t] > 0:
+        text += (f"Its educational support and commissioning services are taxable ({c.vat.taxable_share[0, t]:.0%} "
+                 f"of what it supplies in {year}), so it recovers {c.vat.recovery[0, t]:.0%} of the VAT on its "
+                 "shared overheads (HMRC VAT Notice 706, standard method). ")
+    text += (f"In {year} it pays {_m(input_tax)} of VAT on standard-rated purchases and cannot recover "
+             f"{_m(lost)}" + (f", chiefly on {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
+                              if top else "") + ". "
+             "Pay, foster carers' allowances, placements with registered fostering agencies and children's homes, "
+             "and school place funding bear no VAT. "
+             f"Over the {len(a.years)} years the VAT it cannot recover comes to {_m(total)} in cash, which the "
+             "council pays through the contract price. The economic case leaves it out, as a payment to the "
+             "Treasury rather than a use of resources; the cost to the council includes it.")
+    return text
+
+
+def both_numbers(res, option: str) -> str | None:
+    """One option's result in both measures, each against the baseline, saying which is which.
+
+    None for the baseline itself.
+    """
+    a = res.central
+    sc = res.scenario
+    if option == a.baseline:
+        return None
+    base = sc.options[a.baseline].label
+    econ = float(a.npv_vs_baseline(option)[0])
+    cash = float(a.council_cash_vs_baseline(option)[0])
+
+    def more(x: float) -> str:
+        return f"{_m(abs(x))} {'more' if x >= 0 else 'less'}"
+
+    return (f"{sc.options[option].label}: {more(econ)} than {base} in the economic case (HM Treasury Green Book: "
+            f"{sc.header.base_year} prices, discounted, VAT and tax left out as transfers, optimism bias added); "
+            f"{more(cash)} than {base} in cash to the council over {len(a.years)} years, including VAT, "
+            "corporation tax and pension costs.")
+
+
+def money_table(res) -> "pd.DataFrame":
+    """Each option's two results and what the cash one holds that the economic one does not [GBP].
+
+    Columns: ``option`` (label), ``economic_vs_baseline`` (net present cost
+    minus the baseline's), ``council_cash_vs_baseline`` (cash, all years),
+    ``irrecoverable_vat``, ``corporation_tax``, ``pensions`` (employer-rate
+    difference, bond and cessation), ``stranded_overheads`` (cash, all years)
+    and, with a high-needs income, ``high_needs_deficit_at_end`` (the
+    cumulative DSG deficit in the last year).
+    """
+    import pandas as pd
+
+    a = res.central
+    sc = res.scenario
+    rows = []
+    for oid, r in a.options.items():
+        def total(*lines: str) -> float:
+            return float(sum(r.financial[ln][0].sum() for ln in lines if ln in r.financial))
+
+        row = {"option": sc.options[oid].label,
+               "economic_vs_baseline": float(a.npv_vs_baseline(oid)[0]),
+               "council_cash_vs_baseline": float(a.council_cash_vs_baseline(oid)[0]),
+               "irrecoverable_vat": total("company.irrecoverable_vat"),
+               "corporation_tax": total("company.corporation_tax"),
+               "pensions": total("company.pension_rate_difference", "company.pension_bond",
+                                 "company.pension_cessation"),
+               "stranded_overheads": total("council.stranded_overheads")}
+        if r.high_needs is not None:
+            row["high_needs_deficit_at_end"] = float(r.high_needs["cumulative_deficit"][0, -1])
+        rows.append(row)
+    return pd.DataFrame(rows)
