@@ -279,6 +279,7 @@ class Analysis:
     mca: McaResult | None
     monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
     monitored_option: str | None = None
+    spend_gap: pd.DataFrame | None = None      # the company's projected spending against what it spent
 
 
 def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str | None = None) -> Analysis | None:
@@ -291,12 +292,18 @@ def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str |
         return None
     res = appraise(sc, draws=draws)
     voi = value_of_information(res) if res.draws is not None else None
-    comparison = None
+    comparison = gap = None
     if actuals is not None:
-        from .monitoring import compare, read_actuals
+        from .monitoring import compare, read_actuals, spend_gap
 
-        comparison = compare(res, read_actuals(actuals), option)
-    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline)
+        frame = read_actuals(actuals)
+        comparison = compare(res, frame, option)
+        chosen = option or sc.baseline
+        spent = sorted(frame.loc[frame["measure"] == "gross_spend", "period"])
+        spent = [y for y in spent if y in res.central.years]
+        if spent and res.central.options[chosen].company is not None:
+            gap = spend_gap(sc, chosen, frame, spent[-1])
+    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline, gap)
 
 
 def turns_on(analysis: Analysis) -> dict[str, str]:
@@ -493,6 +500,35 @@ def _monitoring_html(a: Analysis) -> list[str]:
     for measure in MONITORED_CHARTS:
         if measure in set(a.monitoring["measure"]):
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
+    parts += _money_monitoring_html(a)
+    return parts
+
+
+def _money_monitoring_html(a: Analysis) -> list[str]:
+    """The company's published money against the case, and what explains the gap in its spending."""
+    from .monitoring import MEASURES, not_compared
+
+    money = a.monitoring[a.monitoring["measure"].map(lambda m: MEASURES[m].unit == "GBP" and m != "cash")]
+    parts = []
+    if not money.empty:
+        table = money.assign(measure=money["measure"].map(lambda m: MEASURES[m].words))[
+            ["measure", "period", "actual", "projected", "p10", "p90"]]
+        parts += ["<h3>The company's money against the business case</h3>",
+                  "<p>Published figures (council papers and the press, sources in the actuals file) against the "
+                  "projection's median and its 10th-90th percentile band, in cash.</p>",
+                  _table(table, money=("actual", "projected", "p10", "p90"))]
+    left = not_compared(a.monitoring)
+    if not left.empty:
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(r.measure)} ({_e(r.periods)}): {_e(r.reason)}"
+                                                     for r in left.itertuples()) + ".</p>")
+    if a.spend_gap is not None:
+        g = a.spend_gap
+        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
+        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
+                  f"£{projected / 1e6:,.1f}m of company spending; £{actual / 1e6:,.1f}m was spent (a forecast outturn): "
+                  f"£{(actual - projected) / 1e6:,.1f}m more. The steps below re-price what the case could not "
+                  "know, with the model.</p>",
+                  _table(g, money=("amount", "total"))]
     return parts
 
 
