@@ -435,6 +435,13 @@ def _money_html(res: Results) -> list[str]:
     for oid in sc.options:
         if (text := vat_paragraph(res, oid)) is not None:
             parts.append(f"<p><strong>VAT: {_e(sc.options[oid].label)}.</strong> {_e(text)}</p>")
+    companies = [oid for oid, r in a.options.items() if r.company is not None]
+    if companies and "finance.pension_bond_cover" not in sc.parameters:
+        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
+                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
+                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
+                     "cost, but a contingent liability, since the council pays what the company cannot when the "
+                     "admission ends (regulation 64).</p>")
     hn = {oid: r.high_needs for oid, r in a.options.items() if r.high_needs is not None}
     if hn:
         base = hn.get(a.baseline)
