@@ -233,7 +233,7 @@ def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False
             if isinstance(v, float) and pd.isna(v):
                 cells.append("<td></td>")
             elif col in money:
-                cells.append(f'<td class="num">£{v:,.0f}</td>')
+                cells.append(f'<td class="num">{"-" if v < 0 else ""}£{abs(v):,.0f}</td>')
             elif isinstance(v, bool):
                 cells.append(f"<td>{'yes' if v else 'no'}</td>")
             elif isinstance(v, (int, float)):
@@ -414,7 +414,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
 
 def _money_html(res: Results) -> list[str]:
     """The cost to the council in cash, VAT and tax in words, and the high-needs block."""
-    from .tax import both_numbers, money_table, vat_paragraph
+    from .tax import both_numbers, money_table, vat_general, vat_specifics
 
     sc, a = res.scenario, res.central
     sentences = [t for o in sc.options if (t := both_numbers(res, o))]
@@ -432,9 +432,11 @@ def _money_html(res: Results) -> list[str]:
              "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
              "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
              _table(table, money=money)]
-    for oid in sc.options:
-        if (text := vat_paragraph(res, oid)) is not None:
-            parts.append(f"<p><strong>VAT: {_e(sc.options[oid].label)}.</strong> {_e(text)}</p>")
+    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
+    if specifics:
+        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
+                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(text)}</li>"
+                               for oid, text in specifics) + "</ul>")
     companies = [oid for oid, r in a.options.items() if r.company is not None]
     if companies and "finance.pension_bond_cover" not in sc.parameters:
         parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
@@ -526,8 +528,9 @@ def _money_monitoring_html(a: Analysis) -> list[str]:
                   _table(table, money=("actual", "projected", "p10", "p90"))]
     left = not_compared(a.monitoring)
     if not left.empty:
-        parts.append("<p>Not compared: " + "; ".join(f"{_e(r.measure)} ({_e(r.periods)}): {_e(r.reason)}"
-                                                     for r in left.itertuples()) + ".</p>")
+        words = {m: MEASURES[m].words if m in MEASURES else m for m in left["measure"]}
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(words[r.measure].lower())} ({_e(r.periods)}), "
+                                                     f"{_e(r.reason)}" for r in left.itertuples()) + ".</p>")
     if a.spend_gap is not None:
         g = a.spend_gap
         year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]

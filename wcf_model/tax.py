@@ -257,21 +257,32 @@ def _m(x: float) -> str:
     return f"£{x / 1e6:,.1f}m" if abs(x) >= 50_000 else f"£{x:,.0f}"
 
 
-def vat_paragraph(res, option: str) -> str | None:
-    """The VAT position of one option in plain English, with its figures; None if it bears no VAT.
+def vat_general(res) -> str:
+    """Why VAT costs the council nothing in-house and a company something, in plain English."""
+    return ("The council gets back the VAT it pays for its statutory services (section 33 of the VAT Act 1994), so "
+            "in-house, or in a partnership where it stays the operator, VAT costs it nothing. A company or trust "
+            "that runs the service is an ordinary business for VAT: the care and protection of children it "
+            "provides for the council are exempt welfare supplies (VAT Act 1994 Schedule 9 Group 7 item 9), and a "
+            "business cannot recover the VAT it pays on what it buys to make exempt supplies. Pay, foster carers' "
+            "allowances, placements with registered fostering agencies and children's homes, and school place "
+            "funding bear no VAT; agency staff, support services bought back from the council and most other "
+            "bought-in services do. The VAT a company cannot recover is a cash cost to the council, paid through "
+            "the contract price. The economic case leaves it out, as a payment to the Treasury rather than a use "
+            "of resources; the cost to the council includes it.")
 
-    ``res`` is a :class:`~wcf_model.results.Results`; figures are from its
-    central run, in cash. Says why the council bears no VAT in-house (s33), why
-    a company does (exempt welfare supplies), which of its purchases carry the
-    VAT and how much, how much it recovers through taxable supplies, and that
-    the economic case leaves the VAT out while the cost to the council keeps it.
+
+def vat_specifics(res, option: str) -> str | None:
+    """One option's VAT figures in plain English; None if it bears no VAT (not a company or trust).
+
+    Figures are from the central run, in cash: the VAT on its standard-rated
+    purchases and what it cannot recover in its first full year, the lines it
+    falls on, what taxable supplies let it recover, and the total over the years.
     """
     a = res.central
     r = a.options[option]
     if r.company is None:
         return None
     sc = res.scenario
-    label = sc.options[option].label
     cash = np.asarray(a.nominal_index)
     c = r.company
     months = c.months
@@ -284,30 +295,32 @@ def vat_paragraph(res, option: str) -> str | None:
     for line, v in c.vat.by_line.items():
         shares[_words(line)] = shares.get(_words(line), 0.0) + float(v[0, t] * cash[t])
     top = [f"{w} ({_m(v)})" for w, v in sorted(shares.items(), key=lambda kv: -kv[1]) if v >= 1][:4]
-    vehicle = "company" if sc.options[option].vehicle == "company" else "trust"
-    text = ("The council gets back the VAT it pays for its statutory services (section 33 of the VAT Act 1994), "
-            "so in-house, or in a partnership where it stays the operator, VAT costs it nothing. "
-            f"Under '{label}' a separate {vehicle} runs the service: the care and protection of children it "
-            "provides for the council are exempt welfare supplies (VAT Act 1994 Schedule 9 Group 7 item 9), and "
-            "a business cannot recover the VAT it pays on what it buys to make exempt supplies. ")
+    text = (f"In {year} it pays {_m(input_tax)} of VAT on standard-rated purchases and cannot recover {_m(lost)}"
+            + (f", chiefly on {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}" if top else "")
+            + ". ")
     if sc.options[option].tax.contract == "single_supply":
-        text += ("Its contract is taken as one single supply, which is exempt as a whole because welfare is its "
-                 "larger part (HMRC VATGPB8225). " if c.vat.taxable_share[0, t] < 0.5 else
-                 "Its contract is taken as one single supply, taxable as a whole because educational support is "
-                 "at least as large as welfare (HMRC VATGPB8225), so it recovers all its VAT. ")
+        text += ("Its contract is taken as one single supply, exempt as a whole because welfare is its larger part "
+                 "(HMRC VATGPB8225). " if c.vat.taxable_share[0, t] < 0.5 else
+                 "Its contract is taken as one single supply, taxable as a whole because educational support is at "
+                 "least as large as welfare (HMRC VATGPB8225), so it recovers all its VAT. ")
     elif c.vat.taxable_share[0, t] > 0:
         text += (f"Its educational support and commissioning services are taxable ({c.vat.taxable_share[0, t]:.0%} "
-                 f"of what it supplies in {year}), so it recovers {c.vat.recovery[0, t]:.0%} of the VAT on its "
-                 "shared overheads (HMRC VAT Notice 706, standard method). ")
-    text += (f"In {year} it pays {_m(input_tax)} of VAT on standard-rated purchases and cannot recover "
-             f"{_m(lost)}" + (f", chiefly on {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
-                              if top else "") + ". "
-             "Pay, foster carers' allowances, placements with registered fostering agencies and children's homes, "
-             "and school place funding bear no VAT. "
-             f"Over the {len(a.years)} years the VAT it cannot recover comes to {_m(total)} in cash, which the "
-             "council pays through the contract price. The economic case leaves it out, as a payment to the "
-             "Treasury rather than a use of resources; the cost to the council includes it.")
-    return text
+                 f"of what it supplies), so it recovers {c.vat.recovery[0, t]:.0%} of the VAT on its shared "
+                 "overheads (HMRC VAT Notice 706, standard method). ")
+    else:
+        text += "All it supplies is exempt, so it recovers none of it. "
+    return text + f"Over the {len(a.years)} years the VAT it cannot recover comes to {_m(total)} in cash."
+
+
+def vat_paragraph(res, option: str) -> str | None:
+    """The VAT position of one option in plain English, with its figures; None if it bears no VAT.
+
+    ``res`` is a :class:`~wcf_model.results.Results`; figures are from its
+    central run, in cash: :func:`vat_general` followed by :func:`vat_specifics`.
+    """
+    specifics = vat_specifics(res, option)
+    return None if specifics is None else (f"{vat_general(res)} Under '{res.scenario.options[option].label}': "
+                                           f"{specifics[:1].lower()}{specifics[1:]}")
 
 
 def both_numbers(res, option: str) -> str | None:
@@ -326,10 +339,9 @@ def both_numbers(res, option: str) -> str | None:
     def more(x: float) -> str:
         return f"{_m(abs(x))} {'more' if x >= 0 else 'less'}"
 
-    return (f"{sc.options[option].label}: {more(econ)} than {base} in the economic case (HM Treasury Green Book: "
-            f"{sc.header.base_year} prices, discounted, VAT and tax left out as transfers, optimism bias added); "
-            f"{more(cash)} than {base} in cash to the council over {len(a.years)} years, including VAT, "
-            "corporation tax and pension costs.")
+    return (f"{sc.options[option].label}: {more(econ)} than {base.lower()} in the economic case (Green Book, "
+            f"{sc.header.base_year} prices, discounted, without VAT and tax); {more(cash)} in cash to the council "
+            f"over {len(a.years)} years, including VAT and tax.")
 
 
 def money_table(res) -> "pd.DataFrame":
