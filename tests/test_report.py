@@ -124,8 +124,8 @@ def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     assert "It turns most on" in summary
     assert "Multi-criteria analysis" in page and "Value of information" in page
     wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
-    assert wb.sheetnames[:7] == ["About", "Summary", "Cost to the council", "Annual real", "Annual nominal", "Assumptions",
-                                 "Warnings"]
+    assert wb.sheetnames[:8] == ["About", "Summary", "Cost to the council", "Annual real", "Annual nominal",
+                                 "High-needs block", "Assumptions", "Warnings"]
     # caseloads by financial year: 10 years from 2019-20
     assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"
 

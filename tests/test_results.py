@@ -95,7 +95,8 @@ def test_summary_matches_the_appraisal_and_the_json(outputs):
 
 def test_workbook_sheets(outputs):
     wb = openpyxl.load_workbook(outputs / "results.xlsx")
-    assert wb.sheetnames == ["Summary", "Cost to the council", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
+    assert wb.sheetnames == ["Summary", "Cost to the council", "Annual real", "Annual nominal", "High-needs block",
+                             "Assumptions", "Warnings"]
     assert wb["Annual real"]["A1"].value == "option" and wb["Annual real"].max_column == 2 + 10
 
 

@@ -158,12 +158,19 @@ class Results:
 
     @property
     def annual(self) -> pd.DataFrame:
-        """Tidy central values: option, year, account, line, unit, value."""
+        """Tidy central values: option, year, account, line, unit, value.
+
+        Accounts: ``economic`` and ``financial`` by cost line, and, where the
+        scenario gives the DSG high-needs income, ``high_needs`` (income,
+        spending, deficit, cumulative_deficit; cash).
+        """
         a = self.central
         rows = []
         for oid, r in a.options.items():
-            for account, lines, unit in (("economic", r.economic, "GBP, base-year prices"),
-                                         ("financial", r.financial, "GBP, cash")):
+            accounts = [("economic", r.economic, "GBP, base-year prices"), ("financial", r.financial, "GBP, cash")]
+            if r.high_needs is not None:
+                accounts.append(("high_needs", r.high_needs, "GBP, cash"))
+            for account, lines, unit in accounts:
                 for line, values in lines.items():
                     for t, year in enumerate(a.years):
                         rows.append({"option": oid, "year": year, "account": account, "line": line,
@@ -280,9 +287,21 @@ def workbook(results: Results) -> dict[str, pd.DataFrame]:
 
     from .tax import money_table
 
-    return {"Summary": results.summary().round(2), "Cost to the council": money_table(results).round(2),
+    base_year = results.scenario.header.base_year
+    cost = money_table(results).round(2).rename(columns={
+        "option": "Option",
+        "economic_vs_baseline": f"Economic case against baseline (£, {base_year} prices, discounted)",
+        "council_cash_vs_baseline": "Cash to the council against baseline (£, all years)",
+        "irrecoverable_vat": "Irrecoverable VAT (£ cash, all years)",
+        "corporation_tax": "Corporation tax (£ cash, all years)",
+        "pensions": "Pension costs (£ cash, all years)",
+        "stranded_overheads": "Stranded council costs (£ cash, all years)",
+        "high_needs_deficit_at_end": f"High-needs deficit by {results.central.years[-1]} (£ cash)"})
+    return {"Summary": results.summary().round(2), "Cost to the council": cost,
             "Annual real": wide("economic"),
-            "Annual nominal": wide("financial"), "Assumptions": assumptions_register(results.scenario),
+            "Annual nominal": wide("financial"),
+            **({"High-needs block": wide("high_needs")} if (annual["account"] == "high_needs").any() else {}),
+            "Assumptions": assumptions_register(results.scenario),
             "Warnings": pd.DataFrame({"warning": results.central.warnings})}
 
 
