@@ -1,4 +1,4 @@
-"""Build an actuals file (data/actuals/) from the shipped DfE extract.
+"""Build an actuals file (data/actuals/) from the shipped DfE extract and published money.
 
     python scripts/build_actuals.py                      # Worcestershire, 2019-20 to 2024-25
     python scripts/build_actuals.py --la 886 --first 2020-21 --last 2023-24 --out data/actuals/kent.csv
@@ -15,6 +15,13 @@ compared with another council's scenario. Figures the DfE did not publish
 (suppressed, not available) are left out and listed on the screen; a missing
 figure is never written as zero. (Without a file, the report and the monitoring
 notebook take the same figures for the scenario's own authority directly.)
+
+The money of the body that ran the service (gross spending and budget,
+overspend, surplus, corporation tax, staff, the DSG high-needs deficit) is not
+in any DfE release: it was published in council papers and reported in the
+press. Those figures live, each with its publication, in
+data/actuals/published_money/<authority>.csv (the actuals format); when that
+file exists its figures for the years asked for are checked and appended.
 
 The file is written to a temporary file and renamed into place, and holds no
 dates or paths, so the same extract always gives a byte-identical file (the
@@ -47,7 +54,16 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def build(la: int | str, first: str, last: str, data_dir: Path | None = None) -> tuple[str, list[str]]:
+#: Published money by authority: data/actuals/published_money/<authority name>.csv.
+MONEY_DIR = REPO / "data" / "actuals" / "published_money"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def build(la: int | str, first: str, last: str, data_dir: Path | None = None,
+          money_dir: Path | None = MONEY_DIR) -> tuple[str, list[str]]:
     """The actuals CSV text for one authority, and a line for each figure left out.
 
     Parameters
@@ -58,6 +74,8 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None) ->
         First and last financial year to keep, e.g. ``"2019-20"``, ``"2024-25"``.
     data_dir : Path, optional
         Folder holding ``dfe_extract.csv.gz`` (the repository's ``data/`` by default).
+    money_dir : Path, optional
+        Folder of published money files by authority (None: leave money out).
 
     Returns
     -------
@@ -66,10 +84,16 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None) ->
         ``la_code``) and notes on unpublished figures.
     """
     frame, skipped = published_actuals(la, first, last, data_dir)
+    rows = frame.to_dict("records")
+    if money_dir is not None:
+        name = load_extract(la, data_dir=data_dir)["la_name"].iloc[0]
+        money = money_dir / f"{_slug(name)}.csv"
+        if money.is_file():
+            rows += [r for r in read_actuals(money).to_dict("records") if first <= r["period"] <= last]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*ACTUALS_COLUMNS, "la_code"], lineterminator="\n")
     writer.writeheader()
-    for row in frame.to_dict("records"):
+    for row in rows:
         writer.writerow({**row, "value": _number(row["value"]), "la_code": frame.attrs["la_code"]})
     return buf.getvalue(), skipped
 
@@ -97,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out
         if out is None:
             name = load_extract(args.la, data_dir=args.data)["la_name"].iloc[0]
-            out = REPO / "data" / "actuals" / f"{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}.csv"
+            out = REPO / "data" / "actuals" / f"{_slug(name)}.csv"
     except DataError as err:
         print(f"build_actuals: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

@@ -140,6 +140,19 @@ NATIONAL_DEFAULTS: dict[str, Default] = {
         "£52,000-£57,000 a year (2015-16 to 2021-22)",
         "Mid-point of the published range, priced at the middle of its span (judgement).", "2018-19",
         distribution={"type": "uniform", "low": 52000, "high": 57000}),
+    "costs.send.annual.mainstream": Default(
+        7000, "GBP/year", "National Audit Office, Support for pupils with special educational needs and disabilities "
+        "in England (HC 2636, September 2019): up to £18,000 a year for a pupil with an EHC plan in a mainstream school "
+        "in 2017-18; ESFA, High needs funding operational guide: the school meets the first £6,000 itself",
+        "What the high-needs block pays is the top-up above the school's own £6,000: £18,000 - £6,000 - about £5,000 "
+        "basic per-pupil funding = about £7,000 a year. The range, £4,000 for lighter plans to £10,000, is a judgement.",
+        "2017-18", distribution={"type": "triangular", "low": 4000, "mode": 7000, "high": 10000}),
+    "costs.send.annual.post_16": Default(
+        10000, "GBP/year", "ESFA, High needs funding 2019 to 2020 operational guide: £6,000 place funding for each "
+        "high-needs student in further education, with a top-up from the authority above it",
+        "£6,000 place funding + a judged average top-up of £4,000. Range: £6,000 (place funding only) to £20,000 "
+        "(specialist post-16 institutions and school sixth forms), a judgement.", "2019-20", confidence=JUDGEMENT,
+        distribution={"type": "triangular", "low": 6000, "mode": 10000, "high": 20000}),
     "costs.staff.salary.social_worker": Default(
         35000, "GBP/year", "Judgement: a qualified children's social worker on local government pay scales "
         "(no pay data in the published statistics)",
@@ -213,11 +226,6 @@ EMPLOYER_NI = {
 }
 #: Apprenticeship levy: 0.5% of the pay bill (Finance Act 2016, Part 6).
 APPRENTICESHIP_LEVY = 0.005
-
-#: Corporation tax main rate by financial year: 19% to financial year 2022 (Finance Act 2020);
-#: 25% from 1 April 2023 (Finance Act 2021), the rate charged each year since, so the last
-#: entry holds for later years.
-CORPORATION_TAX = {2019: 0.19, 2020: 0.19, 2021: 0.19, 2022: 0.19, 2023: 0.25}
 
 #: Section 251 lines (wcf_model.dfe.S251_LINES) in each service line's budget, gross spend.
 #: Children's social care: looked-after children, other children's and families services,
@@ -818,20 +826,33 @@ def _costs(base_year: str, mix: Mapping[str, Figure], local: Mapping[str, Figure
     return out
 
 
-def _finance(base_year: str) -> dict[str, Figure]:
-    start = financial_year_start(base_year)
-    year = min(max(start, min(CORPORATION_TAX)), max(CORPORATION_TAX))
-    rate = CORPORATION_TAX[year]
-    law = "Finance Act 2021: main rate 25% from 1 April 2023" if rate == 0.25 else "Finance Act 2020"
+def _finance() -> dict[str, Figure]:
+    """Tax law a company option needs, by financial year (the model reads each year's rate)."""
+    def law(name, unit, source, value=None, values=None, note=""):
+        return Figure(name, unit, source, PUBLISHED, note, value, values)
     return {
         "finance.vat_rate": _default("finance.vat_rate"),
-        "finance.corporation_tax_rate": Figure(
-            "finance.corporation_tax_rate", "share", f"HMRC: corporation tax main rate {rate:.0%} for the financial "
-            f"year {start if start > year else year} ({law})", PUBLISHED,
-            "Tax applies only to a company's surplus; the small profits rate (19% on profits up to £50,000, "
-            "from April 2023) may apply to a small surplus." + ("" if year == start or start > year else
-                                                                f" {base_year} is before the years held; {year}'s rate is used."),
-            rate),
+        "finance.corporation_tax_rate": law(
+            "finance.corporation_tax_rate", "share",
+            "HMRC CTM01750: main rate 19% for financial years 2017 to 2022 (Finance (No. 2) Act 2015 s7; Finance Act "
+            "2020 s5), 25% from financial year 2023 (Finance Act 2021 s6)",
+            values={"2017-18": 0.19, "2023-24": 0.25},
+            note="Corporation tax financial years run 1 April to 31 March, as the model's do; a later year carries "
+                 "the last rate on. Tax applies only to a company's surplus."),
+        "finance.corporation_tax_small_profits_rate": law(
+            "finance.corporation_tax_small_profits_rate", "share",
+            "HMRC CTM03910: small profits rate 19% from financial year 2023 (Corporation Tax Act 2010 s18A); before "
+            "then one rate, 19%, on all profits", values={"2017-18": 0.19}),
+        "finance.corporation_tax_lower_limit": law(
+            "finance.corporation_tax_lower_limit", "GBP/year",
+            "HMRC CTM03910: lower limit £50,000 from financial year 2023 (a 12-month period)", value=50000.0),
+        "finance.corporation_tax_upper_limit": law(
+            "finance.corporation_tax_upper_limit", "GBP/year",
+            "HMRC CTM03910: upper limit £250,000 from financial year 2023 (a 12-month period)", value=250000.0),
+        "finance.corporation_tax_marginal_fraction": law(
+            "finance.corporation_tax_marginal_fraction", "ratio",
+            "HMRC CTM03910 and CTM03925: marginal relief standard fraction 3/200 from financial year 2023 "
+            "(Corporation Tax Act 2010 s18B); none before then", values={"2017-18": 0.0, "2023-24": 0.015}),
     }
 
 
@@ -988,7 +1009,7 @@ def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str |
     figures.update(_costs(base_year, mix, _local_unit_costs(la, s251_year)))
     spend, s251_year = _spend(la, base_year, base_start, figures, base_start)
     figures.update(spend)
-    figures.update(_finance(base_year))
+    figures.update(_finance())
     figures.update({n: _default(n) for n in NATIONAL_DEFAULTS if n.startswith("appraisal.")})
     # catalogue order, so the file reads population, demand, workforce, costs, services, finance
     order = {n: i for i, n in enumerate(parameter_specs())}

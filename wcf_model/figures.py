@@ -220,6 +220,9 @@ def options_summary_lines(res) -> dict[str, str]:
             import numpy as np
             lo, hi = np.percentile(u.npv_vs_baseline(oid), [5, 95])
             text += f"; in 9 draws out of 10 the difference lies between {_m(lo)} and {_m(hi)}"
+        cash = a.council_cash_vs_baseline(oid)[0]
+        text += (f". In cash to the council, including VAT and tax, it costs {_m(abs(cash))} "
+                 f"{'more' if cash >= 0 else 'less'} over the same years")
         if any(not c.met for c in opt.csf.values()):
             text += "; it fails a critical success factor"
         parts[oid] = text + "."

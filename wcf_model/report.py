@@ -312,7 +312,7 @@ def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False
             if isinstance(v, float) and pd.isna(v):
                 cells.append("<td></td>")
             elif col in money:
-                cells.append(f'<td class="num">£{v:,.0f}</td>')
+                cells.append(f'<td class="num">{"-" if v < 0 else ""}£{abs(v):,.0f}</td>')
             elif isinstance(v, bool):
                 cells.append(f"<td>{'yes' if v else 'no'}</td>")
             elif isinstance(v, (int, float)):
@@ -365,6 +365,7 @@ class Analysis:
     mca: McaResult | None
     monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
     monitored_option: str | None = None
+    spend_gap: pd.DataFrame | None = None      # the company's projected spending against what it spent
 
 
 def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str | None = None) -> Analysis | None:
@@ -377,12 +378,18 @@ def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str |
         return None
     res = appraise(sc, draws=draws)
     voi = value_of_information(res) if res.draws is not None else None
-    comparison = None
+    comparison = gap = None
     if actuals is not None:
-        from .monitoring import compare, read_actuals
+        from .monitoring import compare, read_actuals, spend_gap
 
-        comparison = compare(res, read_actuals(actuals), option)
-    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline)
+        frame = read_actuals(actuals)
+        comparison = compare(res, frame, option)
+        chosen = option or sc.baseline
+        spent = sorted(frame.loc[frame["measure"] == "gross_spend", "period"])
+        spent = [y for y in spent if y in res.central.years]
+        if spent and res.central.options[chosen].company is not None:
+            gap = spend_gap(sc, chosen, frame, spent[-1])
+    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline, gap)
 
 
 def turns_on(analysis: Analysis) -> dict[str, str]:
@@ -487,6 +494,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         if res.central.warnings:
             parts += ["<h3>What the costs leave out</h3><ul>"
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
+        parts += _money_html(res)
     if analysis is not None:
         # how sure the comparison is, and what decides it: nothing to say with the baseline alone
         parts += (_uncertainty_html(analysis) if len(sc.options) > 1 else []) + _mca_html(analysis) \
@@ -532,6 +540,51 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     parts += [f'<p class="meta">Reproduce this report with <code>wcf-model report {_e(sc.path)}</code>. '
               f"Scenario files: {_e(chain)}.</p>", "</main></body></html>"]
     return "\n".join(parts)
+
+
+def _money_html(res: Results) -> list[str]:
+    """The cost to the council in cash, VAT and tax in words, and the high-needs block."""
+    from .tax import both_numbers, money_table, vat_general, vat_specifics
+
+    sc, a = res.scenario, res.central
+    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
+    table = money_table(res).rename(columns={
+        "economic_vs_baseline": "Economic case against baseline (£)",
+        "council_cash_vs_baseline": "Cash to the council against baseline (£)",
+        "irrecoverable_vat": "Irrecoverable VAT (£)", "corporation_tax": "Corporation tax (£)",
+        "pensions": "Pension costs (£)", "stranded_overheads": "Stranded council costs (£)",
+        "high_needs_deficit_at_end": f"High-needs deficit by {a.years[-1]} (£)"})
+    money = tuple(c for c in table.columns if c.endswith("(£)"))
+    parts = ["<h2>The cost to the council: VAT, tax and the high-needs block</h2>",
+             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
+             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
+             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
+             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
+             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
+             _table(table, money=money)]
+    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
+    if specifics:
+        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
+                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(text)}</li>"
+                               for oid, text in specifics) + "</ul>")
+    companies = [oid for oid, r in a.options.items() if r.company is not None]
+    if companies and "finance.pension_bond_cover" not in sc.parameters:
+        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
+                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
+                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
+                     "cost, but a contingent liability, since the council pays what the company cannot when the "
+                     "admission ends (regulation 64).</p>")
+    hn = {oid: r.high_needs for oid, r in a.options.items() if r.high_needs is not None}
+    if hn:
+        base = hn.get(a.baseline)
+        if base is not None:
+            parts.append(
+                f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
+                f"the dedicated schools grant's high-needs block. Under {_e(sc.options[a.baseline].label)} the "
+                f"projected spending on it exceeds the block's income by £{base['cumulative_deficit'][0, -1] / 1e6:,.1f}m "
+                f"in total by {a.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
+                "the council's general fund under a statutory override, but the council carries it.</p>")
+    return parts
 
 
 def _uncertainty_html(a: Analysis) -> list[str]:
@@ -586,6 +639,36 @@ def _monitoring_html(a: Analysis) -> list[str]:
     for measure in MONITORED_CHARTS:
         if measure in set(a.monitoring["measure"]):
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
+    parts += _money_monitoring_html(a)
+    return parts
+
+
+def _money_monitoring_html(a: Analysis) -> list[str]:
+    """The company's published money against the case, and what explains the gap in its spending."""
+    from .monitoring import MEASURES, not_compared
+
+    money = a.monitoring[a.monitoring["measure"].map(lambda m: MEASURES[m].unit == "GBP" and m != "cash")]
+    parts = []
+    if not money.empty:
+        table = money.assign(measure=money["measure"].map(lambda m: MEASURES[m].words))[
+            ["measure", "period", "actual", "projected", "p10", "p90"]]
+        parts += ["<h3>The company's money against the business case</h3>",
+                  "<p>Published figures (council papers and the press, sources in the actuals file) against the "
+                  "projection's median and its 10th-90th percentile band, in cash.</p>",
+                  _table(table, money=("actual", "projected", "p10", "p90"))]
+    left = not_compared(a.monitoring)
+    if not left.empty:
+        words = {m: MEASURES[m].words if m in MEASURES else m for m in left["measure"]}
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(words[r.measure].lower())} ({_e(r.periods)}), "
+                                                     f"{_e(r.reason)}" for r in left.itertuples()) + ".</p>")
+    if a.spend_gap is not None:
+        g = a.spend_gap
+        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
+        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
+                  f"£{projected / 1e6:,.1f}m of company spending; £{actual / 1e6:,.1f}m was spent (a forecast outturn): "
+                  f"£{(actual - projected) / 1e6:,.1f}m more. The steps below re-price what the case could not "
+                  "know, with the model.</p>",
+                  _table(g, money=("amount", "total"))]
     return parts
 
 

@@ -265,9 +265,9 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
     a, u = res.central, res.uncertain
     base = a.baseline
     least = res.prob_least_cost()
-    zero = np.zeros((u.draws, len(a.years)))
-    council = {o: r.funders.get("council", zero[:1]).sum(axis=1) for o, r in a.options.items()}
-    council_u = {o: r.funders.get("council", zero).sum(axis=1) for o, r in u.options.items()}
+    # the council's cash over every year: the lines it funds, VAT and tax included (wcf_model.appraisal)
+    council = {o: r.council_cash.sum(axis=1) for o, r in a.options.items()}
+    council_u = {o: r.council_cash.sum(axis=1) for o, r in u.options.items()}
     rows = []
     for oid, r in a.options.items():
         proj, proj_u = r.projection, u.options[oid].projection
@@ -285,9 +285,9 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
             "npv_vs_baseline_per_child": diff / children if children else float("nan"),
             "council_cash": float(council[oid][0]),
             **dict(zip((f"council_cash_p{q}" for q in PERCENTILES), _pct(council_u[oid]))),
-            "council_cash_vs_baseline": float(council[oid][0] - council[base][0]),
+            "council_cash_vs_baseline": float(a.council_cash_vs_baseline(oid)[0]),
             **dict(zip((f"council_cash_vs_baseline_p{q}" for q in PERCENTILES),
-                       _pct(council_u[oid] - council_u[base]))),
+                       _pct(u.council_cash_vs_baseline(oid)))),
             "cla_opening": round(float(cla.opening[0, 0]), 1) if cla is not None else float("nan"),
             "cla_final": round(float(cla.closing[0, -1]), 1) if cla is not None else float("nan"),
             **(dict(zip((f"cla_final_p{q}" for q in PERCENTILES),
