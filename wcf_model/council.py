@@ -842,17 +842,21 @@ def _finance() -> dict[str, Figure]:
         "finance.corporation_tax_small_profits_rate": law(
             "finance.corporation_tax_small_profits_rate", "share",
             "HMRC CTM03910: small profits rate 19% from financial year 2023 (Corporation Tax Act 2010 s18A); before "
-            "then one rate, 19%, on all profits", values={"2017-18": 0.19}),
+            "then one rate, 19%, on all profits", values={"2017-18": 0.19},
+            note="Profits up to the lower limit pay this rate; between the limits, the main rate less marginal relief."),
         "finance.corporation_tax_lower_limit": law(
             "finance.corporation_tax_lower_limit", "GBP/year",
-            "HMRC CTM03910: lower limit £50,000 from financial year 2023 (a 12-month period)", value=50000.0),
+            "HMRC CTM03910: lower limit £50,000 from financial year 2023 (a 12-month period)", value=50000.0,
+            note="Divided by one plus the number of associated companies (Corporation Tax Act 2010 s18E)."),
         "finance.corporation_tax_upper_limit": law(
             "finance.corporation_tax_upper_limit", "GBP/year",
-            "HMRC CTM03910: upper limit £250,000 from financial year 2023 (a 12-month period)", value=250000.0),
+            "HMRC CTM03910: upper limit £250,000 from financial year 2023 (a 12-month period)", value=250000.0,
+            note="Above it the main rate applies to all profits; divided like the lower limit."),
         "finance.corporation_tax_marginal_fraction": law(
             "finance.corporation_tax_marginal_fraction", "ratio",
             "HMRC CTM03910 and CTM03925: marginal relief standard fraction 3/200 from financial year 2023 "
-            "(Corporation Tax Act 2010 s18B); none before then", values={"2017-18": 0.0, "2023-24": 0.015}),
+            "(Corporation Tax Act 2010 s18B); none before then", values={"2017-18": 0.0, "2023-24": 0.015},
+            note="Relief = fraction x (upper limit - profits), for profits between the limits."),
     }
 
 
