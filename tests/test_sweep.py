@@ -99,8 +99,7 @@ def test_dates_move_with_the_base_year(option_set, tasks):
     from wcf_model.authorities import history
 
     base = baseline_from_rows(history(tasks[1].la_rows, "871"), tasks[1].england_rows, "2028-29")
-    sc = apply_option_set(base.document(), "<Slough 2028-29>", option_set.text, option_set.path,
-                          option_set.base_year)
+    sc = apply_option_set(base.document(), "<Slough 2028-29>", option_set.layer, option_set.base_year)
     # written for 2026-27 with go-live on 1 April 2027: two years later for a 2028-29 baseline
     assert sc.options["company_csc"].go_live == dt.date(2029, 4, 1)
     assert sc.options["company_csc"].one_off_costs["set_up"].when == "2028-29"

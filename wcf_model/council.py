@@ -372,10 +372,9 @@ IN_HOUSE = {
 
 
 def _last_year(rows: pd.DataFrame, measures: Iterable[str], up_to: int | None = None) -> int | None:
-    found = rows[rows["measure"].isin(list(measures)) & rows["value"].notna()]
-    if up_to is not None:
-        found = found[found["year"] <= up_to]
-    return int(found["year"].max()) if len(found) else None
+    """The latest year with a published number for any of ``measures`` (up to ``up_to``)."""
+    years = [y for m in measures for y in _lookup(rows).years.get(m, ()) if up_to is None or y <= up_to]
+    return max(years) if years else None
 
 
 def _source(rows: pd.DataFrame, measures: Iterable[str], years: Iterable[int], before: bool = True) -> str:
@@ -384,10 +383,11 @@ def _source(rows: pd.DataFrame, measures: Iterable[str], years: Iterable[int], b
     years = sorted(set(years))
     if not years:
         return ""
-    span = range(min(years) - (1 if before else 0), max(years) + 1)
-    used = rows[rows["measure"].isin(list(measures)) & rows["year"].isin(span) & rows["value"].notna()]
+    where = _lookup(rows).sources
+    used = [where[(m, y)] for m in measures for y in range(min(years) - (1 if before else 0), max(years) + 1)
+            if (m, y) in where]
     parts: list[str] = []
-    for pub, file in sorted(set(zip(used["publication"], used["source_file"])), key=lambda x: (x[1] == "", x)):
+    for pub, file in sorted(set(used), key=lambda x: (x[1] == "", x)):
         if not file:
             text = "figures estimated for the years before the authority existed (see the note)"
         else:
@@ -421,7 +421,11 @@ CALIBRATION_MEASURES = frozenset(m for ms in PARAMETER_MEASURES.values() for m i
 
 
 def _for_calibration(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["measure"].isin(CALIBRATION_MEASURES)]
+    """The rows calibration reads (made once per frame)."""
+    cells = _lookup(rows)
+    if not hasattr(cells, "calibration"):
+        cells.calibration = rows[rows["measure"].isin(CALIBRATION_MEASURES)]
+    return cells.calibration
 
 
 def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, names: Iterable[str],
@@ -528,10 +532,18 @@ def _carry_forward(figures: dict[str, Figure], stocks: Iterable[str], from_year:
 
 
 class _Cells:
-    """One authority's figures by (measure, year), looked up without filtering a frame each time."""
+    """One authority's figures by (measure, year), and where each published number came from,
+    looked up without filtering a frame each time."""
 
     def __init__(self, rows: pd.DataFrame):
-        self.values = dict(zip(zip(rows["measure"].tolist(), rows["year"].tolist()), rows["value"].tolist()))
+        keys = list(zip(rows["measure"].tolist(), rows["year"].tolist()))
+        values = rows["value"].tolist()
+        self.values = dict(zip(keys, values))
+        self.sources = {k: (p, f) for k, v, p, f in zip(keys, values, rows["publication"].tolist(),
+                                                         rows["source_file"].tolist()) if v == v}  # not NaN
+        self.years: dict[str, list[int]] = {}
+        for measure, year in self.sources:
+            self.years.setdefault(measure, []).append(year)
 
     def __call__(self, measure: str, year: int) -> float:
         v = self.values.get((measure, year), math.nan)
@@ -541,15 +553,20 @@ class _Cells:
 _CACHE: dict[int, tuple[pd.DataFrame, _Cells]] = {}
 
 
-def _cell(rows: pd.DataFrame, measure: str, year: int) -> float:
-    """A figure of ``rows``, NaN when not published (the lookup is built once per frame)."""
+def _lookup(rows: pd.DataFrame) -> _Cells:
+    """The lookup of a frame, built once (a few frames are in use at a time: the authority's and England's)."""
     held = _CACHE.get(id(rows))
     if held is None or held[0] is not rows:
-        if len(_CACHE) >= 4:  # a few frames in use at a time: the authority's and England's
+        if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))
         held = (rows, _Cells(rows))
         _CACHE[id(rows)] = held
-    return held[1](measure, year)
+    return held[1]
+
+
+def _cell(rows: pd.DataFrame, measure: str, year: int) -> float:
+    """A figure of ``rows``, NaN when not published."""
+    return _lookup(rows)(measure, year)
 
 
 def _provider_split(who: pd.DataFrame, year: int) -> tuple[float, float, float, float]:

@@ -35,6 +35,7 @@ existing engine, e.g. Dask (``client.map(appraise_authority, tasks)`` then
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -91,12 +92,13 @@ COLUMNS: dict[str, str] = {
 class OptionSet:
     """Delivery options written as data: a scenario file whose own layer is applied to each baseline.
 
-    ``text`` is the file's own YAML (its ``extends`` chain is only for checking
-    it); ``base_year`` the base year its dates are written for.
+    ``layer`` is the file's own content as the loader reads it (with where each
+    key was written), less its ``scenario`` block: its ``extends`` chain is only
+    for checking it. ``base_year`` is the base year its dates are written for.
     """
 
     path: str
-    text: str
+    layer: dict
     base_year: str
     sha256: str
     options: tuple[str, ...]
@@ -108,13 +110,16 @@ def load_option_set(path: str | Path) -> OptionSet:
     """Read and check an option set: the file must validate under ``--strict`` as a scenario
     (it extends an example baseline), so every problem is found before any authority is run."""
     from .scenario import load_scenario
+    from .yamlio import parse_yaml
 
     path = Path(path)
     sc = load_scenario(path, strict=True)
     if len(sc.options) < 2:
         raise UsageError(f"{path}: an option set needs at least one option besides the baseline")
     text = path.read_text(encoding="utf-8")
-    return OptionSet(str(path), text, sc.header.base_year, hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    layer, _ = parse_yaml(text, str(path))  # it has just loaded cleanly
+    layer.pop("scenario", None)
+    return OptionSet(str(path), layer, sc.header.base_year, hashlib.sha256(text.encode("utf-8")).hexdigest(),
                      tuple(sc.options), sc.baseline, {o: v.vehicle for o, v in sc.options.items()})
 
 
@@ -162,8 +167,7 @@ def _as_tree(node, name: str):
     return node
 
 
-def apply_option_set(baseline_text, baseline_name: str, option_text: str, option_file: str,
-                     option_base_year: str):
+def apply_option_set(baseline_text, baseline_name: str, layer, option_base_year: str):
     """A scenario: the baseline with the option set's own layer over it.
 
     Parameters
@@ -174,8 +178,8 @@ def apply_option_set(baseline_text, baseline_name: str, option_text: str, option
         rather than writing and parsing a file per authority).
     baseline_name : str
         The name its problems are reported under.
-    option_text, option_file : str
-        The option set's own file (YAML) and its path, for messages.
+    layer : dict
+        The option set's own layer (:attr:`OptionSet.layer`); not changed.
     option_base_year : str
         The base year the option set's dates are written for; they move by the
         difference to the baseline's base year.
@@ -190,11 +194,10 @@ def apply_option_set(baseline_text, baseline_name: str, option_text: str, option
 
     base, problems = (parse_yaml(baseline_text, baseline_name) if isinstance(baseline_text, str)
                       else (_as_tree(baseline_text, baseline_name), []))
-    layer, more = parse_yaml(option_text, option_file)
-    if problems or more:
+    if problems:
         from .errors import ScenarioError
-        raise ScenarioError(problems + more)
-    layer.pop("scenario", None)
+        raise ScenarioError(problems)
+    layer = copy.deepcopy(layer)  # its dates may move; the option set's own stays as written
     gap = financial_year_start(base["scenario"]["base_year"]) - financial_year_start(option_base_year)
     if gap:
         _shift_timings(layer.get("options", {}), gap)
@@ -212,14 +215,13 @@ class AuthorityTask:
 
     ``la_rows`` are the published rows :func:`wcf_model.authorities.history` reads
     for the authority: its own, any joint return it is part of, and the other
-    authorities of its reorganisation (:func:`authority_rows`).
+    authorities of its reorganisation (:func:`task_rows`).
     """
 
     la_code: str
     la_rows: pd.DataFrame = field(repr=False)
     england_rows: pd.DataFrame = field(repr=False)
-    option_text: str = field(repr=False)
-    option_file: str
+    option_layer: dict = field(repr=False)
     option_base_year: str
     base_year: str | None
     draws: int
@@ -257,8 +259,8 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
     try:
         la = history(task.la_rows, task.la_code)
         baseline = baseline_from_rows(la, task.england_rows, task.base_year)
-        sc = apply_option_set(baseline.document(), f"<baseline of {name} ({task.la_code})>", task.option_text,
-                              task.option_file, task.option_base_year)
+        sc = apply_option_set(baseline.document(), f"<baseline of {name} ({task.la_code})>", task.option_layer,
+                              task.option_base_year)
         res = appraise(sc, draws=task.draws, seed=task.seed)
     except WcfModelError as exc:
         return AuthorityResult(task.la_code, name, [], " ".join(str(exc).split()))
@@ -315,7 +317,7 @@ def current_authorities(frame: pd.DataFrame) -> list[str]:
     return list(reg.loc[reg["last_year"] == reg["last_year"].max(), "la_code"])
 
 
-def authority_rows(groups: dict[str, pd.DataFrame], code: str) -> pd.DataFrame:
+def task_rows(groups: dict[str, pd.DataFrame], code: str) -> pd.DataFrame:
     """The rows :func:`wcf_model.authorities.history` reads for one authority, from the
     extract grouped by code: its own, its joint returns', its reorganisation's."""
     from .authorities import succession_of
@@ -344,8 +346,8 @@ def sweep_tasks(option_set: OptionSet, draws: int, seed: int, base_year: str | N
                 raise UsageError(f"--la {given}: no authority with that code in the data "
                                  f"({normalise_la_code(given)}); `wcf-model authorities` lists them")
             codes.append(str(found["la_code"].iloc[0]))
-    return [AuthorityTask(code, authority_rows(groups, code), england, option_set.text, option_set.path,
-                          option_set.base_year, base_year, draws, seed) for code in codes]
+    return [AuthorityTask(code, task_rows(groups, code), england, option_set.layer, option_set.base_year,
+                          base_year, draws, seed) for code in codes]
 
 
 def collect(results: Iterable[AuthorityResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
