@@ -438,7 +438,7 @@ def ranking_chart(table: pd.DataFrame, option: str):
         if np.nanmax(ends) > cut > 0:
             ax.set_xlim(low, cut)
             for yi, r in zip(y, ranked.itertuples()):
-                if r.council_cash_vs_baseline_p90_pc > cut:
+                if r.council_cash_vs_baseline_pc > cut:  # the dot itself is off the scale (a whisker is cut)
                     ax.annotate(f"£{r.council_cash_vs_baseline_pc:,.0f} (£{r.council_cash_vs_baseline_p10_pc:,.0f} to "
                                 f"£{r.council_cash_vs_baseline_p90_pc:,.0f}), off the scale", (cut, yi),
                                 xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=6.5,
