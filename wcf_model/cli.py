@@ -77,6 +77,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"ok {path}: {len(sc.parameters)} parameters, {len(sc.options)} options "
               f"(baseline {sc.baseline}), sha256 {sc.sha256[:12]}"
               + (f", extends {chain}" if chain else ""))
+        if sc.placeholders:  # only without --strict, which refuses them
+            print(f"warning: {path}: {len(sc.placeholders)} placeholder(s) left in; validate --strict, run and "
+                  "report refuse them:\n" + "\n".join(f"  {p}" for p in sc.placeholders), file=sys.stderr)
     if failed:
         print(f"{failed} of {len(_scenario_files(args.paths))} file(s) invalid"
               + (" under --strict" if args.strict else ""), file=sys.stderr)
@@ -87,9 +90,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .outputs import default_output_dir, write_all
     from .results import appraise, json_text
-    from .scenario import load_scenario
+    from .scenario import load_scenario, refuse_placeholders
 
     sc = load_scenario(args.scenario)
+    if not args.allow_placeholders:
+        refuse_placeholders(sc, "run")
     draws = args.draws if args.draws is not None else sc.header.draws
     results = appraise(sc, draws=draws, seed=args.seed)
     out = args.out if args.out is not None else default_output_dir(sc.name)
@@ -104,6 +109,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     for warning in results.central.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if sc.placeholders:
+        print(f"warning: {len(sc.placeholders)} placeholder(s) left in {args.scenario}: these results describe "
+              "no council (results.json lists them)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -145,7 +153,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
     written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks,
-                           actuals=args.actuals, option=args.option)
+                           actuals=args.actuals, option=args.option, data_dir=args.data,
+                           allow_placeholders=args.allow_placeholders,
+                           say=lambda line: print(f"note: {line}", file=sys.stderr))
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -162,7 +172,8 @@ def _origins(text: str) -> list[int]:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .backtest import ORIGINS, backtest, backtest_json, national_backtest
+    from .data import load_frame
     from .figures import national_backtest_chart
     from .forecast import HORIZON
     from .outputs import write_all
@@ -179,7 +190,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.fit_to is not None or args.to is not None or args.json:
         raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
     out = args.out if args.out is not None else Path("outputs") / "backtest"
-    frame = load_all(args.data)
+    frame = load_frame(args.data)
     nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
                            method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
                            source=str(args.data) if args.data is not None else "data/")
@@ -256,6 +267,61 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new_council(args: argparse.Namespace) -> int:
+    from .council import build_baseline, write_baseline
+
+    baseline = build_baseline(args.la, args.base_year, data_dir=args.data)
+    baseline.command = "wcf-model new-council --la {} --base-year {}{}".format(
+        baseline.la_code, baseline.base_year, f" --data {args.data}" if args.data else "")
+    if args.data:
+        baseline.data_note = f" in {args.data}"
+    path = write_baseline(baseline, args.output, force=args.force)
+    grades: dict[int, int] = {}
+    for f in baseline.figures.values():
+        grades[f.confidence] = grades.get(f.confidence, 0) + 1
+    print(f"wrote {path}: {baseline.la_name} (LA {baseline.la_code}), base year {baseline.base_year}, "
+          f"{len(baseline.figures)} figures: {grades.get(1, 0)} published, {grades.get(2, 0)} carried forward "
+          f"from the latest published year, {grades.get(4, 0)} national defaults or proxies and "
+          f"{grades.get(5, 0)} judgements to replace with your own (listed at the top of the file)")
+    for note in baseline.notes:
+        print(f"note: {note}")
+    print(f"next: wcf-model validate --strict {path}; wcf-model report {path}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_option_set, progress_bar, ranked_option, run_sweep, sweep_tasks, write_sweep
+
+    option_set = load_option_set(args.options)
+    rank = ranked_option(option_set, args.rank)
+    tasks = sweep_tasks(option_set, args.draws, args.seed, args.base_year, args.data, args.la)
+    with progress_bar(len(tasks)) as bar:
+        table, refused = run_sweep(tasks, workers=args.workers, progress=bar.update)
+    written = write_sweep(args.output, table, refused, option_set, rank, args.draws, args.seed, args.data)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{table['la_code'].nunique()} authorities x {len(option_set.options)} options x {args.draws:,} draws"
+          + (f"; {len(refused)} refused (see refused.csv)" if len(refused) else ""))
+    return EXIT_OK
+
+
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from .authorities import register
+    from .data import load_frame
+
+    table = register(load_frame(args.data))
+    if args.csv:
+        print(table.to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
+    for r in table.itertuples():
+        years = f"{r.first_year}-{r.last_year}"
+        print(f"{r.la_code:>4}  {r.new_la_code:<9}  {years:<9}  {r.la_name}"
+              + (f"\n{'':>27}{r.reorganisation}" if r.reorganisation else ""))
+    print(f"{len(table)} authorities; use the three-digit code with --la, e.g. wcf-model new-council --la "
+          f"{table.la_code.iloc[0]} -o council.yaml")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
     parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
@@ -272,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="run a scenario that still holds placeholders (results.json lists them)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
@@ -282,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actuals", type=Path, default=None, metavar="CSV",
                    help="published actuals to compare with the projection (monitoring section)")
     p.add_argument("--option", default=None, help="the option that was implemented, for monitoring (default: baseline)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv.gz or of DfE downloads, for the published history, back-test "
+                        "and monitoring (default: data/)")
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="report a scenario that still holds placeholders (the report says so at the top)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("export-assumptions", help="write every input to an Excel workbook a finance officer can edit")
     p.add_argument("scenario", metavar="SCENARIO")
@@ -318,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=500, help="Monte Carlo draws for the 10th-90th band (default 500; 0 for none)")
     p.add_argument("--jobs", type=_positive_int, default=None, help="with --all: worker processes (default: one per processor)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder with dfe_extract.csv or of DfE downloads (default: data/); --all needs every authority")
+                   help="folder with dfe_extract.csv.gz or of DfE downloads (default: data/); --all needs every authority")
     p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
                    help="with --all: folder for the tables and chart (default outputs/backtest/)")
     p.add_argument("--json", action="store_true", help="with --la: print JSON instead of a table")
@@ -327,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reference-class",
                        help="what changed after councils moved children's services to a trust or company")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder of DfE downloads for every council, or one whose dfe_extract.csv covers them "
+                   help="folder of DfE downloads for every council, or one whose dfe_extract.csv.gz covers them "
                         "(default: data/)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/reference-class/)")
     p.add_argument("--horizon", type=int, default=3, help="last year after the move averaged (default 3: four figures)")
@@ -344,6 +417,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
                    help="published overruns (default data/reference_class_overruns.csv)")
     p.set_defaults(func=cmd_reference_class)
+
+    p = sub.add_parser("new-council", help="write a council's baseline scenario from the published statistics")
+    p.add_argument("--la", required=True, help="local authority code, old (871) or new (E06000039); "
+                                               "wcf-model authorities lists them")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="first financial year appraised (default: the year after the latest published figures' "
+                        "financial year, e.g. 2026-27)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv.gz or of DfE downloads, e.g. with a newer section 251 outturn "
+                        "(default: data/)")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.yaml", help="scenario file to write")
+    p.add_argument("--force", action="store_true", help="replace FILE.yaml if it exists")
+    p.set_defaults(func=cmd_new_council)
+
+    p = sub.add_parser("sweep", help="every English authority's baseline with the same delivery options: "
+                                     "one table and a chart ranking authorities")
+    p.add_argument("--options", type=Path, default=Path("scenarios/options/generic.yaml"), metavar="FILE",
+                   help="the delivery options, as a scenario file (default: scenarios/options/generic.yaml)")
+    p.add_argument("--draws", type=_positive_int, default=1000, help="Monte Carlo draws per authority (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed, the same for every authority (default 1)")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="first financial year appraised (default: each authority's, the year after its latest "
+                        "published figures)")
+    p.add_argument("--la", action="append", default=None, metavar="CODE",
+                   help="only this authority (repeatable); every current English authority by default")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes to run at once (default: one per core)")
+    p.add_argument("--rank", default=None, metavar="OPTION",
+                   help="the option the chart ranks authorities by (default: the first company option)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv.gz or of DfE downloads (default: data/)")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write the results to")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("authorities", help="list the English authorities in the published data, with their codes")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder with dfe_extract.csv.gz or of DfE downloads (default: data/)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(func=cmd_authorities)
     return parser
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .backtest import backtest
-from .data import ENGLAND, load_extract, series_or_none
+from .data import ENGLAND, load_frame, rows_for, series_or_none
 from .errors import DataError
 from .figures import (
     backtest_chart,
@@ -49,7 +49,7 @@ from .register import (
     mca_inputs_table,
     options_table,
 )
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, refuse_placeholders
 
 #: Published measures shown in the history table: measure -> column heading.
 HISTORY_MEASURES = {
@@ -88,6 +88,24 @@ class DemandSection:
     backtest_summary: str
 
 
+def backtest_year(sc: Scenario, rows: pd.DataFrame | None) -> tuple[int, str]:
+    """The year a back-test is fitted to, and a sentence when it is not the one before the base year.
+
+    The year before the base year shows the forecast the model would have made
+    when the decision was taken. A case appraised from today has nothing
+    published after that year yet, so it is fitted three years before the
+    authority's latest published year instead: how the model would have done lately.
+    """
+    fit_to = int(sc.header.base_year[:4]) - 1
+    found = None if rows is None else rows[rows["measure"].isin(["cla_at_31_march", "cin_at_31_march"])
+                                           & rows["value"].notna()]
+    latest = int(found["year"].max()) if found is not None and len(found) else None
+    if latest is None or fit_to < latest:
+        return fit_to, ""
+    return latest - 3, (f"Nothing is published yet after {latest}, the latest year of "
+                        f"{sc.header.authority.name}'s figures, so the model is back-tested on the years before it. ")
+
+
 def demand_section(sc: Scenario, history: History, projection: Projection | None,
                    data_dir: Path | None) -> DemandSection:
     """The baseline's caseloads, and a back-test of the model for the authority.
@@ -95,7 +113,7 @@ def demand_section(sc: Scenario, history: History, projection: Projection | None
     ``projection`` is the baseline's, from the appraisal (None when the scenario
     cannot be projected). The back-test is fitted to the last published year
     before the base year: the forecast the model would have made when the
-    decision was taken.
+    decision was taken; :func:`backtest_year` says when another year is used.
     """
     name = sc.header.authority.name
     if projection is not None:
@@ -104,7 +122,8 @@ def demand_section(sc: Scenario, history: History, projection: Projection | None
         charts, table = [], pd.DataFrame()
         note = ("No projection: the scenario gives no 0-17 population "
                 "(parameters.population.age_0_17), which every caseload is driven by. ")
-    fit_to = int(sc.header.base_year[:4]) - 1
+    fit_to, why = backtest_year(sc, history.rows)
+    note += why
     try:
         bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
     except DataError as exc:
@@ -131,7 +150,7 @@ def _trend_title(who: str, what: str, s: pd.Series, unit: str, england: pd.Serie
 
 
 def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
-    """The authority's published statistics from the ``data/`` extract.
+    """The authority's published statistics, from the ``data/`` extract (or ``data_dir``).
 
     Returns an empty history with a note (not an error) when the extract holds
     no rows for the authority: the scenario is still worth reporting.
@@ -139,11 +158,13 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
     code = sc.header.authority.la_code
     name = sc.header.authority.name
     try:
-        la = load_extract(code, data_dir=data_dir)
-        eng = load_extract(ENGLAND, data_dir=data_dir)
+        frame = load_frame(data_dir)
+        la, eng = rows_for(frame, code), rows_for(frame, ENGLAND)
+        if la.empty:
+            raise DataError(f"no rows for la_code {code} in the data; `wcf-model authorities` lists the authorities "
+                            "it holds, with their codes")
     except DataError as exc:
-        return History(pd.DataFrame(), [], f"No published history is shown: {exc}. "
-                                            f"Build an extract with `make data LA={code}`.", None)
+        return History(pd.DataFrame(), [], f"No published history is shown: {exc}.", None)
     columns = {}
     for measure, heading in HISTORY_MEASURES.items():
         s = series_or_none(la, measure)
@@ -186,6 +207,7 @@ body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70r
 h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
 .meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
         padding: .8rem 1rem; margin: 1rem 0; }
+.notice.placeholders { background: #FBE9EF; border-left-color: #801650; }
 .summary { font-size: 1.1rem; } .summary li { margin-bottom: .6rem; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; font-size: .9rem; width: 100%; }
@@ -314,14 +336,21 @@ def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
     graded = register["confidence"].value_counts().to_dict()
     published = graded.get(1, 0)
     judged = graded.get(5, 0)
-    text = (f"This scenario compares {len(sc.options)} ways of delivering "
-            f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
-            f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against "
-            f"{', '.join(labels[:-1]) + ' and ' + labels[-1] if len(labels) > 1 else ''.join(labels)}. ")
+    if not others:  # a council's generated baseline, before any option is added
+        text = (f"This scenario holds one way of delivering {sc.header.authority.name}'s children's services, "
+                f"{sc.options[sc.baseline].label}, over {len(years)} years from {years[0]} to {years[-1]}: the "
+                "baseline that delivery options are compared with once they are added. ")
+    else:
+        text = (f"This scenario compares {len(sc.options)} ways of delivering "
+                f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
+                f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against "
+                f"{', '.join(labels[:-1]) + ' and ' + labels[-1] if len(labels) > 1 else ''.join(labels)}. ")
     if failing:
         text += f"{' and '.join(failing)} {'fails' if len(failing) == 1 else 'fail'} at least one critical success factor. "
-    text += (f"It rests on {len(register)} figures: {published} are published statistics or audited outturn "
-             f"and {judged} are judgement; every one is listed, with its source, in the assumptions register.")
+    proxies = graded.get(4, 0)
+    text += (f"It rests on {len(register)} figures: {published} are published statistics or audited outturn, "
+             f"{proxies} national defaults or proxies and {judged} judgement; every one is listed, with its "
+             "source, in the assumptions register.")
     return text
 
 
@@ -388,6 +417,38 @@ def summary_html(analysis: Analysis | None) -> str:
     return f'<ul class="summary">{items}</ul>'
 
 
+def national_defaults(register: pd.DataFrame) -> pd.DataFrame:
+    """The figures graded 4 (a national default, or a proxy for the council's own figure),
+    which a council should replace with its own: what each is, its value and its source
+    (the note with its arithmetic is in the assumptions register)."""
+    rows = register[register["confidence"] == 4]
+    value = [f"{v} {u}" + (f" ({p} prices)" if p else "")
+             for v, u, p in zip(rows["value"], rows["unit"], rows["price_year"])]
+    return pd.DataFrame({"figure": [f"{d} ({n})" for d, n in zip(rows["description"], rows["name"])],
+                         "value": value, "source": rows["source"].to_numpy()})
+
+
+def notices_html(sc: Scenario, register: pd.DataFrame) -> str:
+    """What a reader must know before any result, as one element of its own: placeholders
+    left in the scenario (its figures then describe no council) and the national defaults it
+    rests on (listed in full in their own section)."""
+    parts = []
+    if sc.placeholders:
+        n = len(sc.placeholders)
+        items = "".join(f"<li><code>{_e(p.key)}</code> {_e(p.message)}</li>" for p in sc.placeholders[:12])
+        more = f"<li>and {n - 12} more (every one is in the assumptions register)</li>" if n > 12 else ""
+        parts.append(f'<div class="notice placeholders" role="alert"><strong>This scenario still holds {n} '
+                     f"placeholder{'s' if n != 1 else ''}: figures that describe no council. Its results "
+                     f"cannot be used for a decision until each is replaced.</strong><ul>{items}{more}</ul></div>")
+    defaults = national_defaults(register)
+    if len(defaults):
+        parts.append(f'<p class="notice defaults">{len(defaults)} of the {len(register)} figures are national '
+                     "defaults or proxies, not this council's own: see "
+                     '<a href="#national-defaults">national defaults to replace with your own figures</a>.</p>')
+    return f'<section class="notices" aria-label="Before you read the results">{"".join(parts)}</section>' \
+        if parts else ""
+
+
 def render_html(sc: Scenario, history: History, demand: DemandSection, analysis: Analysis | None) -> str:
     """The whole report as one self-contained HTML page."""
     register = assumptions_register(sc)
@@ -403,6 +464,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         f"base year and price base {_e(sc.header.base_year)} · {sc.header.years} years · "
         f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
         f"wcf-model {_e(__version__)}</p>",
+        notices_html(sc, register),
         "<h2>Summary</h2>",
         summary_html(analysis),
         f"<p>{_e(plain_summary(sc, register))}</p>",
@@ -421,7 +483,11 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
                   "<p>Economic case: real costs in base-year prices, discounted with the Green Book rate, "
                   "VAT and corporation tax left out (they are transfers), optimism bias added to each "
                   "option's own costs. Financial case: cash by year including VAT and tax.</p>",
-                  npv_chart(res).html(), cash_chart(res).html(),
+                  # a council's generated baseline holds the in-house option alone: nothing to compare yet
+                  npv_chart(res).html() if len(sc.options) > 1 else
+                  "<p>This scenario holds the in-house baseline alone. Add the delivery options to compare in a "
+                  "file that extends it (<code>scenarios/options/generic.yaml</code> shows how).</p>",
+                  cash_chart(res).html(),
                   _table(table, money=("Net present cost (£)", "Against baseline (£)", "10th percentile (£)",
                                        "90th percentile (£)", "Cash, all years (£)")),
                   "<h3>Who pays (cash, all years)</h3>", _table(funder_table(res), index=True)]
@@ -430,7 +496,9 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
         parts += _money_html(res)
     if analysis is not None:
-        parts += _uncertainty_html(analysis) + _mca_html(analysis) + _monitoring_html(analysis)
+        # how sure the comparison is, and what decides it: nothing to say with the baseline alone
+        parts += (_uncertainty_html(analysis) if len(sc.options) > 1 else []) + _mca_html(analysis) \
+            + _monitoring_html(analysis)
     parts += ["<h2>The options</h2>",
               _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
     for oid, opt in sc.options.items():
@@ -457,6 +525,14 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     parts += ["<h2>Published history</h2>", f"<p>{_e(history.note)}</p>"]
     parts += [c.html() for c in history.charts]
     parts.append(_table(history.table, index=True))
+    defaults = national_defaults(register)
+    if len(defaults):
+        parts += ['<h2 id="national-defaults">National defaults to replace with your own figures</h2>',
+                  "<p>These figures are graded 4: a national figure, or a proxy (such as an older local "
+                  "figure brought up to date), used because the published statistics do not give the "
+                  "council's own. Each is a candidate for the council's own figure: replace it in the scenario "
+                  "file with its source, and the report will show the change.</p>",
+                  _table(defaults)]
     parts += ["<h2>Assumptions register</h2>",
               "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
               + "; ".join(f"{k} = {v}" for k, v in CONFIDENCE.items()) + ").</p>",
@@ -632,6 +708,7 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
         ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
         ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
         ("files", " extends ".join(str(f) for f in reversed(sc.files))),
+        ("placeholders", len(sc.placeholders)),
     ], columns=["item", "value"])
     res = analysis.res if analysis is not None else None
     results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
@@ -671,13 +748,26 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 #: The notebooks the report executes, in the repository's ``notebooks/`` folder.
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
+#: Notebooks with nothing to show for some scenarios: name -> (does it apply?, why not).
+#: A council's generated baseline holds the in-house option alone and no multi-criteria analysis.
+NOTEBOOK_NEEDS = {
+    "00_overview.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "02_options.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "03_uncertainty.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
+}
 
-def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> dict[str, tuple[str, str]]:
+
+def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR, extra: dict | None = None,
+                      say=None) -> dict[str, tuple[str, str]]:
     """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
 
     Each notebook's ``parameters`` cell receives the scenario's absolute path and
-    the draws. A notebook that fails stops the report with the notebook named:
-    a report must never be written from a half-run set.
+    the draws, and those of ``extra`` (the data folder, an actuals file, the
+    option implemented) that it declares. A notebook with nothing to show for the
+    scenario (:data:`NOTEBOOK_NEEDS`) is not run, and ``say`` is told why. A
+    notebook that fails stops the report with the notebook named: a report must
+    never be written from a half-run set.
     """
     import tempfile
 
@@ -689,10 +779,17 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
     out: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for nb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+            applies, why = NOTEBOOK_NEEDS.get(nb.name, (lambda _: True, ""))
+            if not applies(sc):
+                if say:
+                    say(f"notebooks/{nb.name} not run: {why}")
+                continue
             target = Path(tmp) / nb.name
+            declared = papermill.inspect_notebook(str(nb))
+            parameters = {"scenario": str(sc.path.resolve()), "draws": draws,
+                          **{k: v for k, v in (extra or {}).items() if k in declared}}
             try:
-                papermill.execute_notebook(str(nb), str(target), parameters={"scenario": str(sc.path.resolve()),
-                                                                             "draws": draws},
+                papermill.execute_notebook(str(nb), str(target), parameters=parameters,
                                            cwd=str(folder), progress_bar=False, kernel_name="python3")
             except papermill.PapermillExecutionError as exc:
                 raise RuntimeError(f"notebook {nb.name} failed for {sc.path}: {exc.ename}: {exc.evalue}") from exc
@@ -704,7 +801,8 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
-                 actuals: Path | None = None, option: str | None = None) -> list[Path]:
+                 actuals: Path | None = None, option: str | None = None,
+                 allow_placeholders: bool = False, say=None) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -723,6 +821,12 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     actuals, option : optional
         An actuals file (see :mod:`wcf_model.monitoring`) and the option that was
         implemented, for the monitoring section.
+    allow_placeholders : bool
+        Report a scenario that still holds placeholders; refused otherwise. The
+        report then says so before anything else.
+    say : callable, optional
+        Told, one line each, of notebooks not run because they have nothing to
+        show for this scenario.
 
     Returns
     -------
@@ -730,6 +834,8 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         The files written. Nothing is replaced unless every file was produced.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not allow_placeholders:
+        refuse_placeholders(sc, "report")
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
     analysis = analyse(sc, n, actuals, option)
@@ -737,7 +843,9 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     demand = demand_section(sc, history, baseline, data_dir)
     page = render_html(sc, history, demand, analysis)
     sheets = workbook_sheets(sc, history, demand, analysis)
-    executed = execute_notebooks(sc, n) if notebooks else {}
+    extra = {"data": str(Path(data_dir).resolve()) if data_dir is not None else None,
+             "actuals": str(Path(actuals).resolve()) if actuals is not None else None, "option": option}
+    executed = execute_notebooks(sc, n, extra=extra, say=say) if notebooks else {}
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     written = write_all(out, {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
