@@ -469,6 +469,19 @@ def test_shipped_extract_names_every_authoritys_region():
     assert (regions.drop(ENGLAND)["region_code"] != "").all()
 
 
+def test_region_rows_are_the_published_rows_of_every_authority_in_the_region():
+    from wcf_model.data import region_rows
+
+    frame = read_extract(SHIPPED / EXTRACT_NAME)
+    west_midlands = region_rows(frame, "E10000034")  # Worcestershire, by its new code
+    # the 14 West Midlands authorities, Worcestershire among them; no joint workforce return
+    assert west_midlands["la_code"].nunique() == 14 and "885" in set(west_midlands["la_code"])
+    assert set(west_midlands["region_name"]) == {"West Midlands"}
+    assert region_rows(frame, "England").empty
+    # an extract that names no regions has none
+    assert region_rows(frame.assign(region_code=""), 885).empty
+
+
 def test_shipped_extract_reads_the_same_figures_either_way():
     pd.testing.assert_frame_equal(load_extract(885), load_extract("E10000034"))
     assert set(load_extract("England").la_code) == {ENGLAND}

@@ -44,7 +44,7 @@ from . import forecast as fc
 from .authorities import ESTIMATED, history, register
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import ENGLAND, load_authority, load_frame, normalise_la_code
+from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .scenario import Parameter
@@ -262,11 +262,13 @@ class Backtest:
 
 
 def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: int, window: int, method: str,
-                     pooling: fc.Pooling | None, draws: int, measures: Iterable[str] = tuple(COMPARED)) -> dict:
+                     pooling: fc.Pooling | None, draws: int, measures: Iterable[str] = tuple(COMPARED),
+                     region: pd.DataFrame | None = None) -> dict:
     """Calibrate, project and compare one authority; the core of both back-tests."""
     years = [financial_year_label(y) for y in range(fit_to, end + 1)]
     # rate paths for every projected year, so a longer comparison never changes a shorter one
-    estimates = calibrate(la, england, fit_to, window, method=method, pooling=pooling, horizon=len(years))
+    estimates = calibrate(la, england, fit_to, window, method=method, pooling=pooling, horizon=len(years),
+                          region=region)
     if "population.age_0_17" not in estimates:
         raise DataError(f"no 0-17 population up to {fit_to}: cannot project")
     params = _parameters(estimates)
@@ -397,7 +399,8 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
     else:
         source = "pooled parameters given by the caller" if pooling is not None else ""
     try:
-        out = _score_authority(la, england, fit_to, end, window, method, pooling, draws)
+        out = _score_authority(la, england, fit_to, end, window, method, pooling, draws,
+                               region=region_rows(frame, la_code))
     except DataError as err:
         raise DataError(f"LA {la_code}: {err}{why}") from None
     scores = out["scores"]
@@ -522,6 +525,7 @@ def _init_worker(frame: pd.DataFrame) -> None:
     _WORKER["frame"] = frame
     _WORKER["england"] = frame[frame["la_code"] == ENGLAND].reset_index(drop=True)
     _WORKER["histories"] = {}
+    _WORKER["regions"] = {}
 
 
 def _history(code: str) -> pd.DataFrame:
@@ -530,6 +534,15 @@ def _history(code: str) -> pd.DataFrame:
     if code not in cache:
         cache[code] = history(_WORKER["frame"], code)
     return cache[code]
+
+
+def _region(code: str) -> pd.DataFrame:
+    """The published rows of the authority's region (:func:`wcf_model.data.region_rows`), kept by region."""
+    region = _history(code)["region_code"].iloc[0]
+    cache = _WORKER["regions"]
+    if region not in cache:
+        cache[region] = region_rows(_WORKER["frame"], code)
+    return cache[region]
 
 
 def _national_task(codes: list[str], origin: int, horizon: int, window: int, method: str,
@@ -565,7 +578,8 @@ def _national_task(codes: list[str], origin: int, horizon: int, window: int, met
         if not measures:
             continue
         try:
-            out = _score_authority(la, england, origin, origin + horizon, window, method, pooling, draws, measures)
+            out = _score_authority(la, england, origin, origin + horizon, window, method, pooling, draws, measures,
+                                   _region(code))
         except DataError as err:
             for m in measures:
                 skip(m, str(err))

@@ -363,6 +363,22 @@ def load_extract(
     return rows.reset_index(drop=True)
 
 
+def region_rows(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
+    """The published rows of every authority in the same region as ``la_code``, itself included.
+
+    What a forecast pooled towards the region's rate needs (as the DfE
+    publishes regional figures, the region's authorities taken together).
+    Empty when the frame names no region for the authority (an extract built
+    before regions were added, or England).
+    """
+    own = rows_for(frame, la_code)
+    codes = sorted(set(own["region_code"]) - {""}) if "region_code" in own else []
+    if not codes:
+        return frame.iloc[:0]
+    return frame[(frame["region_code"] == codes[0]) & ~frame["la_code"].str.contains("/", regex=False)
+                 ].reset_index(drop=True)
+
+
 def load_frame(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Every authority's rows: the extract in ``data_dir``, or a folder of DfE downloads read whole.
 
