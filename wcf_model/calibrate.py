@@ -139,6 +139,7 @@ PARAMETERS: tuple[str, ...] = (
     "demand.ehcp.new_per_10k",
     "demand.ehcp.ceased_rate",
     "workforce.caseload_target",
+    "workforce.cases_per_child_in_need",
     "workforce.agency_share",
     "workforce.vacancy_rate",
     "workforce.turnover_rate",
@@ -324,6 +325,10 @@ _RATIOS: dict[str, tuple[Ratio, str]] = {
     "workforce.caseload_target": (
         lambda h, y: h("sw_caseload_per_fte", y),
         "the average caseload of case-holding children's social workers at 30 September Y"),
+    "workforce.cases_per_child_in_need": (
+        lambda h, y: h("sw_cases", y) / h("cin_at_31_march", y),
+        "cases held by case-holding children's social workers at 30 September Y / children in need at "
+        "31 March Y"),
     "workforce.agency_share": (
         lambda h, y: h("sw_agency_percent", y) / 100,
         "agency social workers as a percentage of agency plus in post at 30 September Y / 100"),

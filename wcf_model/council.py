@@ -258,6 +258,7 @@ PARAMETER_MEASURES: dict[str, tuple[str, ...]] = {
     "demand.ehcp.new_per_10k": ("ehcp_new", "population_0_17"),
     "demand.ehcp.ceased_rate": ("ehcp_total", "ehcp_new"),
     "workforce.caseload_target": ("sw_caseload_per_fte",),
+    "workforce.cases_per_child_in_need": ("sw_cases", "cin_at_31_march"),
     "workforce.agency_share": ("sw_agency_percent",),
     "workforce.vacancy_rate": ("sw_vacancy_percent",),
     "workforce.turnover_rate": ("sw_turnover_percent",),
@@ -461,8 +462,8 @@ def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, names: Ite
 RANGED = ("population.growth_rate", "demand.referrals.rate_per_10k", "demand.referrals.rereferral_share",
           "demand.cin.start_share_of_referrals", "demand.cin.exit_rate", "demand.cpp.share_of_cin",
           "demand.cla.start_rate_per_10k", "demand.cla.exit_rate", "demand.ehcp.new_per_10k",
-          "demand.ehcp.ceased_rate", "workforce.caseload_target", "workforce.agency_share",
-          "workforce.vacancy_rate", "workforce.turnover_rate")
+          "demand.ehcp.ceased_rate", "workforce.caseload_target", "workforce.cases_per_child_in_need",
+          "workforce.agency_share", "workforce.vacancy_rate", "workforce.turnover_rate")
 #: Years of single-year values the range spans.
 RANGE_YEARS = 5
 
