@@ -156,13 +156,6 @@ h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
 .answer { border-left: 6px solid #12436D; background: #F3F7FA; padding: .4rem 1rem; font-size: 1.12rem; }
 .answer p { margin: .5rem 0; }
 .failing { font-size: .95rem; } .failing ul { margin-top: .2rem; }
-.table-wrap { overflow-x: auto; margin: 1rem 0; }
-table { border-collapse: collapse; font-size: .9rem; width: 100%; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left; vertical-align: top;
-         overflow-wrap: normal; word-break: normal; hyphens: manual; }
-th { background: #f3f2f1; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num, .nw { white-space: nowrap; } td.key code { font-size: .8rem; }
-.table-note { color: #3D3D3D; font-size: .85rem; margin-top: -.5rem; }
 figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
 figcaption .headline { font-weight: bold; font-size: 1.1rem; display: block; }
 figcaption .subtitle { color: #3D3D3D; display: block; }
@@ -178,7 +171,7 @@ def _appraisal(a: Analysis) -> list[str]:
              "VAT and corporation tax left out (they are transfers between public bodies), optimism bias added "
              "to each option's own costs. Financial case: cash by year in each year's prices, including VAT "
              "and tax.</p>",
-             T.to_html(T.appraisal_table(a)), cash_chart(res).html(),
+             T.to_html(T.appraisal_table(res)), cash_chart(res).html(),
              "<details><summary>Cash by financial year</summary>" + T.to_html(T.cash_by_year(res)) + "</details>"]
     return parts
 
@@ -265,11 +258,11 @@ def _monitoring(a: Analysis) -> list[str]:
     parts = ["<h2>Monitoring: what happened against what was projected</h2>",
              f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
              f"is flagged when it falls outside the projection's {range_label()} band (which holds the "
-             f"projection {range_words()}).</p>", T.to_html(T.monitoring_summary(a))]
+             f"projection {range_words()}).</p>", T.to_html(T.monitoring_summary(a.monitoring))]
     for measure in MONITORED_CHARTS:
         if measure in set(a.monitoring["measure"]):
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
-    parts.append("<details><summary>Every monitored figure</summary>" + T.to_html(T.monitoring_detail(a))
+    parts.append("<details><summary>Every monitored figure</summary>" + T.to_html(T.monitoring_detail(a.monitoring))
                  + "</details>")
     return parts
 
@@ -396,7 +389,7 @@ def render_html(st: Study, command: str, notices: list[str] | None = None) -> st
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(sc.header.title)} - wcf-model report</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<style>{CSS}</style></head><body><main>",
+        f"<style>{CSS}{T.TABLE_CSS}</style></head><body><main>",
         f"<h1>{_e(sc.header.title)}</h1>",
         f'<p class="meta">{_e(sc.header.authority.name)} · {len(sc.financial_years)} years from '
         f"{_e(sc.header.base_year)}, in {_e(sc.header.base_year)} prices"
@@ -496,9 +489,13 @@ def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals
                                            kernel_manager_class=manager)
             except papermill.PapermillExecutionError as exc:
                 raise RuntimeError(f"notebook {nb.name} failed for {sc.path}: {exc.ename}: {exc.evalue}") from exc
-            executed = target.read_text(encoding="utf-8")
-            body, _ = exporter.from_notebook_node(nbformat.reads(executed, as_version=4))
-            out[nb.name] = (executed, body)
+            node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
+            # papermill records where it read and wrote the notebook; keep those paths relative
+            record = node.metadata.get("papermill", {})
+            record["input_path"] = os.path.relpath(nb)
+            record["output_path"] = nb.name
+            body, _ = exporter.from_notebook_node(node)
+            out[nb.name] = (nbformat.writes(node), body)
     return out
 
 

@@ -115,6 +115,9 @@ class Table:
             raise ValueError(f"columns without a description: {missing}")
         self.frame = self.frame[list(self.columns)]
 
+    def _repr_html_(self) -> str:  # how JupyterLab and nbconvert show a table: as the report does
+        return f"<style>{TABLE_CSS}</style>" + to_html(self)
+
 
 def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
@@ -151,11 +154,26 @@ NUMERIC = {"money", "count", "number", "share", "chance", "score", "rank"}
 
 
 def _key_html(text: str) -> str:
-    # A long identifier may break after a dot, never inside a word.
-    return "<code>" + "<wbr>".join(html.escape(p) for p in re.split(r"(?<=[./])", text)) + "</code>"
+    # A long identifier may break after a dot or a space, never inside a word (nor at its hyphens).
+    parts = [p for p in re.split(r"(?<=[./ ])", text) if p]
+    return "<code>" + "<wbr>".join(f'<span class="nw">{html.escape(p)}</span>' for p in parts) + "</code>"
 
 
-_HYPHENATED = re.compile(r"\S*\w-\w\S*")
+#: How every table looks, in the report and (through :meth:`Table._repr_html_`) in the notebooks: text
+#: left-aligned and wrapped between words only, numbers right-aligned and never wrapped.
+TABLE_CSS = """
+table.wcf { border-collapse: collapse; font-size: .9rem; width: 100%; }
+table.wcf th, table.wcf td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left;
+  vertical-align: top; white-space: normal; overflow-wrap: normal; word-break: normal; hyphens: manual; }
+table.wcf th { background: #f3f2f1; font-weight: bold; }
+table.wcf td.num, table.wcf th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.wcf td.num, table.wcf .nw { white-space: nowrap; }
+table.wcf td.key code { font-size: .8rem; }
+.table-wrap { overflow-x: auto; margin: 1rem 0; }
+.table-note { color: #3D3D3D; font-size: .85rem; margin-top: -.5rem; }
+"""
+_NUM_ATTRS = ' class="num"'
+_HYPHENATED = re.compile(r"\S+-\S+")
 
 
 def _nobreak(escaped: str) -> str:
@@ -168,7 +186,7 @@ def to_html(table: Table, caption: str = "") -> str:
     cols = {k: c for k, c in table.columns.items() if k not in table.html_hidden}
     if table.frame.empty:
         return "<p>None.</p>"
-    head = "".join(f'<th scope="col"{" class=num" if c.kind in NUMERIC else ""}>'
+    head = "".join(f'<th scope="col"{_NUM_ATTRS if c.kind in NUMERIC else ""}>'
                    f"{_nobreak(html.escape(c.html_heading()))}</th>" for c in cols.values())
     rows = []
     for _, row in table.frame.iterrows():
@@ -176,7 +194,7 @@ def to_html(table: Table, caption: str = "") -> str:
         for k, c in cols.items():
             text = cell_text(row[k], c)
             if c.kind in NUMERIC:
-                cells.append(f'<td class="num">{html.escape(text)}</td>')
+                cells.append(f'<td{_NUM_ATTRS}>{html.escape(text)}</td>')
             elif c.kind == "key":
                 cells.append(f'<td class="key">{_key_html(text)}</td>' if text else '<td class="key"></td>')
             else:
@@ -184,7 +202,7 @@ def to_html(table: Table, caption: str = "") -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     note = f'<p class="table-note">{html.escape(table.note)}</p>' if table.note else ""
-    return (f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead>'
+    return (f'<div class="table-wrap"><table class="wcf">{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>{note}")
 
 
@@ -290,9 +308,9 @@ def options_summary(a: Analysis) -> Table:
     return Table(frame, cols, note=note, html_hidden=("cash_vs_baseline",))
 
 
-def appraisal_table(a: Analysis) -> Table:
+def appraisal_table(res: Results) -> Table:
     """Each option's net present cost, its spread against the baseline, and its cash, over the appraisal."""
-    res, sc = a.res, a.res.scenario
+    sc = res.scenario
     s = res.summary().set_index("option")
     low, high = RANGE
     frame = pd.DataFrame({
@@ -466,11 +484,13 @@ def mca_scores_table(a: Analysis) -> Table:
                                       **{o: Column(sc.options[o].label, "score") for o in m.scores.index}})
 
 
-def weight_switching_table(a: Analysis) -> Table:
+def weight_switching_table(a: Analysis, switching: pd.DataFrame | None = None) -> Table:
+    """How far each criterion's weight would move before the top option changes (``switching``: a
+    :func:`wcf_model.mca.weight_switching` frame; the analysis's own, over every option, by default)."""
     from .mca import NO_SWITCH
 
     m, sc = a.mca, a.res.scenario
-    t = m.weight_switching
+    t = m.weight_switching if switching is None else switching
 
     def who(o: str) -> str:
         return "none" if o == NO_SWITCH else sc.options[o].label
@@ -752,10 +772,11 @@ def _measure_kind(unit: str) -> tuple[str, str]:
     return ("money", "") if unit == "GBP" else ("number", "%") if unit == "percent" else ("count", unit_words(unit))
 
 
-def monitoring_summary(a: Analysis) -> Table:
+def monitoring_summary(comparison: pd.DataFrame) -> Table:
+    """One row per monitored measure: years compared, distance from the projection, years outside the band."""
     from .monitoring import summary
 
-    t = summary(a.monitoring)
+    t = summary(comparison)
     frame = pd.DataFrame({"measure": t["label"].to_numpy(), "unit": [unit_words(u) for u in t["unit"]],
                           "years": t["years_compared"].to_numpy(),
                           "span": [f"{f} to {la}" for f, la in zip(t["first"], t["last"])],
@@ -770,10 +791,11 @@ def monitoring_summary(a: Analysis) -> Table:
                          "when": Column("Outside the band in")})
 
 
-def monitoring_detail(a: Analysis) -> Table:
-    c = a.monitoring
+def monitoring_detail(comparison: pd.DataFrame) -> Table:
+    """Every published figure against the projection, by measure and financial year."""
     from .monitoring import MEASURES
 
+    c = comparison
     frame = pd.DataFrame({
         "measure": [measure_label(m) for m in c["measure"]],
         "unit": [unit_words(MEASURES[m].unit) if m in MEASURES else "" for m in c["measure"]],
@@ -789,3 +811,55 @@ def monitoring_detail(a: Analysis) -> Table:
                          "variance": Column("Published minus projected", "number"),
                          "pct": Column("Published minus projected", "share", digits=1),
                          "outside": Column("Outside the band"), "direction": Column("Where")}, freeze_columns=3)
+
+
+def not_compared_table(comparison: pd.DataFrame) -> Table:
+    """Actuals that could not be compared with the projection, and why."""
+    from .monitoring import not_compared
+
+    t = not_compared(comparison)
+    frame = pd.DataFrame({"measure": [measure_label(m) for m in t["measure"]], "periods": t["periods"].to_numpy(),
+                          "figures": t["figures"].to_numpy(), "reason": t["reason"].to_numpy()})
+    return Table(frame, {"measure": Column("Measure"), "periods": Column("Financial years"),
+                         "figures": Column("Figures", "count"), "reason": Column("Why not compared")})
+
+
+def sobol_table(table: pd.DataFrame, sc: Scenario, top: int = 8) -> Table:
+    """Sobol indices by option: the inputs that explain most of the spread (from :func:`wcf_model.sensitivity.sobol`)."""
+    t = table.sort_values(["option", "ST"], ascending=[True, False]).groupby("option", sort=False).head(top)
+    order = {o: i for i, o in enumerate(sc.options)}
+    t = t.iloc[sorted(range(len(t)), key=lambda i: order.get(t["option"].iloc[i], 0))]
+    frame = pd.DataFrame({"option": [sc.options[o].label for o in t["option"]], "input": t["label"].to_numpy(),
+                          "s1": t["S1"].to_numpy(), "st": t["ST"].to_numpy(),
+                          "warning": t["warning"].fillna("").to_numpy()})
+    return Table(frame, {"option": Column("Option"), "input": Column("Input"),
+                         "s1": Column("Share of the spread due to the input alone", "share", digits=1),
+                         "st": Column("Share including its interactions", "share", digits=1),
+                         "warning": Column("Note")}, freeze_columns=2)
+
+
+def changes_inputs(old: Scenario, new: Scenario) -> Table:
+    """Every assumption that differs between two versions, in words, with its key."""
+    from .compare import change_label, changes_table
+
+    t = changes_table(old, new)
+    words = {**scenario_words(old), **scenario_words(new)}
+    frame = pd.DataFrame({"what": [change_label(k, old, new) for k in t["key"]], "change": t["change"].to_numpy(),
+                          "old": [readable(v, words) for v in t["old"]], "new": [readable(v, words) for v in t["new"]],
+                          "source": [readable(n or o, words) for o, n in zip(t["old_source"], t["new_source"])],
+                          "key": t["key"].to_numpy()})
+    return Table(frame, {"what": Column("Assumption"), "change": Column("Change"), "old": Column("Before"),
+                         "new": Column("After"), "source": Column("Source of the new figure"),
+                         "key": Column("Name in the scenario files", "key")})
+
+
+def attribution_table(att, old: Scenario, new: Scenario, method: str = "shapley") -> Table:
+    """How much each change moved each option's net present cost against the baseline [GBP]."""
+    from .compare import change_label
+
+    values = att.shapley if method == "shapley" else att.sequential
+    frame = values.reset_index().rename(columns={"index": "key"})
+    frame.insert(0, "what", [change_label(k, old, new) for k in frame["key"]])
+    frame = frame[["what", *att.options, "key"]]
+    return Table(frame, {"what": Column("Change"), **{o: Column(new.options[o].label, "money") for o in att.options},
+                         "key": Column("Name in the scenario files", "key")})

@@ -1,0 +1,83 @@
+"""Charts read as drawn: no two labels overlap, financial years on the axes, axes that do not start at zero say so."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from wcf_model import load_scenario
+from wcf_model.plots import Chart, label_overlaps, line_chart
+
+FBC = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
+
+
+def test_the_overlap_check_sees_overlapping_labels():
+    fig, ax = plt.subplots()
+    ax.annotate("first label", (0.5, 0.5))
+    ax.annotate("second label", (0.5, 0.5))
+    ax.annotate("far away", (0.05, 0.05))
+    assert label_overlaps(fig) == [("first label", "second label")]
+    plt.close(fig)
+
+
+def test_lines_that_end_together_get_labels_apart():
+    # two options whose cash is all but the same: the labels at their ends must not sit on each other
+    same = pd.Series([115.2, 124.5, 134.0], index=[2019, 2020, 2021])
+    chart = line_chart({"In-house with improvement plan": same, "Strategic partnership": same + 0.3},
+                       title="t", subtitle="s", alt="a", ylabel="£ million a year", ymin=None, unit="£")
+    chart.png()
+    assert chart.overlaps == []
+    ticks = [t.get_text() for t in chart.figure.axes[0].get_xticklabels()]
+    assert ticks == ["2019-20", "2020-21", "2021-22"]
+    assert "axis starts at £" in chart.figure.axes[0].get_ylabel() and "not zero" in chart.figure.axes[0].get_ylabel()
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory):
+    """Every chart both Worcestershire reports draw, with what the overlap check found in each."""
+    from wcf_model.report import write_report
+
+    seen: list[Chart] = []
+    original = Chart.png
+
+    def recording(self):
+        data = original(self)
+        seen.append(self)
+        return data
+
+    Chart.png = recording
+    try:
+        out = tmp_path_factory.mktemp("charts")
+        write_report(FBC, out_dir=out / "fbc", draws=100, notebooks=False,
+                     actuals=REPO / "data" / "actuals" / "worcestershire.csv", option="company_broad")
+        write_report(OBC, out_dir=out / "obc", draws=100, notebooks=False)
+    finally:
+        Chart.png = original
+    return seen
+
+
+def test_no_two_labels_overlap_in_any_chart_of_either_report(charts):
+    assert len(charts) == 16 + 11
+    assert {c.title: c.overlaps for c in charts if c.overlaps} == {}
+
+
+def test_every_year_axis_reads_in_financial_years(charts):
+    fy = re.compile(r"\d{4}-\d{2}")
+    for chart in charts:
+        ax = chart.figure.axes[0]
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        if any(re.fullmatch(r"(19|20)\d\d(-\d\d)?", t) for t in ticks):   # a chart over years
+            assert all(fy.fullmatch(t) for t in ticks), (chart.title, ticks)
+
+
+def test_axes_that_do_not_start_at_zero_say_so(charts):
+    for chart in charts:
+        ax = chart.figure.axes[0]
+        bottom, top = ax.get_ylim()
+        if ax.get_yticklabels() and 0 < bottom < top and ax.get_yticks().size:
+            assert "not zero" in ax.get_ylabel(), chart.title
