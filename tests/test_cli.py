@@ -100,8 +100,9 @@ def test_progress_is_a_bar_on_a_terminal_and_silent_elsewhere(tmp_path):
     scenario = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
     out = tmp_path / "out"
     parent, child = pty.openpty()     # standard error on a terminal, as when a user runs it
-    proc = subprocess.Popen([sys.executable, "-m", "wcf_model.cli", "run", str(scenario), "--draws", "20",
-                             "--out", str(out)], stdout=subprocess.PIPE, stderr=child)
+    # the scenario's own 1,000 draws: a run of a few seconds, long enough for the bar to appear
+    proc = subprocess.Popen([sys.executable, "-m", "wcf_model.cli", "run", str(scenario), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=child)
     os.close(child)
     shown = b""
     while True:

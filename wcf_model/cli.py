@@ -112,8 +112,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .compare import diff_document, diff_text
     from .scenario import load_scenario
 
+    from .progress import Bar
+
     old, new = load_scenario(args.old), load_scenario(args.new)
-    print(json.dumps(diff_document(old, new), indent=2, ensure_ascii=False) if args.json else diff_text(old, new))
+    with Bar("wcf-model diff") as progress:   # many changes mean many mixtures of the two to appraise
+        text = (json.dumps(diff_document(old, new, progress), indent=2, ensure_ascii=False) if args.json
+                else diff_text(old, new, progress))
+    print(text)
     return EXIT_OK
 
 

@@ -190,7 +190,7 @@ class Attribution:
     invalid_hybrids: int         # orders passing through a hybrid that does not validate
 
 
-def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -> Attribution:
+def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0, progress=None) -> Attribution:
     """Attribute the change in each common option's NPV against the baseline to the changed assumptions.
 
     Only options present in both scenarios are attributed. Each hybrid is the old
@@ -198,16 +198,22 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
     :data:`EXACT_SHAPLEY_LIMIT` changes, Shapley values come from ``samples``
     random orders (seeded); otherwise from every subset, exactly. A hybrid that
     is not a valid scenario (e.g. an effect whose driver only the other version
-    gives) is skipped and counted.
+    gives) is skipped and counted. ``progress(stage, total)`` is called as each
+    hybrid is appraised (see :mod:`wcf_model.progress`).
     """
     if old.baseline != new.baseline:
         raise ScenarioError([])  # no common comparison to attribute
     found = [c for c in changes(old, new) if c.path[0] != "mca"]
     options = [o for o in old.options if o in new.options and o != old.baseline]
     cache: dict[frozenset, dict[str, float] | None] = {}
+    n = len(found)
+    # hybrids to appraise: every subset, or at most one new one per step of each sampled order
+    planned = 2 ** n if n <= EXACT_SHAPLEY_LIMIT else min(2 ** n, samples * n + 1)
 
     def value(subset: frozenset) -> dict[str, float] | None:
         if subset not in cache:
+            if progress is not None:
+                progress(f"mixture {len(cache) + 1} of the two versions", planned)
             doc = copy.deepcopy(old.document)
             for i in sorted(subset):
                 _apply(doc, found[i])
@@ -229,7 +235,6 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
         previous = current if current is not None else previous
     shap = pd.DataFrame(0.0, index=keys, columns=options)
     invalid = 0
-    n = len(found)
     exact = n <= EXACT_SHAPLEY_LIMIT
     if exact:
         for i in range(n):
@@ -304,10 +309,10 @@ def option_results(old: Scenario, new: Scenario, att: Attribution) -> list[dict]
     return rows
 
 
-def diff_document(old: Scenario, new: Scenario) -> dict:
+def diff_document(old: Scenario, new: Scenario, progress=None) -> dict:
     """Plain data for ``wcf-model diff --json``: the changes, every option's result, and the attribution."""
     table = changes_table(old, new)
-    att = attribute(old, new)
+    att = attribute(old, new, progress=progress)
     return {
         "old": {"name": old.name, "file": str(old.path), "sha256": old.sha256},
         "new": {"name": new.name, "file": str(new.path), "sha256": new.sha256},
@@ -324,12 +329,12 @@ def diff_document(old: Scenario, new: Scenario) -> dict:
     }
 
 
-def diff_text(old: Scenario, new: Scenario) -> str:
+def diff_text(old: Scenario, new: Scenario, progress=None) -> str:
     """A plain-text account of what changed and what it did to each option's result."""
     from .formats import money, signed_money
 
     table = changes_table(old, new)
-    att = attribute(old, new)
+    att = attribute(old, new, progress=progress)
     lines = [f"{old.name} ({old.path}) -> {new.name} ({new.path})", "",
              f"{len(table)} assumption(s) changed:"]
     for r in table.itertuples():

@@ -12,6 +12,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+#: Seconds before a bar appears: a run that ends sooner shows nothing.
+DELAY = 0.5
+
 #: ``progress(stage, total)``: called as each stage starts.
 Progress = Callable[[str, int], None]
 
@@ -43,7 +46,7 @@ class Bar:
             # a terminal that reports no size (some consoles, a bare pty) still gets a bar, 80 columns wide
             size = shutil.get_terminal_size((80, 20))
             self._bar = tqdm(total=total, desc=self.description, unit="step", leave=False, file=sys.stderr,
-                             ncols=min(size.columns, 120), nrows=max(size.lines, 2),
+                             ncols=min(size.columns, 120), nrows=max(size.lines, 2), delay=DELAY,
                              bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed}{postfix}")
         else:
             self._bar.update(1)

@@ -366,13 +366,14 @@ def _confidence_validation(ws: Worksheet, columns: list[str]) -> None:
 
 def _table(wb: Workbook, title: str, columns: list[str], rows: list[dict[str, Any]],
            editable: set[str], freeze: str) -> Worksheet:
+    from .workbook import put   # the one way a value enters a workbook cell
+
     ws = wb.create_sheet(title)
-    ws.append(columns)
-    for row in rows:
-        ws.append([row.get(c) for c in columns])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, not a formula
+    for j, column in enumerate(columns, start=1):
+        put(ws, 1, j, column)
+    for i, row in enumerate(rows, start=2):
+        for j, column in enumerate(columns, start=1):
+            put(ws, i, j, row.get(column))
     _style_sheet(ws, columns, editable, freeze)
     if "confidence" in columns:
         _confidence_validation(ws, columns)
@@ -381,18 +382,21 @@ def _table(wb: Workbook, title: str, columns: list[str], rows: list[dict[str, An
 
 def build_workbook(sc: Scenario) -> Workbook:
     """The assumptions workbook of a scenario, in memory (see :func:`export_assumptions`)."""
+    from .workbook import put
+
     wb = Workbook()
     about = wb.active
     about.title = ABOUT
-    for line in _instructions(sc):
-        about.append([line])
+    lines = _instructions(sc)
+    for r, line in enumerate(lines, start=1):
+        put(about, r, 1, line)
     about.cell(1, 1).font = Font(bold=True, size=14)
-    about.append([])
-    about.append(["Scenario"])
-    about.cell(about.max_row, 1).font = Font(bold=True, size=14)
+    r = len(lines) + 2
+    put(about, r, 1, "Scenario").font = Font(bold=True, size=14)
     for key, value in _about_rows(sc):
-        about.append([key, value])
-        about.cell(about.max_row, 1).font = HEADER_FONT
+        r += 1
+        put(about, r, 1, key).font = HEADER_FONT
+        put(about, r, 2, value)
     about.column_dimensions["A"].width = 110
     about.column_dimensions["B"].width = 70
     for row in about.iter_rows():
