@@ -178,7 +178,7 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
             Sheet("Summary", T.options_summary(analysis),
                   f"One row per option: economic cost against the baseline ({base} prices, discounted) with the "
                   f"range it falls in {range_words()}; cash against the baseline; chances; multi-criteria score."),
-            Sheet("Appraisal", T.appraisal_table(analysis),
+            Sheet("Appraisal", T.appraisal_table(res),
                   "Each option's net present cost and its spread against the baseline, and its cash total."),
             Sheet("Cash by year", T.cash_by_year(res), "Cash cost by option and financial year, including VAT and "
                                                           "tax, in each year's prices (central values)."),
@@ -209,7 +209,7 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
                     Sheet("MCA weights", T.weight_switching_table(analysis),
                           "How far each criterion's weight would have to move for the top option to change.")]
         if analysis.monitoring is not None:
-            out.append(Sheet("Monitoring", T.monitoring_detail(analysis),
+            out.append(Sheet("Monitoring", T.monitoring_detail(analysis.monitoring),
                              f"Published figures against the projection for "
                              f"{sc.options[analysis.monitored_option].label}, by measure and financial year."))
         out.append(Sheet("Caseloads", T.caseload_table(res.uncertain.options[sc.baseline].projection),
