@@ -16,7 +16,8 @@ import pytest
 from conftest import MINIMAL, REPO
 from wcf_model import UsageError, load_scenario
 from wcf_model.outputs import write_all
-from wcf_model.register import assumptions_register, options_table
+from wcf_model.register import assumptions_register
+from wcf_model.tables import options_inputs
 from wcf_model.report import write_report
 
 
@@ -37,10 +38,10 @@ def test_register_lists_every_figure_with_its_source(minimal):
 
 
 def test_options_table_sums_stated_costs(minimal):
-    t = options_table(minimal).set_index("option")
-    assert t.loc["company", "one_off_costs_stated_gbp"] == 1_330_000
-    assert t.loc["company", "recurring_costs_stated_gbp_per_year"] == 2_500_000
-    assert t.loc["in_house", "critical_success_factors"] == "fails DfE operational independence"
+    t = options_inputs(minimal).frame.set_index("option")
+    assert t.loc["Company", "one_off"] == 1_330_000
+    assert t.loc["Company", "recurring"] == 2_500_000
+    assert t.loc["In-house (the baseline)", "csf"] == "fails DfE operational independence"
 
 
 def test_report_html_and_workbook(minimal, tmp_path):

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import zipfile
 
 import openpyxl
 import pytest
 
-from conftest import REPO
+from test_results import OBC, wcf
 from wcf_model import load_scenario
-
-OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
-
-
-def wcf(*args):
-    return subprocess.run([sys.executable, "-m", "wcf_model.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

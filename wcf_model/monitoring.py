@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalogue import STAFF_ROLES
+from .catalogue import STAFF_ROLES, sentence_case, word
 from .errors import DataError, Problem, UsageError
 
 # ---------------------------------------------------------------------------
@@ -100,15 +100,6 @@ _STOCKS = {
     "ehcp": ("EHC plans in force", "plans", "New EHC plans", "EHC plans ceased"),
 }
 
-_ROLES = {
-    "social_worker": "Social workers",
-    "team_manager": "Team managers",
-    "iro": "Independent reviewing officers",
-    "personal_adviser": "Personal advisers",
-    "early_help_worker": "Early help workers",
-}
-
-
 def _catalogue() -> dict[str, Measure]:
     over, workforce = "over each financial year", "at the 30 September workforce census in each financial year"
     out = [
@@ -125,7 +116,7 @@ def _catalogue() -> dict[str, Measure]:
                 Measure(f"{stock}_starts", starts[0].upper() + starts[1:], unit, "flow", over),
                 Measure(f"{stock}_exits", exits[0].upper() + exits[1:], unit, "flow", over)]
     for role in STAFF_ROLES:
-        words = _ROLES.get(role, role.replace("_", " ").capitalize() + "s")
+        words = sentence_case(word("role", role))
         out += [Measure(f"{role}_in_post_fte", f"{words} in post (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_agency_fte", f"Agency {words.lower()} (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_posts_fte", f"{words}: posts (FTE)", "FTE", "census", workforce),
