@@ -230,7 +230,7 @@ def tornado_figure(table: pd.DataFrame, option: str, option_label: str, top: int
     suffix = option_input_label(option_label, "")
     short = [r.label.removesuffix(suffix) for r in rows.itertuples()]
     first = rows.iloc[0]
-    title = (f"For {option_label.lower()}, the result turns most on {short[0][:1].lower() + short[0][1:]}: "
+    title = (f"For {option_label.lower()}, the result turns most on the {short[0][:1].lower() + short[0][1:]}: "
              f"{money_m(first['at_low'])} to {money_m(first['at_high'])} against the baseline")
     low, high = range_ends()
     subtitle = (f"Net present cost minus the baseline's, £ million, with one input at a time at its {low} and "

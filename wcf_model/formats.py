@@ -73,6 +73,12 @@ def money_m(x: float, digits: int = 1) -> str:
     return f"{'-' if v < 0 else ''}£{abs(v):,.{digits}f}m"
 
 
+def money_words(x: float) -> str:
+    """Money in a sentence: £ million to one decimal (``"£25.7m"``), or, for a sum too small to show in
+    millions (under £50,000), whole pounds to the nearest £100 (``"£43,400"``) rather than "£0.0m"."""
+    return money_m(x) if abs(x) >= 50_000 else money(round(x, -2))
+
+
 def money(x: float) -> str:
     """Whole pounds: ``1_229_851_296.83 -> "£1,229,851,297"`` (never ``"-£0"``)."""
     v = _zero_safe(x, 0)

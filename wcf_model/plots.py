@@ -54,16 +54,9 @@ class Chart:
     alt: str
     _png: bytes | None = field(default=None, repr=False)
 
-    overlaps: list[tuple[str, str]] = field(default_factory=list, repr=False)
-
     def png(self) -> bytes:
-        """The chart as PNG bytes (drawn once; the figure is then closed).
-
-        Before the figure is closed, :func:`label_overlaps` records in
-        ``overlaps`` any two of its labels that overlap, for the tests.
-        """
+        """The chart as PNG bytes (drawn once; the figure is then closed)."""
         if self._png is None:
-            self.overlaps = label_overlaps(self.figure)
             buf = io.BytesIO()
             # no date or software version in the file: the same chart gives the same bytes
             self.figure.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
@@ -307,8 +300,8 @@ def fy_axis(ax, years: list[int] | None = None) -> None:
 
     Values on the axis are the first calendar year of each financial year.
     Ticks fall on the years plotted (``years``; by default those of the
-    lines drawn), every year up to eight of them and evenly spaced beyond,
-    always including the last.
+    lines drawn): every year up to eight of them, evenly spaced beyond, always
+    including the last.
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
@@ -317,7 +310,10 @@ def fy_axis(ax, years: list[int] | None = None) -> None:
         years = sorted({int(round(x)) for x in xs})
     if years:
         first, last = min(years), max(years)
-        step = max(1, -(-(last - first) // 7))
+        span = last - first
+        # every year up to eight; beyond, a step that lands on both the first and the last year if one does
+        step = 1 if span <= 7 else next((s for s in range(-(-span // 7), span // 2 + 1) if span % s == 0),
+                                        -(-span // 7))
         ax.xaxis.set_major_locator(FixedLocator(list(range(last, first - 1, -step))[::-1]))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v))}-{(int(round(v)) + 1) % 100:02d}"))
 

@@ -38,7 +38,7 @@ from .figures import (
     npv_distribution_figure,
     tornado_figure,
 )
-from .formats import money_m, range_label, range_words
+from .formats import money_m, money_words, range_label, range_words
 from .outputs import default_output_dir, write_all
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
@@ -213,14 +213,14 @@ def _uncertainty(a: Analysis) -> list[str]:
         labels = _listing([sc.options[o].label for o in v.options])
         best = T.voi_table(a, top=5)
         text = (f"Between the options that meet every critical success factor ({labels}), the expected value of "
-                f"perfect information is {money_m(v.evpi)}: the most it would be worth spending to remove all the "
+                f"perfect information is {money_words(v.evpi)}: the most it would be worth spending to remove all the "
                 "uncertainty before choosing. ")
         text += ("No single input, and no group of them (demand, workforce, unit costs, finance, each option's "
                  "own costs or effects), would change the choice if it alone were known: the expected value of "
                  "perfect information about each is nil. The choice is robust to each uncertainty taken on its own."
                  if best.frame.empty else
                  f"The uncertainty most worth resolving is {_lc(best.frame.iloc[0]['input'])} "
-                 f"({money_m(best.frame.iloc[0]['evppi'])}).")
+                 f"({money_words(best.frame.iloc[0]['evppi'])}).")
         parts.append(f"<p><strong>Value of information.</strong> {_e(text)}</p>")
         if not best.frame.empty:
             parts.append(T.to_html(best))

@@ -605,6 +605,7 @@ def register_table(sc: Scenario) -> Table:
         "unit_id": reg["unit"].to_numpy(), "unit": [unit_words(u) for u in reg["unit"]],
         "price_year": reg["price_year"].to_numpy(),
         "source": [readable(s, words) for s in reg["source"]],
+        "grade": reg["confidence"].to_numpy(),
         "confidence": [f"{c}: {CONFIDENCE.get(c, 'not stated')}" if not _blank(c) else "not stated"
                        for c in reg["confidence"]],
         "uncertainty": uncertainty,
@@ -615,8 +616,10 @@ def register_table(sc: Scenario) -> Table:
         "value": Column("Value"), "number": Column("Value", "quantity", unit_from="unit_id"),
         "unit_id": Column("Unit in the scenario file", "key"), "unit": Column("Unit"),
         "price_year": Column("Price year"), "source": Column("Source"),
-        "confidence": Column("Confidence"), "uncertainty": Column("Uncertainty"), "note": Column("Note")},
-        html_hidden=("number", "unit_id", "unit"), workbook_hidden=("value",))
+        "grade": Column("Confidence (1-5)", "rank"), "confidence": Column("Confidence"),
+        "uncertainty": Column("Uncertainty"), "note": Column("Note")},
+        # the page explains the grades above the table, and each figure's label says what it is
+        html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
 
 
 def _file_name(path: object) -> str:
