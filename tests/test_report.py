@@ -58,7 +58,7 @@ def test_report_html_and_workbook(minimal, tmp_path):
     wb = openpyxl.load_workbook(out / "results.xlsx")
     # MINIMAL has no population, so there is no appraisal: the inputs' sheets, the back-test and history only
     assert wb.sheetnames == ["About", "Back-test", "Published history", "Options", "Effects", "MCA inputs",
-                             "Assumptions"]
+                             "Assumptions", "Assumptions by year"]
     assert wb["Assumptions"].max_row == 1 + 5
 
 

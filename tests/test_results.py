@@ -78,7 +78,7 @@ def test_workbook_sheets(outputs):
     assert wb.sheetnames == ["About", "Summary", "Appraisal", "Cash by year", "Who pays", "VAT and tax",
                              "Annual economic", "Annual cash", "Tornado", "Switching values", "Value of information",
                              "MCA", "MCA scores", "MCA weights", "Caseloads", "Back-test", "Published history",
-                             "Options", "Effects", "MCA inputs", "Assumptions", "Warnings"]
+                             "Options", "Effects", "MCA inputs", "Assumptions", "Assumptions by year", "Warnings"]
     # option, line, ten years, and the line's name in annual.csv
     ws = wb["Annual economic"]
     assert ws["A1"].value == "Option" and ws["C1"].value == "2019-20 (£)" and ws.max_column == 2 + 10 + 1

@@ -104,3 +104,13 @@ def test_about_sheet_says_what_each_sheet_holds(book):
     assert "10th to 90th percentile" in rows["Ranges"] and "8 times in 10" in rows["Ranges"]
     for sheet in book.sheetnames[1:]:
         assert sheet in rows, sheet
+
+
+def test_figures_given_by_year_keep_their_numbers(book):
+    ws = book["Assumptions by year"]
+    headings = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "population.age_0_17")
+    # the ONS mid-2019 estimate of Worcestershire's children aged 0-17, as the scenario states it
+    assert row[headings.index("2019-20")].value == 117645
+    inflation = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "finance.general_inflation")
+    assert inflation[headings.index("2019-20")].number_format == "0.00%"

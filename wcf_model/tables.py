@@ -622,6 +622,24 @@ def register_table(sc: Scenario) -> Table:
         html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
 
 
+def register_by_year(sc: Scenario) -> Table:
+    """The figures the scenario gives by financial year, one column per year, as numbers in their unit."""
+    rows = []
+    for name, fig in sc.iter_figures():
+        if fig.values is None:
+            continue
+        parts = name.split(".")
+        label = (option_input_label(sc.options[parts[1]].label, option_item_labels(sc.options[parts[1]])[parts[3]])
+                 if parts[0] == "options" else parameter_label(name))
+        rows.append({"key": name, "figure": label, "unit_id": fig.unit, "unit": unit_words(fig.unit),
+                     **{y: float(v) for y, v in fig.values.items()}})
+    years = sorted({k for r in rows for k in r if re.fullmatch(r"\d{4}-\d{2}", k)})
+    frame = pd.DataFrame(rows, columns=["key", "figure", "unit_id", "unit", *years])
+    return Table(frame, {"key": Column("Name in the scenario file", "key"), "figure": Column("Figure"),
+                         "unit_id": Column("Unit in the scenario file", "key"), "unit": Column("Unit"),
+                         **{y: Column(y, "quantity", unit_from="unit_id") for y in years}}, freeze_columns=2)
+
+
 def _file_name(path: object) -> str:
     from pathlib import Path
 

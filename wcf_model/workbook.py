@@ -223,7 +223,10 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
             Sheet("Effects", T.effects_inputs(sc), "Every effect an option claims, with its evidence."),
             Sheet("MCA inputs", T.mca_inputs(sc), "Criteria, swing weights and each option's stated score."),
             Sheet("Assumptions", T.register_table(sc), "Every figure the scenario uses, with its source and "
-                                                       "confidence grade.")]
+                                                       "confidence grade (a figure given by year has its values "
+                                                       "on the next sheet)."),
+            Sheet("Assumptions by year", T.register_by_year(sc), "The figures the scenario gives by financial "
+                                                                 "year, in their own units.")]
     if analysis is not None:
         out.append(Sheet("Warnings", T.warnings_table(analysis.res), "What the costs leave out."))
     return out
