@@ -173,11 +173,13 @@ table.wcf td.key code { font-size: .8rem; }
 .table-note { color: #3D3D3D; font-size: .85rem; margin-top: -.5rem; }
 """
 _NUM_ATTRS = ' class="num"'
-_HYPHENATED = re.compile(r"\S+-\S+")
+#: A word a browser might break inside: one holding a hyphen, a slash or a symbol ("2019-20", "go-live",
+#: "+£5.1m", "and/or"). Words of letters and digits alone never break (overflow-wrap: normal).
+_HYPHENATED = re.compile(r"\S*[^\w\s.,;:!?'\"\u2019()\[\]]\S*")
 
 
 def _nobreak(escaped: str) -> str:
-    """Escaped text whose hyphenated words ("2019-20", "go-live") never break across lines."""
+    """Escaped text whose words holding hyphens or symbols ("2019-20", "+£5.1m") never break across lines."""
     return _HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escaped)
 
 
