@@ -78,7 +78,7 @@ def test_help_gives_a_sentence_per_argument_and_an_example_per_command():
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == {"validate", "run", "report", "export-assumptions", "import-assumptions", "diff",
-                                "backtest"}
+                                "backtest", "reference-class"}
     for name, p in sub.choices.items():
         assert p.epilog.startswith("examples:") and f"wcf-model {name} " in p.epilog, name
         assert p.description and len(p.description) > 40, name

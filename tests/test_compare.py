@@ -109,6 +109,7 @@ def test_diff_reports_every_option_and_never_minus_zero():
     text = subprocess.run([sys.executable, "-m", "wcf_model.cli", "diff", old, new],
                           capture_output=True, text=True, timeout=300).stdout
     assert "Wholly owned company: broadened scope (company_broad): added in worcestershire-2019-fbc: £" in text
-    assert "Wholly owned company: children's social care (company_csc): £34,676,993 -> £34,676,993 (no change)" in text
+    csc = options["company_csc"]["new_npv_vs_baseline"]
+    assert f"Wholly owned company: children's social care (company_csc): £{csc:,.0f} -> £{csc:,.0f} (no change)" in text
     # a change that rounds to nothing has no sign
     assert not re.search(r"-£?0(?![\d,.])", text)

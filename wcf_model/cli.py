@@ -54,8 +54,19 @@ def _scenario_files(paths: Sequence[str]) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
+    from .effect_library import is_library_file, load_library
+
     failed = 0
     for path in _scenario_files(args.paths):
+        if is_library_file(path):  # scenarios/effects/: checked as an effect library
+            entries, problems = load_library([path])
+            if problems:
+                failed += 1
+                print(f"INVALID {path}: " + "\n  ".join(["effect library problems:", *map(str, problems)]),
+                      file=sys.stderr)
+            else:
+                print(f"ok {path}: effect library, {len(entries)} effects")
+            continue
         try:
             sc = load_scenario(path, strict=args.strict)
         except ScenarioError as exc:
@@ -158,11 +169,108 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import backtest, backtest_json
+def _origins(text: str) -> list[int]:
+    try:
+        years = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected years separated by commas such as 2016,2017,2018, got '{text}'") from None
+    if not years:
+        raise argparse.ArgumentTypeError("give at least one year")
+    return years
 
-    result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to)
-    print(backtest_json(result) if args.json else result.to_text())
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .figures import national_backtest_chart
+    from .forecast import HORIZON
+    from .outputs import write_all
+
+    if not args.all:
+        if args.fit_to is None:
+            raise UsageError("backtest --la needs --fit-to YEAR (the last published year the fit may use)")
+        if args.origins is not None or args.horizon is not None or args.out is not None:
+            raise UsageError("--origins, --horizon and -o/--out go with --all; with --la use --fit-to and --to")
+        result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to,
+                          method=args.method, draws=args.draws)
+        print(backtest_json(result) if args.json else result.to_text())
+        return EXIT_OK
+    if args.fit_to is not None or args.to is not None or args.json:
+        raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
+    out = args.out if args.out is not None else Path("outputs") / "backtest"
+    frame = load_all(args.data)
+    nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
+                           method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
+                           source=str(args.data) if args.data is not None else "data/")
+    text = nb.to_text()
+    chart = national_backtest_chart(nb)
+
+    def csv(frame_):
+        return lambda p: frame_.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
+    written = write_all(out, {
+        "summary.csv": csv(nb.summary()),
+        "scores.csv": csv(nb.scores),
+        "forecasts.csv": csv(nb.forecasts),
+        "coverage.csv": lambda p: nb.coverage().to_csv(p, lineterminator="\n", float_format="%.4f"),
+        "unscored.csv": csv(nb.unscored),
+        "summary.txt": lambda p: p.write_text(text + "\n", encoding="utf-8"),
+        "backtest.png": lambda p: p.write_bytes(chart.png()),
+    })
+    print(text)
+    print()
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_reference_class(args: argparse.Namespace) -> int:
+    from .outputs import write_all
+    from .reference_class import (
+        build_panel,
+        estimate_reference_class,
+        load_overruns,
+        load_reference_class,
+        load_statistics,
+        overrun_summary,
+        reference_class_table,
+        unit_of,
+    )
+    from .reference_figures import event_study_chart, overrun_chart
+
+    spells = load_reference_class(args.reference_class)
+    panel = build_panel(load_statistics(args.data))
+    if args.exclude:
+        panel = panel[~panel["unit"].isin({unit_of(c) for c in args.exclude})]
+    res = estimate_reference_class(panel, spells, horizon=args.horizon, leads=args.leads, placebos=args.placebos,
+                                   seed=args.seed, level=args.level, models=args.models)
+    overruns = load_overruns(args.overruns)
+    out = args.out if args.out is not None else Path.cwd() / "outputs" / "reference-class"
+    table = res.table()
+
+    def csv(frame):
+        return lambda p: frame.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
+
+    files = {
+        "estimates.csv": csv(table),
+        "contributions.csv": csv(res.contributions()),
+        "reference_class.csv": csv(reference_class_table(spells, panel)),
+        "overruns.csv": csv(overruns.drop(columns=["line"])),
+        "overrun_summary.csv": csv(overrun_summary(overruns)),
+        "overruns.png": lambda p, c=overrun_chart(overruns): p.write_bytes(c.png()),
+    }
+    for name, est in res.estimates.items():
+        files[f"{name}.png"] = lambda p, c=event_study_chart(est): p.write_bytes(c.png())
+    for path in write_all(out, files):
+        print(f"wrote {path}")
+    pct = round(100 * args.level)
+    print(f"\nChange after a move to a trust or company, against councils that had not moved "
+          f"({pct}% placebo interval; first {args.horizon + 1} figures after each move):")
+    for row in table[table["term"] == "overall"].itertuples():
+        scale = "%" if row.scale == "log" else ""
+        mid, lo, hi = ((row.estimate_pct, row.lower_pct, row.upper_pct) if row.scale == "log"
+                       else (row.estimate, row.lower, row.upper))
+        pre = table[(table["driver"] == row.driver) & (table["term"] == "pretrend")]["p_value"].iloc[0]
+        print(f"  {row.label:<40} {mid:+7.2f}{scale:1} ({lo:+.2f} to {hi:+.2f}) [{row.unit}]; "
+              f"{int(row.councils)} councils; pre-trend p = {pre:.2f}")
     return EXIT_OK
 
 
@@ -267,24 +375,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="Print JSON for scripts instead of text.")
     p.set_defaults(func=cmd_diff)
 
-    p = _command(sub, "backtest", "fit on published years up to a year, project, compare with what was published",
-                 "Fit the caseload model to an authority's figures published up to a year, project the years "
-                 "after without hindsight, and compare with what the DfE published: how accurate the forecast "
-                 "would have been.",
+    p = _command(sub, "backtest", "how well the model would have forecast what was later published, beside "
+                                  "naive forecasts; one authority (--la) or every one (--all)",
+                 "Fit the caseload model to an authority's figures published up to a year, forecast the years "
+                 "after without hindsight, and compare with what the DfE published and with three naive "
+                 "forecasts (the last figure, a straight line, a damped trend). With --all, every authority "
+                 "from each of several origins, in parallel.",
                  ["wcf-model backtest --la 885 --fit-to 2018",
-                  "wcf-model backtest --la 881 --fit-to 2019 --to 2023 --data path/to/dfe-downloads --json"])
-    p.add_argument("--la", required=True, metavar="CODE",
-                   help="The local authority: old three-digit code (885) or new code (E10000034).")
-    p.add_argument("--fit-to", required=True, type=int, metavar="YEAR",
-                   help="The last published year the fit may use (e.g. 2018 for figures at 31 March 2018).")
+                  "wcf-model backtest --la 881 --fit-to 2019 --to 2023 --data path/to/dfe-downloads --json",
+                  "wcf-model backtest --all --data path/to/dfe-downloads --origins 2016,2017,2018"])
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--la", metavar="CODE",
+                     help="One local authority: old three-digit code (885) or new code (E10000034).")
+    who.add_argument("--all", action="store_true", help="Every authority in the data, from each of --origins.")
+    p.add_argument("--fit-to", type=int, default=None, metavar="YEAR",
+                   help="With --la: the last published year the fit may use (e.g. 2018 for 31 March 2018).")
     p.add_argument("--to", type=int, default=None, metavar="YEAR",
-                   help="The last published year to compare with; the latest in the data by default.")
-    p.add_argument("--window", type=int, default=3, metavar="N",
-                   help="Years of history averaged for each rate (3 by default).")
+                   help="With --la: the last published year to compare with; the latest in the data by default.")
+    p.add_argument("--origins", type=_origins, default=None, metavar="YEARS",
+                   help="With --all: the forecast origins, separated by commas (2016,2017,2018,2019 by default).")
+    p.add_argument("--horizon", type=_positive_int, default=None, metavar="N",
+                   help="With --all: how many years after each origin are scored (5 by default).")
+    p.add_argument("--method", choices=("pooled", "window"), default="pooled",
+                   help="The forecast: pooled rate paths (the default) or the windowed mean of each rate.")
+    p.add_argument("--window", type=_positive_int, default=3, metavar="N",
+                   help="Years of history averaged for each windowed rate (3 by default).")
+    p.add_argument("--draws", type=int, default=500, metavar="N",
+                   help="Monte Carlo draws for the 10th to 90th percentile band (500 by default; 0 for none).")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="With --all: worker processes running at once (one per processor by default).")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="A folder with dfe_extract.csv, or of DfE downloads; the shipped data/ by default.")
-    p.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+                   help="A folder with dfe_extract.csv, or of DfE downloads; the shipped data/ by default "
+                        "(--all needs every authority's figures).")
+    p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
+                   help="With --all: the folder for the tables and chart; outputs/backtest/ by default.")
+    p.add_argument("--json", action="store_true", help="With --la: print JSON instead of a table.")
     p.set_defaults(func=cmd_backtest)
+
+    p = _command(sub, "reference-class",
+                 "what changed after councils moved children's services to a trust or company",
+                 "Estimate what changed in the councils that moved their children's services to a trust or a "
+                 "company, against councils that did not (a staggered difference-in-differences with placebo "
+                 "intervals), and write the estimates, the event-study charts and the published overruns.",
+                 ["wcf-model reference-class --data path/to/dfe-downloads",
+                  "wcf-model reference-class --data path/to/dfe-downloads --exclude 885 --models company"])
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder of DfE downloads for every council, or one whose dfe_extract.csv covers them; "
+                        "data/ by default.")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="The folder to write to; outputs/reference-class/ by default.")
+    p.add_argument("--horizon", type=int, default=3, metavar="N",
+                   help="The last year after the move that is averaged (3 by default: four figures).")
+    p.add_argument("--leads", type=int, default=3, metavar="N",
+                   help="Years before the move checked for trends already under way (3 by default).")
+    p.add_argument("--placebos", type=int, default=999, metavar="N",
+                   help="Placebo draws behind the intervals (999 by default).")
+    p.add_argument("--seed", type=int, default=20170919, metavar="S", help="The seed of the placebo draws.")
+    p.add_argument("--level", type=float, default=0.9, metavar="P",
+                   help="The share of placebo draws the intervals cover (0.9 by default).")
+    p.add_argument("--models", nargs="+", default=["trust", "company"], choices=["trust", "company", "partnership"],
+                   help="The kinds of move to estimate (trust and company by default).")
+    p.add_argument("--exclude", nargs="*", default=[], metavar="CODE",
+                   help="DfE codes of councils to leave out (e.g. 885 when appraising Worcestershire itself).")
+    p.add_argument("--reference-class", type=Path, default=None, metavar="CSV",
+                   help="The list of councils that moved, with dates and sources; data/reference_class.csv by default.")
+    p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
+                   help="The published cost overruns; data/reference_class_overruns.csv by default.")
+    p.set_defaults(func=cmd_reference_class)
     return parser
 
 

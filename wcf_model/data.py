@@ -883,7 +883,7 @@ def series(frame: pd.DataFrame, measure: str) -> pd.Series:
     return out
 
 
-def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool = False,
+def read_folder(source: str | Path, la_codes: Iterable[int | str] | None, strict: bool = False,
                 say: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict]:
     """Read every recognised DfE download in a folder for some authorities.
 
@@ -891,8 +891,9 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     ----------
     source : str or Path
         Folder of DfE CSV downloads.
-    la_codes : iterable
-        Authorities to keep (old or new codes); England is always kept.
+    la_codes : iterable or None
+        Authorities to keep (old or new codes); England is always kept. None
+        keeps every authority (a national back-test reads them all).
     strict : bool
         Fail on a file that is not a recognised layout, instead of skipping it.
     say : callable, optional
@@ -913,7 +914,7 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     source = Path(source)
     if not source.is_dir():
         raise DataError(f"{source} is not a folder of DfE downloads")
-    wanted = {normalise_la_code(c) for c in la_codes} | {ENGLAND}
+    wanted = None if la_codes is None else {normalise_la_code(c) for c in la_codes} | {ENGLAND}
     frames, inputs, skipped = [], [], []
     for path in sorted(p for p in source.iterdir() if p.is_file()):
         try:
@@ -925,7 +926,7 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
                 say(f"skipped {path.name}: {err}")
             skipped.append(path.name)
             continue
-        kept = tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]
+        kept = tidy if wanted is None else tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]
         frames.append(kept)
         inputs.append({
             "file": path.name,
@@ -940,12 +941,13 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     if not frames:
         raise DataError(f"no recognised DfE files in {source}")
     extract = combine(frames)
-    missing = sorted(c for c in wanted if not (extract["la_code"].eq(c) | extract["new_la_code"].eq(c)).any())
+    missing = sorted(c for c in wanted or () if not (extract["la_code"].eq(c) | extract["new_la_code"].eq(c)).any())
     if missing:
         raise DataError(f"no rows for la_code {', '.join(missing)} in the files in {source}")
     for row in inputs:
         row["rows_in_extract"] = int((extract["source_file"] == row["file"]).sum())
-    provenance = {"la_codes": sorted(wanted), "inputs": inputs, "skipped": skipped}
+    codes = sorted(wanted) if wanted is not None else sorted(set(extract["la_code"]))
+    provenance = {"la_codes": codes, "inputs": inputs, "skipped": skipped}
     return extract, provenance
 
 

@@ -74,23 +74,97 @@ def caseload_charts(projection: Projection, la: pd.DataFrame | None, authority: 
     return charts
 
 
-def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = "children looked after") -> Chart:
-    """Projected against published for one measure of a back-test, by financial year."""
+#: How each naive forecast is named to a reader, given the origin.
+NAIVE_WORDS = {
+    "flat": lambda y: f"the {y} figure carried forward",
+    "linear": lambda y: f"a straight line through {y - 4}-{y}",
+    "damped": lambda y: "a damped trend",
+}
+
+
+def published_year_to_fy(measure: str, year: int) -> int:
+    """The financial year (its first calendar year) a back-test's published figure belongs to.
+
+    A stock at 31 March ``year`` or a flow to that date is in (``year`` - 1)-``year``;
+    a 30 September census in ``year``-(``year`` + 1).
+    """
     from .backtest import COMPARED
 
+    return int(year) - (0 if COMPARED.get(measure, ("", "stock"))[1] == "census" else 1)
+
+
+def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = "children looked after") -> Chart:
+    """The forecast from the origin against what was published, with its band and the naive forecasts beside it."""
     rows = bt.table[bt.table["measure"] == measure].copy()
-    census = COMPARED.get(measure, ("", "stock"))[1] == "census"
-    rows.index = [int(y) - (0 if census else 1) for y in rows["year"]]
-    mape = bt.mape.get(measure)
-    title = (f"Fitted to the figures published up to {bt.fit_to}, the model's forecast of {words} was out by "
-             f"{mape:.1f}% a year on average" if mape is not None else f"Back-test of {words}")
-    subtitle = (f"{bt.la_name}, by financial year: projection from figures published up to {bt.fit_to}, "
-                "against what was published later.")
-    alt = (f"Line chart comparing projected and published {words} in {bt.la_name}, "
-           + "; ".join(f"{financial_year_label(y)}: projected {r.projected:,.0f}, published {r.actual:,.0f}"
-                       for y, r in rows.iterrows()) + ".")
-    return line_chart({"Published": rows["actual"], f"Forecast from {bt.fit_to}": rows["projected"]},
-                      title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize())
+    rows.index = [published_year_to_fy(measure, y) for y in rows["year"]]
+    hist = None
+    if len(bt.history):
+        h = bt.history[bt.history["measure"] == measure]
+        hist = pd.Series(h["value"].to_numpy(), index=[published_year_to_fy(measure, y) for y in h["year"]])
+    published = pd.concat([hist, rows["actual"]]) if hist is not None and len(hist) else rows["actual"]
+    scores = bt.scores.set_index("measure").loc[measure] if measure in set(bt.scores.get("measure", [])) else None
+    y = bt.fit_to
+    title = f"Back-test of {words}"
+    if scores is not None and pd.notna(scores.get("mape_model")):
+        naive = {k: scores[f"mape_{k}"] for k in NAIVE_WORDS if pd.notna(scores.get(f"mape_{k}"))}
+        best = min(naive, key=naive.get) if naive else None
+        title = f"Forecast from {y}, the model was out by {scores['mape_model']:.1f}% a year on average on {words}"
+        if best is not None:
+            title += f"; the best naive forecast, {NAIVE_WORDS[best](y)}, by {naive[best]:.1f}%"
+    years = (f"{financial_year_label(int(rows.index.min()))} to {financial_year_label(int(rows.index.max()))}"
+             if len(rows) else "")
+    subtitle = (f"{bt.la_name}, by financial year: forecasts made from the figures published up to {y}, against the "
+                f"figures published for {years} (DfE)."
+                + (f" Shaded: the model's {range_label()} band over {bt.draws:,} draws." if bt.draws else ""))
+    lines = {"Published": published, "Model": rows["projected"],
+             "Last figure": rows["flat"], "Straight line": rows["linear"], "Damped trend": rows["damped"]}
+    alt = (f"Line chart of {words} in {bt.la_name} by financial year: published "
+           + ", ".join(f"{financial_year_label(int(yr))}: {v:,.0f}" for yr, v in published.items())
+           + f"; forecasts from {y} (model, last figure, straight line, damped trend): "
+           + "; ".join(f"{financial_year_label(int(yr))}: {r.projected:,.0f}, {r.flat:,.0f}, {r.linear:,.0f}, "
+                       f"{r.damped:,.0f}" for yr, r in rows.iterrows()) + ".")
+    band = ((f"{range_words()}\nin this band", rows["p10"], rows["p90"])
+            if "p10" in rows and rows["p10"].notna().any() else None)
+    return line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize(), band=band,
+                      ymin=None)
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def trust_sentence(bt: Backtest) -> str:
+    """How far a councillor can trust the projection, in one plain-English sentence from the back-test."""
+    s = bt.scores.set_index("measure") if len(bt.scores) else pd.DataFrame()
+    words = {"cin_at_31_march": "children in need", "referrals": "referrals",
+             "cpp_at_31_march": "child protection plans", "cla_at_31_march": "children looked after"}
+    headline = [m for m in words if m in s.index and pd.notna(s.loc[m].get("mape_model"))]
+    if not headline:
+        return ("There are no later published figures to test the projection against, so how far to trust it "
+                "is not known.")
+    headline.sort(key=lambda m: s.loc[m, "mape_model"])
+    lost = [m for m in headline if any(s.loc[m, "mase_model"] >= s.loc[m, f"mase_{k}"] for k in NAIVE_WORDS
+                                       if pd.notna(s.loc[m].get(f"mase_{k}")))]
+    shown = bt.table[bt.table["measure"].isin(headline)]
+    first = min(published_year_to_fy(m, y) for m, y in zip(shown["measure"], shown["year"]))
+    last = max(published_year_to_fy(m, y) for m, y in zip(shown["measure"], shown["year"]))
+    out = _and([f"{s.loc[m, 'mape_model']:.0f}% for {words[m]}" for m in headline])
+    text = (f"How far to trust it: had this method been used in {bt.fit_to}, its forecasts for "
+            f"{financial_year_label(first)} to {financial_year_label(last)} would have been out, on average each "
+            f"year, by {out}")
+    if not lost:
+        text += ", closer than each simple alternative"
+    elif len(lost) < len(headline):
+        text += f", closer than the simple alternatives except for {_and([words[m] for m in lost])}"
+    else:
+        text += ", no closer than the simple alternatives"
+    covered = int(s.loc[headline, "covered"].sum()) if "covered" in s else 0
+    banded = int(s.loc[headline, "banded"].sum()) if "banded" in s else 0
+    if banded:
+        text += (f", and {'all ' if covered == banded else ''}{covered}{'' if covered == banded else f' of {banded}'} "
+                 f"published figures fell inside its {range_label()} band")
+    return text + "; so read each projected figure as a central estimate with that band around it, not as an exact count."
 
 
 def history_charts(authority: str, history: History) -> list[Chart]:
@@ -307,3 +381,41 @@ def waterfall_figure(att, option: str, option_label: str, old_name: str, new_nam
     subtitle = "Net present cost against the baseline, £ million; each change's share averaged over every order (Shapley)"
     alt = "Waterfall: " + "; ".join(f"{label} {signed_money_m(value * 1e6)}" for label, value in steps) + "."
     return waterfall_chart(steps, title=title, subtitle=subtitle, alt=alt, xlabel="£ million against the baseline")
+
+
+def national_backtest_chart(nb) -> Chart:
+    """Median scaled error by forecast origin for each headline measure: the model against the naive forecasts."""
+    import matplotlib.pyplot as plt
+
+    from .forecast import MEASURES
+    from .plots import LINESTYLES, MARKERS, PALETTE, STYLE
+
+    summary = nb.summary()
+    names = {"model": "Model", "flat": "Last figure", "linear": "Straight line", "damped": "Damped trend"}
+    wins = int(summary["beats_every_median"].sum())
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharex=True)
+        for ax, measure in zip(axes.ravel(), MEASURES):
+            t = summary[summary["measure"] == measure]
+            for i, (key, label) in enumerate(names.items()):
+                ax.plot(t["origin"], t[f"median_mase_{key}"], color=PALETTE[i], marker=MARKERS[i],
+                        linestyle=LINESTYLES[i], linewidth=2.4 if key == "model" else 1.6, markersize=5, label=label)
+            ax.set_title(MEASURES[measure].capitalize(), fontsize=11, loc="left")
+            ax.set_ylim(bottom=0)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("Median MASE")
+        for ax in axes[1]:
+            ax.set_xlabel("Forecast origin (last year the fit used)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=4, frameon=False, fontsize=10)
+        fig.tight_layout(rect=(0, 0, 1, 0.94))
+    title = (f"The model's median error is below all three naive forecasts in {wins} of {len(summary)} "
+             "measure-origins")
+    subtitle = (f"Median across {nb.authorities} English authorities of the mean absolute scaled error of forecasts "
+                f"{nb.horizon} years ahead from each origin (1 = the size of a typical year's change; lower is better).")
+    alt = "Four line charts of median MASE by origin. " + " ".join(
+        f"{MEASURES[r['measure']].capitalize()} {r['origin']}: model {r['median_mase_model']:.2f}, last figure "
+        f"{r['median_mase_flat']:.2f}, straight line {r['median_mase_linear']:.2f}, damped trend "
+        f"{r['median_mase_damped']:.2f}." for r in summary.to_dict("records"))
+    return Chart(fig, title, subtitle, alt)

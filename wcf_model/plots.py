@@ -78,7 +78,8 @@ class Chart:
 
 
 def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, alt: str,
-               ylabel: str, ymin: float | None = 0, unit: str = "") -> Chart:
+               ylabel: str, ymin: float | None = 0, unit: str = "",
+               band: tuple[str, pd.Series, pd.Series] | None = None) -> Chart:
     """Lines by financial year, each labelled at its last point.
 
     Parameters
@@ -95,12 +96,20 @@ def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, al
         chart then says so when it does not start at zero.
     unit : str
         Written before the axis start in that note (e.g. "£").
+    band : (label, low, high), optional
+        A shaded, hatched band between two series indexed like the lines (e.g.
+        a forecast's 10th and 90th percentiles), labelled at its right end.
     """
     if len(series) > len(PALETTE):
         raise ValueError(f"at most {len(PALETTE)} series on one chart, got {len(series)}")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.2))
         ends = []
+        if band is not None:
+            text, low, high = band
+            ax.fill_between(low.index, low.to_numpy(), high.to_numpy(), color=PALETTE[5], alpha=0.2, hatch="//",
+                            edgecolor=PALETTE[5], linewidth=0)
+            ends.append((high.index[-1], high.iloc[-1], text, "#3D3D3D"))
         for i, (label, s) in enumerate(series.items()):
             s = s.dropna()
             ax.plot(s.index, s.to_numpy(), color=PALETTE[i], marker=MARKERS[i],

@@ -37,6 +37,7 @@ from .figures import (
     npv_chart,
     npv_distribution_figure,
     tornado_figure,
+    trust_sentence,
 )
 from .formats import money_m, money_words, range_label, range_words
 from .outputs import default_output_dir, write_all
@@ -273,10 +274,7 @@ def _inputs(sc: Scenario) -> list[str]:
     for opt in sc.options.values():
         if opt.description:
             parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(T.readable(opt.description, words))}</p>")
-    parts += ["<h2>Effects the options claim</h2>",
-              "<p>Each effect changes one model input from its start date, with the evidence the "
-              "scenario cites. Confidence 5 means judgement with no quantified evidence.</p>",
-              T.to_html(T.effects_inputs(sc))]
+    parts += _effects(sc)
     if sc.mca.criteria:
         parts += ["<h2>Multi-criteria inputs</h2>",
                   "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
@@ -285,6 +283,29 @@ def _inputs(sc: Scenario) -> list[str]:
                   "<details><summary>Why each score</summary>" + T.to_html(T.score_rationales(sc)) + "</details>",
                   "<details><summary>Critical success factors</summary>" + T.to_html(T.csf_table(sc))
                   + "</details>"]
+    return parts
+
+
+def _effects(sc: Scenario) -> list[str]:
+    """Each effect an option claims, marked evidence or judgement, with its source and what the evidence does not show."""
+    table = T.effects_inputs(sc)
+    if table.frame.empty:
+        return ["<h2>Effects the options claim</h2>", "<p>No option claims an effect on the model's inputs.</p>"]
+    evidence = table.frame["basis"].str.startswith("Evidence")
+    n, k = len(table.frame), int(evidence.sum())
+    lead = (f"{k} of the {n} effects the options claim rest on evidence and {n - k} on judgement. "
+            if k else f"All {n} effects the options claim are judgements: no evidence in the effect library applies. ")
+    parts = ["<h2>Effects the options claim</h2>",
+             f"<p>{_e(lead)}Evidence means a measured change: from the councils that moved their children's "
+             "services to a trust or company, compared with councils that did not, or from a published "
+             "evaluation; its range is the measured interval. Judgement means no evidence applies, and the "
+             "scenario says why. Confidence runs from 1 (a randomised trial) to 5 (judgement).</p>",
+             T.to_html(table)]
+    common, limits = T.effect_limits(sc)
+    if common or not limits.frame.empty:
+        parts.append("<details><summary>What the evidence does not show</summary>"
+                     + (f"<p>{_e(common)}</p>" if common else "")
+                     + (T.to_html(limits) if not limits.frame.empty else "") + "</details>")
     return parts
 
 
@@ -306,9 +327,7 @@ def _caseloads(st: Study) -> list[str]:
     if bt is None:
         parts.append(f"<p>{_e(st.backtest_note)}</p>")
     else:
-        errors = "; ".join(f"{_lc(T.measure_label(m))} {v:.1f}%" for m, v in bt.mape.items())
-        text = (f"Fitted to the figures published up to {bt.fit_to} and projected without hindsight, the model's "
-                f"forecasts were out on average by: {errors}.")
+        text = trust_sentence(bt)
         if bt.not_estimated:
             from .catalogue import parameter_label
 

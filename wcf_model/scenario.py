@@ -571,12 +571,50 @@ def _model(c: _Collector, model: type[BaseModel], data: Any, prefix: tuple[Any, 
         return None
 
 
-def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
-        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], dict[str, Correlation], list[Problem]]:
+def _effect_library(tree: LocDict, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+    """The effect library a scenario's ``use:`` effects cite, read only if one does.
+
+    ``scenario.effect_library`` names files or folders relative to the file it
+    is written in; without it, the project's ``scenarios/effects/``.
+    """
+    from .effect_library import DEFAULT_LIBRARY, load_library
+
+    options = data.get("options")
+    cites = isinstance(options, dict) and any(
+        isinstance(o, dict) and isinstance(o.get("effects"), dict)
+        and any(isinstance(e, dict) and "use" in e for e in o["effects"].values())
+        for o in options.values())
+    if not cites:
+        return {}, []
+    header = tree.get("scenario") if isinstance(tree, LocDict) else None
+    named = header.get("effect_library") if isinstance(header, LocDict) else None
+    if named is None:
+        paths = [DEFAULT_LIBRARY]
+    else:
+        where = header.locs.get("effect_library")
+        base = Path(where.file).parent if where is not None else Path(".")
+        paths = [base / p for p in ([named] if isinstance(named, str) else named) if isinstance(p, str)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        where = header.locs.get("effect_library") if isinstance(header, LocDict) else None
+        return None, [Problem(where.file if where else str(missing[0]), where.line if where else None,
+                              "scenario.effect_library", f"no effect library at {m}") for m in missing]
+    entries, problems = load_library(paths)
+    return (entries if not problems else None), problems
+
+
+def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = True) -> tuple[
+        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], dict[str, Correlation], list[Problem],
+        dict[str, Any]]:
     """Check a merged scenario section by section, so one bad option does not
-    hide the problems of the others."""
+    hide the problems of the others. Returns the plain data too, with library
+    effects (``use:``) resolved."""
+    from .effect_library import resolve_effects
+
     c = _Collector(tree, fallback)
     data = plain(tree)
+    library, library_problems = _effect_library(tree, data)
+    c.problems += resolve_effects(data, tree, fallback, library, library_problems, from_files).problems
     for key in data:
         if key not in _SECTIONS:
             c.add((key,), f"unknown top-level key '{key}'{suggest(key, list(_SECTIONS))} "
@@ -612,7 +650,7 @@ def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
     _validate_options(c, header, options, mca or Mca(), params, strict, all_valid=valid_options)
     if mca is not None and valid_options:
         _validate_mca(c, mca, options)
-    return header, options, mca, params, correlations, c.problems
+    return header, options, mca, params, correlations, c.problems, data
 
 
 def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter],
@@ -688,7 +726,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     for _, doc in chain[1:]:
         merged = overlay(merged, doc)
     if problems:
-        _, _, _, _, _, found = _validate(merged, str(top_file), strict)
+        found = _validate(merged, str(top_file), strict)[5]
         raise ScenarioError(problems + found)
     return _build(merged, path, tuple(p for p, _ in chain), strict)
 
@@ -700,15 +738,16 @@ def scenario_from_document(document: dict[str, Any], path: str | Path = "<docume
     Used to evaluate a scenario assembled in memory, such as one that mixes two
     versions of a business case when attributing the difference between them.
     """
-    return _build(document, Path(path), (Path(path),), strict)
+    return _build(document, Path(path), (Path(path),), strict, from_files=False)
 
 
-def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool) -> Scenario:
-    header, options, mca, params, correlations, problems = _validate(tree, str(path), strict)
+def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool, from_files: bool = True) -> Scenario:
+    header, options, mca, params, correlations, problems, resolved = _validate(tree, str(path), strict, from_files)
     if problems or header is None or mca is None:
         raise ScenarioError(problems)
-    resolved = plain(tree)
     resolved["scenario"].pop("extends", None)
+    # the library has been read into the effects, so the resolved scenario stands alone
+    resolved["scenario"].pop("effect_library", None)
     return Scenario(
         path=path,
         files=files,

@@ -95,6 +95,9 @@ class Header(Strict):
     contract_years: Annotated[int, Field(ge=1, le=60)] | None = Field(
         None, description="length of a delivery contract, for a shorter view of the appraisal (e.g. 5)")
     extends: str | None = None
+    effect_library: str | list[str] | None = Field(
+        None, description="effect library files or folders (relative to this file) that 'use:' effects cite; "
+                          "the project's scenarios/effects/ if omitted")
 
 
 class Figure(Strict):
@@ -167,11 +170,21 @@ class Effect(Strict):
     evidence: str = Field(min_length=1)
     confidence: Confidence
     note: str | None = None
+    # Written by the loader when an effect cites the effect library (use: NAME);
+    # see wcf_model.effect_library. A hand-written effect is a judgement.
+    library: str | None = Field(None, description="the library entry this effect was resolved from")
+    basis: Literal["evidence", "judgement"] = "judgement"
+    source: str | None = Field(None, description="the library entry's citation, design and interval")
+    limits: str | None = Field(None, description="what the evidence does not show")
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    widen: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
 
     @model_validator(mode="after")
     def _fade_pair(self) -> Effect:
         if (self.fade_after_years is None) != (self.fade_years is None):
             raise ValueError("give both 'fade_after_years' and 'fade_years', or neither")
+        if self.basis == "evidence" and self.library is None:
+            raise ValueError("'basis: evidence' belongs to an effect resolved from the effect library (use: NAME)")
         return self
 
 

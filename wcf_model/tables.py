@@ -648,29 +648,61 @@ def _file_name(path: object) -> str:
     return Path(str(path)).name if path else ""
 
 
+def _effect_size(v: float, mode: str, unit: str) -> str:
+    """An effect's size as the model applies it: "-5%" (proportional), "+2 points" (a share), "+30 children"."""
+    if mode == "multiply":
+        return f"{'+' if v > 0 else ''}{percent(v, 1).removesuffix('.0%').removesuffix('%')}%"
+    if unit == "share" and mode == "add":
+        return f"{'+' if v > 0 else ''}{number(100 * v, 1).removesuffix('.0')} points"
+    return ("+" if mode == "add" and v > 0 else "") + figure_text(v, unit)
+
+
 def effects_inputs(sc: Scenario) -> Table:
-    """Every effect an option claims, with its evidence and confidence."""
+    """Every effect an option claims: evidence or judgement, its size and range, its source and confidence."""
+    from .distributions import ppf
+    from .effect_library import effect_basis_table
+
     words = scenario_words(sc)
+    basis = effect_basis_table(sc).set_index(["option", "effect"])
     rows = []
     for oid, opt in sc.options.items():
         for eid, e in opt.effects.items():
             unit = parameter_specs()[e.driver].unit if e.driver in parameter_specs() else ""
-            if e.mode == "multiply":
-                size = f"{'+' if e.change > 0 else ''}{percent(e.change, 1).replace('.0%', '%')}"
-            else:
-                size = ("+" if e.mode == "add" and e.change > 0 else "") + figure_text(e.change, unit)
-            rng = ""
+            low = high = None
             if e.distribution:
-                rng = distribution_words(e.distribution, "share" if e.mode == "multiply" else unit)
+                low, high = ppf(e.distribution, np.array([q / 100 for q in RANGE]), e.change)
+            b = basis.loc[(oid, eid)]
             rows.append({"option": opt.label, "effect": effect_label(e.driver, e.label),
-                         "how": f"{sentence_case(word('mode', e.mode))} {size}",
-                         "start": _date_text(e.start), "ramp": e.ramp_years, "uncertainty": rng,
-                         "evidence": readable(e.evidence, words), "confidence": e.confidence})
-    cols = {"option": Column("Option"), "effect": Column("Effect"), "how": Column("Size"),
+                         "basis": sentence_case(b["basis"]),
+                         "how": f"{sentence_case(word('mode', e.mode))}: {_effect_size(e.change, e.mode, unit)}",
+                         "range": (f"{_effect_size(low, e.mode, unit)} to {_effect_size(high, e.mode, unit)}"
+                                   if low is not None else ""),
+                         "start": _date_text(e.start), "ramp": e.ramp_years,
+                         "source": readable(b["source"], words), "confidence": e.confidence})
+    cols = {"option": Column("Option"), "effect": Column("Effect"), "basis": Column("Basis"),
+            "how": Column("Size"), "range": Column(f"Range, {range_label()}"),
             "start": Column("From"), "ramp": Column("Years to full effect", "number", digits=1),
-            "uncertainty": Column("Uncertainty"), "evidence": Column("Evidence"),
-            "confidence": Column("Confidence (1-5)", "rank")}
+            "source": Column("Evidence or reason"), "confidence": Column("Confidence (1-5)", "rank")}
     return Table(pd.DataFrame(rows, columns=list(cols)), cols)
+
+
+def effect_limits(sc: Scenario) -> tuple[str, Table]:
+    """What the evidence behind the options' effects does not show: what every entry shares, then each one's own."""
+    from .effect_library import effect_basis_table
+
+    table = effect_basis_table(sc)
+    limits = table[table["basis"].str.startswith("evidence") & (table["limits"] != "")].drop_duplicates("limits")
+    if limits.empty:
+        return "", Table(pd.DataFrame(columns=["evidence", "also"]), {"evidence": Column("Evidence"),
+                                                                      "also": Column("And for this effect")})
+    sentences = [[x.strip() for x in text.split(". ") if x.strip()] for text in limits["limits"]]
+    common = [x for x in sentences[0] if all(x in other for other in sentences)]
+    frame = pd.DataFrame({"evidence": limits["label"].to_numpy(),
+                          "also": [". ".join(x for x in ss if x not in common).rstrip(".") + "."
+                                   if any(x not in common for x in ss) else "" for ss in sentences]})
+    text = ". ".join(common).rstrip(".") + "." if common else ""
+    return text, Table(frame[frame["also"] != ""], {"evidence": Column("Evidence"),
+                                                    "also": Column("And for this effect")})
 
 
 def mca_inputs(sc: Scenario) -> Table:
@@ -760,19 +792,27 @@ def measure_label(name: str) -> str:
 
 
 def backtest_table(bt: Backtest) -> Table:
-    """Projected against published, by measure and financial year."""
-    from .backtest import COMPARED
+    """The forecast (with its band), what was published and the naive forecasts, by measure and financial year."""
+    from .figures import published_year_to_fy
 
     t = bt.table
-    fy = [financial_year_label(int(y) - (0 if COMPARED.get(m, ("", "stock"))[1] == "census" else 1))
-          for m, y in zip(t["measure"], t["year"])]
-    frame = pd.DataFrame({"measure": [measure_label(m) for m in t["measure"]], "financial_year": fy,
+    frame = pd.DataFrame({"measure": [measure_label(m) for m in t["measure"]],
+                          "financial_year": [financial_year_label(published_year_to_fy(m, y))
+                                             for m, y in zip(t["measure"], t["year"])],
                           "projected": t["projected"].to_numpy(), "actual": t["actual"].to_numpy(),
                           "error": t["error"].to_numpy(), "pct": (t["pct_error"] / 100).to_numpy()})
-    return Table(frame, {"measure": Column("Measure"), "financial_year": Column("Financial year", "fy"),
-                         "projected": Column("Forecast", "count"), "actual": Column("Published", "count"),
-                         "error": Column("Forecast minus published", "count"),
-                         "pct": Column("Error", "share", digits=1)}, freeze_columns=2)
+    cols = {"measure": Column("Measure"), "financial_year": Column("Financial year", "fy"),
+            "projected": Column("Forecast", "count"), "actual": Column("Published", "count"),
+            "error": Column("Forecast minus published", "count"), "pct": Column("Error", "share", digits=1)}
+    low, high = range_ends()
+    extra = {"p10": Column(f"Forecast, {low}", "count"), "p90": Column(f"Forecast, {high}", "count"),
+             "flat": Column("Naive: the last figure", "count"), "linear": Column("Naive: a straight line", "count"),
+             "damped": Column("Naive: a damped trend", "count")}
+    for col, column in extra.items():
+        if col in t and t[col].notna().any():
+            frame[col] = t[col].to_numpy()
+            cols[col] = column
+    return Table(frame, cols, freeze_columns=2)
 
 
 def history_table(history: History) -> Table:
