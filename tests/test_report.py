@@ -136,36 +136,38 @@ def answer_text(page: str) -> str:
 
 
 def test_the_first_screen_answers_with_the_appraisal_s_numbers(fbc_page):
-    from wcf_model.analysis import study
+    from wcf_model.analysis import analyse_results, study
     from wcf_model.formats import money_m
 
     _, page = fbc_page
     sc = load_scenario(FBC)
     res = study(sc, 200, 5).analysis.res
-    broad, base = res.central.options["company_broad"], res.central.options["in_house"]
-    # economic case: the central net present costs, broadened company minus in-house
-    npv = broad.npv_cost[0] - base.npv_cost[0]
-    # council cash: every line of the financial account the council pays (VAT and tax included),
-    # inflated to cash, summed over the ten years, broadened company minus in-house
-    def council(r):
-        return sum((ln.values[0] * res.central.nominal_index).sum() for ln in r.lines if ln.funder == "council")
-    cash = council(broad) - council(base)
-    # the one range: 10th and 90th percentiles of the draws of the difference
-    draws = res.uncertain.options
-    lo, hi = np.percentile(draws["company_broad"].npv_cost - draws["in_house"].npv_cost, [10, 90])
     text = answer_text(page)
     sentences = [s for s in re.split(r"(?<=\.)\s+(?=[A-Z])", text.strip()) if s]
     assert 3 <= len(sentences) <= 5, sentences
-    assert "the evidence favours Wholly owned company: broadened scope" in text
-    assert "Of the 2 options that meet every critical success factor" in text
+    # among the options that meet every critical success factor, the multi-criteria analysis's preferred one
+    passing = [o for o, opt in sc.options.items() if all(c.met for c in opt.csf.values())]
+    preferred = res.mca().preferred
+    assert preferred in passing
+    assert f"Of the {len(passing)} options that meet every critical success factor" in text
+    assert f"the evidence favours {sc.options[preferred].label}" in text
+    chosen, base = res.central.options[preferred], res.central.options["in_house"]
+    # economic case: the central net present costs, the preferred option minus in-house
+    npv = chosen.npv_cost[0] - base.npv_cost[0]
+    # council cash: every line of the financial account the council pays (VAT and tax included),
+    # inflated to cash, summed over the ten years, the preferred option minus in-house
+    def council(r):
+        return sum((ln.values[0] * res.central.nominal_index).sum() for ln in r.lines if ln.funder == "council")
+    cash = council(chosen) - council(base)
+    # the one range: 10th and 90th percentiles of the draws of the difference
+    draws = res.uncertain.options
+    lo, hi = np.percentile(draws[preferred].npv_cost - draws["in_house"].npv_cost, [10, 90])
     assert f"it would cost {money_m(npv)} more over 10 years in the economic case" in text
     assert f"{money_m(cash)} more in council cash including VAT and tax" in text
     assert f"8 times in 10 the economic cost lies between {money_m(lo)} and {money_m(hi)} more" in text
-    # what it turns on, in words: the inputs with the widest tornado bars for the broadened company
-    from wcf_model.analysis import analyse_results
-
-    bars = analyse_results(res).tornado.query("option == 'company_broad'").sort_values("swing", ascending=False)
-    first, second = (label.removesuffix(" (Wholly owned company: broadened scope)") for label in bars["label"][:2])
+    # what it turns on, in words: the inputs with the widest tornado bars for the preferred option
+    bars = analyse_results(res).tornado.query("option == @preferred").sort_values("swing", ascending=False)
+    first, second = (label.removesuffix(f" ({sc.options[preferred].label})") for label in bars["label"][:2])
     assert f"turns most on the {first[0].lower() + first[1:]}, then on the {second[0].lower() + second[1:]}" in text
     # the options that fail a critical success factor are shown with the reason beside them
     failing = re.search(r'<div class="failing">(.*?)</div>', page, re.S).group(1)
@@ -262,7 +264,9 @@ def test_finance_form(fbc_page):
     assert re.search(r'<td><span class="nw"[^>]*>2019-20</span></td>', page)
     # chances and shares are percentages, and no payback reads "never", not a blank
     summary = re.search(r'<section class="answer".*?<table class="wcf">(.*?)</table>', page, re.S).group(1)
-    assert "100%" in summary and "never" in summary and ">1<" not in summary and ">0<" not in summary
+    chances = re.findall(r'<td class="num">([^<]*%)</td>', summary)
+    assert len(chances) == 5 and all(re.fullmatch(r"\d+%|under 1%|over 99%", c) for c in chances), chances
+    assert "never" in summary and ">1<" not in summary and ">0<" not in summary
 
 
 def test_tables_never_break_a_word(fbc_page):
@@ -297,18 +301,22 @@ def test_reproduce_line_reproduces_the_report(tmp_path):
 
 def test_worcestershire_report_shows_projection_bands_and_backtest(fbc_page):
     out, page = fbc_page
-    # NPV and cash charts, NPV distribution, 3 tornados, 4 monitoring charts, 3 caseload projections,
-    # 1 back-test chart, 2 published-history charts
-    assert page.count("<figure>") == 16
+    # NPV and cash charts, NPV distribution, a tornado for each of the 4 options beside the baseline,
+    # 4 monitoring charts, 3 caseload projections, 1 back-test chart, 2 published-history charts
+    assert page.count("<figure>") == 17
     assert "Children looked after are projected to number" in page and "8 times in 10 between" in page
     # the back-test: the 2018 forecast against what happened, the naive forecasts beside it, and
     # one sentence on how far to trust the projection
     assert "Forecast from 2018, the model was out by" in page and "the best naive forecast" in page
     assert "How far to trust it: had this method been used in 2018" in page
     assert "Multi-criteria analysis" in page and "Value of information" in page
-    assert "Who pays, VAT and tax" in page
+    assert "The cost to the council: VAT, tax, who pays and the high-needs block" in page
+    # the company's money against the case, and the gap in its spending explained step by step
+    assert "money against the business case" in page
+    assert "How far the case was from what was spent." in page and "children looked after" in page
     wb = openpyxl.load_workbook(out / "results.xlsx")
-    assert wb.sheetnames[:6] == ["About", "Summary", "Appraisal", "Cash by year", "Who pays", "VAT and tax"]
+    assert wb.sheetnames[:7] == ["About", "Summary", "Cost to the council", "Appraisal", "Cash by year", "Who pays",
+                                 "VAT and tax"]
     # caseloads by financial year: 10 years from 2019-20
     assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"
     assert "Monitoring" in wb.sheetnames

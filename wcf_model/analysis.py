@@ -52,6 +52,7 @@ class Analysis:
     mca: McaResult | None
     monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
     monitored_option: str | None = None
+    spend_gap: pd.DataFrame | None = None      # the company's projected spending against what it spent
 
     @property
     def scenario(self) -> Scenario:
@@ -74,13 +75,19 @@ def analyse_results(res: Results, actuals: Path | None = None, option: str | Non
     """:func:`analyse` for an appraisal already run (the same seed drives the sensitivity runs)."""
     sc, seed = res.scenario, res.uncertain.seed
     voi = value_of_information(res) if res.draws is not None else None
-    comparison = None
+    comparison = gap = None
+    chosen = option or sc.baseline
     if actuals is not None:
-        from .monitoring import compare, read_actuals
+        from .monitoring import compare, read_actuals, spend_gap
 
-        comparison = compare(res, read_actuals(actuals), option)
+        frame = read_actuals(actuals)
+        comparison = compare(res, frame, option)
+        # the last year the company's spending was published, explained step by step
+        spent = [y for y in sorted(frame.loc[frame["measure"] == "gross_spend", "period"]) if y in res.central.years]
+        if spent and res.central.options[chosen].company is not None:
+            gap = spend_gap(sc, chosen, frame, spent[-1])
     return Analysis(res, tornado(sc, seed=seed), switching_values(sc, seed=seed), voi, res.mca(), comparison,
-                    option or sc.baseline)
+                    chosen, gap)
 
 
 def csf_failures(sc: Scenario) -> dict[str, list[tuple[str, str]]]:
@@ -100,11 +107,11 @@ def council_cash(res: Results, option: str) -> np.ndarray:
 
     The financial account's lines funded by the council (its general fund),
     which include the transfers the economic case leaves out (VAT, corporation
-    tax). Lines other funders pay (the DSG high-needs block, DfE and Home
-    Office grants) are not the council's own cash.
+    tax), as the appraisal totals them (``OptionResult.council_cash``). Lines
+    other funders pay (the DSG high-needs block, DfE and Home Office grants)
+    are not the council's own cash.
     """
-    r = res.central.options[option]
-    return r.funders.get("council", np.zeros((1, len(res.central.years))))[0]
+    return res.central.options[option].council_cash[0]
 
 
 def payback(res: Results, option: str) -> str:
@@ -193,7 +200,7 @@ def answer(a: Analysis) -> Answer:
         preferred, basis = min(pool, key=lambda o: central.npv_vs_baseline(o)[0]), "cost"
         runner = min((o for o in pool if o != preferred), key=lambda o: central.npv_vs_baseline(o)[0])
     npv = float(central.npv_vs_baseline(preferred)[0])
-    cash = float(council_cash(res, preferred).sum() - council_cash(res, sc.baseline).sum())
+    cash = float(central.council_cash_vs_baseline(preferred)[0])
     return Answer(
         preferred=preferred, baseline=sc.baseline, eligible=eligible, basis=basis, runner_up=runner,
         mca_totals={o: float(v) for o, v in m.totals.items()} if m is not None else None,

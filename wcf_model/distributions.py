@@ -286,3 +286,25 @@ def scale_distribution(spec: Mapping, old_central: float, new_central: float) ->
         return int(out) if out.is_integer() else out
 
     return {k: (scaled(v) if k in kind.scales else v) for k, v in spec.items()}
+
+
+#: Quantiles at which :func:`mean` evaluates a distribution (midpoint rule).
+_MEAN_GRID = (np.arange(20_000) + 0.5) / 20_000
+
+
+def mean(spec: Mapping | None, central: float) -> float:
+    """The expected value of a distribution [its unit]: the central value when there is none.
+
+    Computed as the average of the inverse CDF over 20,000 evenly spaced
+    quantiles (the midpoint rule for E[X] = integral of ppf(u) du), which is
+    exact to well under 0.1% for the bounded distributions scenarios use and
+    the same on every run.
+
+    Examples
+    --------
+    >>> round(mean({"type": "triangular", "low": 1, "mode": 2, "high": 6}, 2), 4)
+    3.0
+    """
+    if not spec or spec.get("type") == "fixed":
+        return float(central)
+    return float(np.mean(ppf(spec, _MEAN_GRID, central)))

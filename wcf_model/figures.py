@@ -220,6 +220,9 @@ def options_summary_lines(res) -> dict[str, str]:
         if res.draws is not None:
             lo, hi = np.percentile(u.npv_vs_baseline(oid), RANGE)
             text += f"; {range_words()} the difference lies between {money_m(lo)} and {money_m(hi)}"
+        cash = a.council_cash_vs_baseline(oid)[0]
+        text += (f". In cash to the council, including VAT and tax, it costs {money_m(abs(cash))} "
+                 f"{'more' if cash >= 0 else 'less'} over the same years")
         if any(not c.met for c in opt.csf.values()):
             text += "; it fails a critical success factor"
         parts[oid] = text + "."
@@ -280,7 +283,7 @@ def cash_chart(res) -> Chart:
     a = res.central
     sc = res.scenario
     lines = {sc.options[o].label: pd.Series(r.financial_total[0] / 1e6, index=[int(y[:4]) for y in a.years])
-             for o, r in list(a.options.items())[:4]}
+             for o, r in list(a.options.items())[:6]}   # six lines at most: the palette's colours
     first, last = a.years[0], a.years[-1]
     base_total = a.options[a.baseline].financial_total[0]
     title = (f"Cash spending rises from {money_m(base_total[0])} in {first} to {money_m(base_total[-1])} in {last} "

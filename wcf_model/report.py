@@ -177,21 +177,50 @@ def _appraisal(a: Analysis) -> list[str]:
     return parts
 
 
-def _who_pays(a: Analysis) -> list[str]:
-    """Who pays, and the VAT and tax in each option's cash (the transfers the economic case leaves out)."""
+def _cost_to_council(a: Analysis) -> list[str]:
+    """The cost to the council in cash beside the economic case; VAT, tax, pensions and the high-needs block
+    in words (the plain-English VAT position comes from :mod:`wcf_model.tax`); who pays."""
+    from .tax import both_numbers, vat_general, vat_specifics
+
     res = a.res
-    parts = ["<h2>Who pays, VAT and tax</h2>",
-             "<p>Cash over the appraisal by who pays it. The council's own cash is the first column; the "
-             "first screen's council cash is its difference from the baseline.</p>",
-             T.to_html(T.who_pays(res))]
+    sc, central = res.scenario, res.central
+    words = T.scenario_words(sc)
+    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
+    parts = ["<h2>The cost to the council: VAT, tax, who pays and the high-needs block</h2>",
+             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
+             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
+             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
+             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
+             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
+             T.to_html(T.cost_to_council(res))]
+    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
+    if specifics:
+        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
+                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(T.readable(text, words))}</li>"
+                               for oid, text in specifics) + "</ul>")
+    companies = [oid for oid, r in central.options.items() if r.company is not None]
+    if companies and "finance.pension_bond_cover" not in sc.parameters:
+        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
+                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
+                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
+                     "cost, but a contingent liability, since the council pays what the company cannot when the "
+                     "admission ends (regulation 64).</p>")
+    base = central.options[central.baseline].high_needs
+    if base is not None:
+        parts.append(
+            f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
+            f"the dedicated schools grant's high-needs block. Under {_e(sc.options[central.baseline].label)} the "
+            f"projected spending on it exceeds the block's income by {money_m(base['cumulative_deficit'][0, -1])} "
+            f"in total by {central.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
+            "the council's general fund under a statutory override, but the council carries it.</p>")
+    parts += ["<p><strong>Who pays.</strong> Cash over the appraisal by who pays it; the council's own column is "
+              "the cash the first screen compares.</p>", T.to_html(T.who_pays(res))]
     transfers = T.transfers_table(res)
-    parts += ["<p>VAT and corporation tax in each option's cash: real costs to the council, left out of the "
-              "economic case because they are transfers to HM Revenue and Customs.</p>", T.to_html(transfers)
-              if not transfers.frame.empty else "<p>No option pays VAT it cannot recover, or corporation tax.</p>"]
-    if res.central.warnings:
+    if not transfers.frame.empty:
+        parts += ["<p>VAT and corporation tax, line by line, in each option's cash.</p>", T.to_html(transfers)]
+    if central.warnings:
         parts += ["<h3>What the costs leave out</h3><ul>"
-                  + "".join(f"<li>{_e(T.readable(w, T.scenario_words(res.scenario)))}</li>"
-                            for w in res.central.warnings) + "</ul>"]
+                  + "".join(f"<li>{_e(T.readable(w, words))}</li>" for w in central.warnings) + "</ul>"]
     return parts
 
 
@@ -200,7 +229,7 @@ def _uncertainty(a: Analysis) -> list[str]:
     parts = ["<h2>How sure is the result, and what decides it?</h2>"]
     if res.draws is not None:
         parts.append(npv_distribution_figure(res).html())
-    for oid in [o for o in sc.options if o != sc.baseline][:3]:
+    for oid in [o for o in sc.options if o != sc.baseline]:
         parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
     found = T.switching_table(a)
     if found.frame.empty:
@@ -265,6 +294,22 @@ def _monitoring(a: Analysis) -> list[str]:
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
     parts.append("<details><summary>Every monitored figure</summary>" + T.to_html(T.monitoring_detail(a.monitoring))
                  + "</details>")
+    money = T.money_monitoring(a.monitoring)
+    if not money.frame.empty:
+        parts += ["<h3>The company's money against the business case</h3>",
+                  f"<p>Published figures (council papers and the press, sources in the actuals file) against the "
+                  f"projection's median and its {range_label()} band, in cash.</p>", T.to_html(money)]
+    left = T.not_compared_table(a.monitoring)
+    if not left.frame.empty:
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(r.measure[:1].lower() + r.measure[1:])} ({_e(r.periods)}), "
+                                                     f"{_e(r.reason)}" for r in left.frame.itertuples()) + ".</p>")
+    if a.spend_gap is not None:
+        g = a.spend_gap
+        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
+        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
+                  f"{money_m(projected)} of company spending; {money_m(actual)} was spent (a forecast outturn): "
+                  f"{money_m(actual - projected)} more. The steps below re-price what the case could not know, "
+                  "with the model.</p>", T.to_html(T.spend_gap_table(g))]
     return parts
 
 
@@ -421,7 +466,7 @@ def render_html(st: Study, command: str, notices: list[str] | None = None) -> st
     if sc.header.description:
         parts.append(f"<p>{_e(T.readable(sc.header.description, T.scenario_words(sc)))}</p>")
     if a is not None:
-        parts += _appraisal(a) + _who_pays(a) + _uncertainty(a) + _mca(a) + _monitoring(a)
+        parts += _appraisal(a) + _cost_to_council(a) + _uncertainty(a) + _mca(a) + _monitoring(a)
     parts += _inputs(sc) + _caseloads(st) + _register(sc)
     parts += [f'<p class="meta">Reproduce this report with <code class="key">{_e(command)}</code> '
               f'(scenario sha256 <span class="key">{_e(sc.sha256)}</span>). Scenario files: '

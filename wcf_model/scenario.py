@@ -402,6 +402,8 @@ def _validate_parameters(c: _Collector, tree: Any, strict: bool) -> dict[str, Pa
                     below = ", ".join(allowed_keys(name))
                     c.add(loc, f"'{name}' is a group of parameters, not one figure; "
                                f"expected a mapping with keys such as {below}")
+            elif name in catalogue.RETIRED_PARAMETERS:
+                c.add(loc, f"'{name}' is no longer used: {catalogue.RETIRED_PARAMETERS[name]}")
             else:
                 where = f"under '{'.'.join(prefix)}'" if prefix else "at the top of parameters"
                 c.add(loc, f"unknown parameter '{key}' {where}{suggest(key, allowed)} "
@@ -432,6 +434,9 @@ def _validate_parameters(c: _Collector, tree: Any, strict: bool) -> dict[str, Pa
             hint = "" if fig.unit in UNITS else suggest(fig.unit, list(UNITS))
             c.add(loc + ("unit",), f"wrong unit: {name} is measured in '{spec.unit}', got '{fig.unit}'{hint}")
         _check_figure_values(c, loc, fig, spec.unit, fig.values is not None)
+        if name in catalogue.CASH_PARAMETERS and fig.price_year is not None:
+            c.add(loc + ("price_year",), f"{name} is cash by financial year, so it takes no price_year "
+                                         "(the model does not re-price it)")
         if strict:
             for must in ("source", "confidence"):
                 if getattr(fig, must) is None:
@@ -457,6 +462,8 @@ def _check_mix(c: _Collector, params: dict[str, Parameter], group: str) -> None:
 def _timing_year(t: Any, option: Option) -> str | None:
     if t == "go_live":
         return _timing_year(option.go_live, option) if option.go_live is not None else None
+    if t == "end":
+        return _timing_year(option.end, option) if option.end is not None else None
     if isinstance(t, dt.date):
         return financial_year_of(t)
     return t
@@ -499,8 +506,23 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
                 for tkey, t in timings:
                     if t == "go_live" and opt.go_live is None:
                         c.add(iloc + (tkey,), "is 'go_live' but the option has no go_live date")
+                    if t == "end" and opt.end is None:
+                        c.add(iloc + (tkey,), "is 'end' but the option has no end date")
+                _check_item_money_rules(c, iloc, kind, item_id, item, opt)
         for eid, eff in opt.effects.items():
             _validate_effect(c, loc + ("effects", eid), eff, params, specs)
+            if eff.driver in params:
+                _check_destinations_priced(c, loc + ("effects", eid), eff, params)
+        for item_id in set(opt.one_off_costs) & set(opt.recurring_costs):
+            c.add(loc + ("recurring_costs", item_id),
+                  f"options.{oid}.recurring_costs.{item_id} has the same id as options.{oid}.one_off_costs.{item_id}; "
+                  "each cost item of an option needs its own id, or one would hide the other in the accounts")
+        known_lines = set(catalogue.LINE_VAT)
+        groups = {n.split(".")[0] for n in known_lines} | {".".join(n.split(".")[:2]) for n in known_lines}
+        for k, name in enumerate(opt.tax.council_contracts):
+            if name not in known_lines | groups:
+                c.add(loc + ("tax", "council_contracts", k),
+                      f"'{name}' is not a cost line or group{suggest(name, sorted(known_lines | groups))}")
         for fid in opt.csf:
             if fid not in csfs:
                 c.add(loc + ("csf", fid), f"not a critical success factor defined under "
@@ -510,6 +532,112 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
             if fid not in opt.csf:
                 c.add(loc, f"does not say whether it meets critical success factor '{fid}' "
                            f"(add csf: {{{fid}: {{met: true/false, rationale: ...}}}})")
+
+
+def _check_item_money_rules(c: _Collector, iloc: tuple[Any, ...], kind: str, item_id: str, item: Any,
+                            opt: Option) -> None:
+    """An item's optimism bias category must suit its kind of cost (Green Book supplementary guidance)."""
+    if item.optimism_bias == "none":
+        return
+    wanted = "capital" if kind == "one_off_costs" else "operating"
+    got = catalogue.OPTIMISM_BIAS_KIND[item.optimism_bias]
+    if got != wanted:
+        fits = [k for k, v in catalogue.OPTIMISM_BIAS_KIND.items() if v == wanted]
+        what = "a one-off (capital) cost" if kind == "one_off_costs" else "a recurring (operating) cost"
+        c.add(iloc + ("optimism_bias",),
+              f"'{item.optimism_bias}' is the Green Book uplift for {got} costs, but this is {what}; "
+              f"use one of {', '.join(fits)}")
+
+
+#: Mixes whose effects move children between categories: driver prefix -> (price prefix, categories, words).
+_MIXES = {
+    "demand.ehcp.setting_mix.": ("costs.send.annual.", "setting"),
+    "demand.cla.placement_mix.": ("costs.placements.weekly.", "placement type"),
+}
+
+
+def _check_destinations_priced(c: _Collector, loc: tuple[Any, ...], eff: Effect,
+                               params: dict[str, Parameter]) -> None:
+    """An effect on a mix moves children; every category it can move them into must have a price.
+
+    Lowering one share moves its children to every other category with a share
+    (the mix is re-normalised); raising it moves children into it. A category
+    with children and no price would make them vanish from the costs.
+    """
+    for prefix, (price_prefix, words) in _MIXES.items():
+        if not eff.driver.startswith(prefix):
+            continue
+        category = eff.driver[len(prefix):]
+        share = params[eff.driver].central()
+        lo = hi = eff.change
+        if eff.distribution is not None and eff.distribution.get("type") in DISTRIBUTIONS:
+            try:
+                lo, hi = DISTRIBUTIONS[eff.distribution["type"]].support({**eff.distribution, "_central": eff.change})
+            except (KeyError, TypeError, ValueError):
+                pass
+        if eff.mode == "set":
+            lowers, raises = lo < share, hi > share
+        else:
+            lowers, raises = lo < 0, hi > 0
+        destinations = []
+        if raises:
+            destinations.append(category)
+        if lowers:
+            destinations += [n[len(prefix):] for n in params if n.startswith(prefix) and n != eff.driver
+                             and params[n].central() > 0]
+        for d in destinations:
+            if price_prefix + d not in params:
+                c.add(loc + ("driver",),
+                      f"moves children into the {words} '{d}', which has no price ({price_prefix}{d} is not given): "
+                      "price it, or the children it moves would vanish from the costs")
+
+
+def _resolve_based_on(c: _Collector, tree: Any) -> Any:
+    """The tree with each option that names ``based_on`` laid over a copy of that option.
+
+    The copy never inherits ``baseline``; chains are allowed, cycles refused.
+    """
+    options = tree.get("options") if isinstance(tree, LocDict) else None
+    if not isinstance(options, LocDict) or not any(isinstance(o, LocDict) and "based_on" in o
+                                                   for o in options.values()):
+        return tree
+    done: dict[Any, Any] = {}
+
+    def resolve(oid: Any, seen: tuple[Any, ...]) -> Any:
+        if oid in done:
+            return done[oid]
+        raw = options[oid]
+        base_id = raw.get("based_on") if isinstance(raw, LocDict) else None
+        if base_id is None:
+            done[oid] = raw
+            return raw
+        if not isinstance(base_id, str) or base_id not in options or base_id == oid:
+            c.add(("options", oid, "based_on"), f"no other option '{base_id}' to copy"
+                  f"{suggest(str(base_id), [str(o) for o in options if o != oid])}")
+            done[oid] = raw
+            return raw
+        if base_id in seen:
+            c.add(("options", oid, "based_on"), f"based_on makes a cycle: {' -> '.join(map(str, (*seen, oid, base_id)))}")
+            done[oid] = raw
+            return raw
+        base = resolve(base_id, (*seen, oid))
+        copy = LocDict(loc=base.loc)
+        for key, value in base.items():
+            if key not in ("baseline", "based_on"):
+                copy[key] = value
+                copy.locs[key] = base.locs[key]
+        done[oid] = overlay(copy, raw)
+        return done[oid]
+
+    merged = LocDict(loc=options.loc)
+    for oid in options:
+        merged[oid] = resolve(oid, ())
+        merged.locs[oid] = options.locs[oid]
+    out = LocDict(loc=tree.loc)
+    for key, value in tree.items():
+        out[key] = merged if key == "options" else value
+        out.locs[key] = tree.locs[key]
+    return out
 
 
 def _validate_effect(c: _Collector, loc: tuple[Any, ...], eff: Effect,
@@ -612,6 +740,7 @@ def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = Tru
     from .effect_library import resolve_effects
 
     c = _Collector(tree, fallback)
+    tree = c.tree = _resolve_based_on(c, tree)
     data = plain(tree)
     library, library_problems = _effect_library(tree, data)
     c.problems += resolve_effects(data, tree, fallback, library, library_problems, from_files).problems
@@ -650,7 +779,32 @@ def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = Tru
     _validate_options(c, header, options, mca or Mca(), params, strict, all_valid=valid_options)
     if mca is not None and valid_options:
         _validate_mca(c, mca, options)
-    return header, options, mca, params, correlations, c.problems, data
+    return header, options, mca, params, correlations, _once_at_origin(c.problems, raw_options), data
+
+
+def _once_at_origin(problems: list[Problem], raw_options: Any) -> list[Problem]:
+    """Drop a problem that an option only has because ``based_on`` copied it from another.
+
+    The copy's parts keep the lines they were written on, so the same mistake
+    would otherwise be reported once per copy; the one keyed to the option it
+    was written in is kept.
+    """
+    if not isinstance(raw_options, dict):
+        return problems
+    origin = {oid: o["based_on"] for oid, o in raw_options.items()
+              if isinstance(o, dict) and isinstance(o.get("based_on"), str)}
+    seen = {(p.file, p.line, p.key, p.message) for p in problems}
+
+    def inherited(p: Problem) -> bool:
+        parts, visited = p.key.split("."), set()
+        while len(parts) > 2 and parts[0] == "options" and parts[1] in origin and parts[1] not in visited:
+            visited.add(parts[1])    # a based_on cycle is refused elsewhere; don't follow it here
+            parts[1] = origin[parts[1]]
+            if (p.file, p.line, ".".join(parts), p.message) in seen:
+                return True
+        return False
+
+    return [p for p in problems if not inherited(p)]
 
 
 def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter],

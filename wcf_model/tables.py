@@ -173,14 +173,20 @@ table.wcf td.key code { font-size: .8rem; }
 .table-note { color: #3D3D3D; font-size: .85rem; margin-top: -.5rem; }
 """
 _NUM_ATTRS = ' class="num"'
-#: A word a browser might break inside: one holding a hyphen, a slash or a symbol ("2019-20", "go-live",
-#: "+£5.1m", "and/or"). Words of letters and digits alone never break (overflow-wrap: normal).
-_HYPHENATED = re.compile(r"\S*[^\w\s.,;:!?'\"\u2019()\[\]]\S*")
+#: A word a browser might break inside: one holding a hyphen, a slash, a bracket or a symbol inside it
+#: ("2019-20", "go-live", "+£5.1m", "and/or", "s5(2)(a)"). Words of letters and digits alone never break
+#: (overflow-wrap: normal), nor does punctuation that opens or closes a word.
+_WORD = re.compile(r"\S+")
+_EDGES = "([{\"'\u2018\u201c", ".,;:!?)]}\"'\u2019\u201d"
 
 
 def _nobreak(escaped: str) -> str:
-    """Escaped text whose words holding hyphens or symbols ("2019-20", "+£5.1m") never break across lines."""
-    return _HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escaped)
+    """Escaped text whose words holding hyphens, brackets or symbols ("2019-20", "s5(2)(a)") never break."""
+    def keep(m: re.Match) -> str:
+        core = html.unescape(m.group(0)).lstrip(_EDGES[0]).rstrip(_EDGES[1])
+        return f'<span class="nw">{m.group(0)}</span>' if re.search(r"[^\w]", core) else m.group(0)
+
+    return _WORD.sub(keep, escaped)
 
 
 def to_html(table: Table, caption: str = "") -> str:
@@ -225,6 +231,15 @@ def scenario_words(sc: Scenario) -> dict[str, str]:
         out.update({k: v for k, v in vocab.items() if "_" in k})
     out.update({name: parameter_label(name) for name in parameter_specs()})
     out.update({name: parameter_label(name) for name in sc.parameters})
+    # a group of parameters ("costs.overheads"): its one parameter's label, or its last word
+    groups: dict[str, list[str]] = {}
+    for name in parameter_specs():
+        parts = name.split(".")
+        for i in range(2, len(parts)):
+            groups.setdefault(".".join(parts[:i]), []).append(name)
+    for group, members in groups.items():
+        out.setdefault(group, parameter_label(members[0]).lower() if len(members) == 1
+                       else humanise(group.rsplit(".", 1)[-1]))
     for oid, opt in sc.options.items():
         out[oid] = opt.label
         out.update({eid: effect_label(e.driver, e.label) for eid, e in opt.effects.items()})
@@ -389,19 +404,46 @@ def transfers_table(res: Results) -> Table:
                          "total": Column(f"Cash, {a.years[0]} to {a.years[-1]}", "money")})
 
 
+#: The DSG high-needs account's lines, in words.
+HIGH_NEEDS_LINES = {"income": "Income (the block's allocation)", "spending": "Spending it funds",
+                    "deficit": "Deficit in the year", "cumulative_deficit": "Deficit carried, cumulative"}
+
+
 def annual_lines(res: Results, account: str) -> Table:
-    """Costs by option, line and year, central values: ``"economic"`` or ``"financial"`` [GBP]."""
+    """Costs by option, line and year, central values [GBP]: ``"economic"``, ``"financial"`` or ``"high_needs"``."""
     a, sc = res.central, res.scenario
     rows = []
     for oid, r in a.options.items():
         items = option_item_labels(sc.options[oid])
-        lines = r.economic if account == "economic" else r.financial
+        lines = {"economic": r.economic, "financial": r.financial}.get(account, r.high_needs) or {}
         for line, values in lines.items():
+            if account == "high_needs":
+                rows.append({"option": sc.options[oid].label, "line": HIGH_NEEDS_LINES.get(line, humanise(line)),
+                             **dict(zip(a.years, values[0])), "key": line})
+                continue
             rows.append({"option": sc.options[oid].label, "line": cost_line_label(line, items),
                          **dict(zip(a.years, values[0])), "key": line})
-    return Table(pd.DataFrame(rows), {"option": Column("Option"), "line": Column("Line"),
-                                      **_fy_columns(a.years), "key": Column("Line in annual.csv", "key")},
-                 freeze_columns=2)
+    return Table(pd.DataFrame(rows, columns=["option", "line", *a.years, "key"]),
+                 {"option": Column("Option"), "line": Column("Line"), **_fy_columns(a.years),
+                  "key": Column("Line in annual.csv", "key")}, freeze_columns=2)
+
+
+def cost_to_council(res: Results) -> Table:
+    """Each option's two results, and what the cash one holds that the economic one does not [GBP]."""
+    from .tax import money_table
+
+    t = money_table(res)
+    years = f"{res.central.years[0]} to {res.central.years[-1]}"
+    cols = {"option": Column("Option"),
+            "economic_vs_baseline": Column(f"Economic case against the baseline, {res.scenario.header.base_year} "
+                                           "prices, discounted", "money"),
+            "council_cash_vs_baseline": Column(f"Cash to the council against the baseline, {years}", "money"),
+            "irrecoverable_vat": Column(f"Irrecoverable VAT, {years}", "money"),
+            "corporation_tax": Column(f"Corporation tax, {years}", "money"),
+            "pensions": Column(f"Pension costs, {years}", "money"),
+            "stranded_overheads": Column(f"Stranded council costs, {years}", "money"),
+            "high_needs_deficit_at_end": Column(f"High-needs deficit carried by {res.central.years[-1]}", "money")}
+    return Table(t, {k: v for k, v in cols.items() if k in t.columns})
 
 
 def warnings_table(res: Results) -> Table:
@@ -881,8 +923,9 @@ def not_compared_table(comparison: pd.DataFrame) -> Table:
     from .monitoring import not_compared
 
     t = not_compared(comparison)
+    words = {name: parameter_label(name) for name in parameter_specs()}
     frame = pd.DataFrame({"measure": [measure_label(m) for m in t["measure"]], "periods": t["periods"].to_numpy(),
-                          "figures": t["figures"].to_numpy(), "reason": t["reason"].to_numpy()})
+                          "figures": t["figures"].to_numpy(), "reason": [readable(r, words) for r in t["reason"]]})
     return Table(frame, {"measure": Column("Measure"), "periods": Column("Financial years"),
                          "figures": Column("Figures", "count"), "reason": Column("Why not compared")})
 
@@ -926,3 +969,24 @@ def attribution_table(att, old: Scenario, new: Scenario, method: str = "shapley"
     frame = frame[["what", *att.options, "key"]]
     return Table(frame, {"what": Column("Change"), **{o: Column(new.options[o].label, "money") for o in att.options},
                          "key": Column("Name in the scenario files", "key")})
+
+
+def money_monitoring(comparison: pd.DataFrame) -> Table:
+    """The company's published money (spending, budget, surplus, tax ...) against the projection [GBP, cash]."""
+    from .monitoring import MEASURES
+
+    c = comparison[comparison["measure"].map(lambda m: m in MEASURES and MEASURES[m].unit == "GBP" and m != "cash")]
+    low, high = range_ends()
+    frame = pd.DataFrame({"measure": [MEASURES[m].words for m in c["measure"]], "period": c["period"].to_numpy(),
+                          "actual": c["actual"].to_numpy(), "projected": c["projected"].to_numpy(),
+                          "p10": c["p10"].to_numpy(), "p90": c["p90"].to_numpy()})
+    return Table(frame, {"measure": Column("Measure"), "period": Column("Financial year", "fy"),
+                         "actual": Column("Published", "money"), "projected": Column("Projected median", "money"),
+                         "p10": Column(sentence_case(low), "money"), "p90": Column(sentence_case(high), "money")})
+
+
+def spend_gap_table(gap: pd.DataFrame) -> Table:
+    """How far the case's projected company spending was from what was spent, step by step [GBP, cash]."""
+    return Table(gap.reset_index(drop=True), {"step": Column("Step"), "amount": Column("Change", "money"),
+                                              "total": Column("Running total", "money"),
+                                              "explanation": Column("What it re-prices")})

@@ -178,6 +178,10 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
             Sheet("Summary", T.options_summary(analysis),
                   f"One row per option: economic cost against the baseline ({base} prices, discounted) with the "
                   f"range it falls in {range_words()}; cash against the baseline; chances; multi-criteria score."),
+            Sheet("Cost to the council", T.cost_to_council(res),
+                  "Each option against the baseline in the economic case and in cash to the council, and what the "
+                  "cash holds that the economic case does not: VAT, corporation tax, pensions, stranded costs, "
+                  "the high-needs deficit."),
             Sheet("Appraisal", T.appraisal_table(res),
                   "Each option's net present cost and its spread against the baseline, and its cash total."),
             Sheet("Cash by year", T.cash_by_year(res), "Cash cost by option and financial year, including VAT and "
@@ -191,6 +195,10 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
                   "the last column is the line's name in annual.csv."),
             Sheet("Annual cash", T.annual_lines(res, "financial"),
                   "Cash costs by option, line and year, £ in each year's prices (central values)."),
+            *([Sheet("High-needs block", T.annual_lines(res, "high_needs"),
+                     "The DSG high-needs block by option and year: its income, the spending it funds and the "
+                     "deficit the council carries (cash).")]
+              if res.central.options[sc.baseline].high_needs is not None else []),
             Sheet("Tornado", T.tornado_table(analysis),
                   f"Each uncertain input at its {range_label().replace(' to ', ' and ')} with the rest central: "
                   "the option's cost against the baseline."),
@@ -212,6 +220,10 @@ def results_sheets(sc: Scenario, analysis: Analysis | None, history: History | N
             out.append(Sheet("Monitoring", T.monitoring_detail(analysis.monitoring),
                              f"Published figures against the projection for "
                              f"{sc.options[analysis.monitored_option].label}, by measure and financial year."))
+        if analysis.spend_gap is not None:
+            out.append(Sheet("Spending gap", T.spend_gap_table(analysis.spend_gap),
+                             f"The case's projected company spending for {analysis.spend_gap.attrs['year']} against "
+                             "what was spent, step by step."))
         out.append(Sheet("Caseloads", T.caseload_table(res.uncertain.options[sc.baseline].projection),
                          f"The in-house baseline's caseloads and staff by financial year ({sc.options[sc.baseline].label})."))
     if bt is not None:
