@@ -162,16 +162,18 @@ def _key_html(text: str) -> str:
 #: How every table looks, in the report and (through :meth:`Table._repr_html_`) in the notebooks: text
 #: left-aligned and wrapped between words only, numbers right-aligned and never wrapped.
 TABLE_CSS = """
-table.wcf { border-collapse: collapse; font-size: .9rem; width: 100%; }
-table.wcf th, table.wcf td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left;
-  vertical-align: top; white-space: normal; overflow-wrap: normal; word-break: normal; hyphens: manual; }
-table.wcf th { background: #f3f2f1; font-weight: bold; }
-table.wcf td.num, table.wcf th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.wcf td.num, table.wcf .nw { white-space: nowrap; }
-table.wcf td.key code { font-size: .8rem; }
+.table-wrap table.wcf { border-collapse: collapse; font-size: .9rem; width: 100%; }
+.table-wrap table.wcf th, .table-wrap table.wcf td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem;
+  text-align: left; vertical-align: top; white-space: normal; overflow-wrap: normal; word-break: normal;
+  hyphens: manual; }
+.table-wrap table.wcf th { background: #f3f2f1; font-weight: bold; }
+.table-wrap table.wcf td.num, .table-wrap table.wcf th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.table-wrap table.wcf td.num, .table-wrap table.wcf .nw { white-space: nowrap; }
+.table-wrap table.wcf td.key code { font-size: .8rem; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 .table-note { color: #3D3D3D; font-size: .85rem; margin-top: -.5rem; }
 """
+# (the selectors start at .table-wrap so that they outrank JupyterLab's own table rules in the notebooks)
 _NUM_ATTRS = ' class="num"'
 #: A word a browser might break inside: one holding a hyphen, a slash, a bracket or a symbol inside it
 #: ("2019-20", "go-live", "+£5.1m", "and/or", "s5(2)(a)"). Words of letters and digits alone never break
