@@ -165,6 +165,7 @@ def test_the_checks_catch_a_broken_page(exe, tmp_path):
     assert console and "boom" in console[0]
     assert result["images"] == [{"loaded": False, "alt": ""}]
     assert result["where"]["far down"] > SCREEN
+    assert result["broken"] == ["unbreakable-looking-word"]   # a narrow cell breaks it at its hyphens
 
 
 def test_first_screen_names_the_preferred_option_and_its_range(report):
