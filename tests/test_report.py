@@ -256,7 +256,9 @@ def test_finance_form(fbc_page):
     _, page = fbc_page
     # money in £m to one decimal place: no sum of a million pounds or more written in full pounds, in prose
     # or tables (the assumptions register at the end gives each input exactly as the scenario states it)
-    results = page[:page.index("<h2>Assumptions register</h2>")]
+    # (nor the national defaults, an extract of the register)
+    ends = [page.find(h) for h in ('<h2 id="national-defaults">', "<h2>Assumptions register</h2>") if h in page]
+    results = page[:min(ends)]
     text = html.unescape(re.sub(r"<[^>]+>", " ", results))
     assert not re.search(r"£\d{1,3}(,\d{3}){2,}", text)
     # every year in a table is a financial year; no bare calendar year in a table cell

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .backtest import Backtest, backtest
 from .catalogue import humanise
-from .data import ENGLAND, load_extract
+from .data import ENGLAND, load_frame, rows_for
 from .decision import ValueOfInformation, value_of_information
 from .errors import DataError
 from .formats import RANGE
@@ -269,11 +269,13 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
     """
     code = sc.header.authority.la_code
     try:
-        la = load_extract(code, data_dir=data_dir)
-        eng = load_extract(ENGLAND, data_dir=data_dir)
+        frame = load_frame(data_dir)
+        la, eng = rows_for(frame, code), rows_for(frame, ENGLAND)
+        if la.empty:
+            raise DataError(f"no rows for la_code {code} in the data; `wcf-model authorities` lists the authorities "
+                            "it holds, with their codes")
     except DataError as exc:
-        return History(pd.DataFrame(), f"No published history is shown: {exc}. "
-                                       f"Build an extract with `make data LA={code}`.")
+        return History(pd.DataFrame(), f"No published history is shown: {exc}.")
     columns = {heading: s for measure, heading in HISTORY_MEASURES.items()
                if (s := fy_series(la, measure)) is not None}
     table = pd.DataFrame(columns)
@@ -282,16 +284,36 @@ def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
     return History(table, note, la, eng)
 
 
-def authority_backtest(sc: Scenario, data_dir: Path | None = None) -> tuple[Backtest | None, str]:
-    """The model fitted to the figures published before the base year, against what was published after.
+def backtest_year(sc: Scenario, rows: pd.DataFrame | None) -> tuple[int, str]:
+    """The year a back-test is fitted to, and a sentence when it is not the one before the base year.
 
-    Returns the back-test, or None with the reason (no data for the authority).
+    The year before the base year shows the forecast the model would have made
+    when the decision was taken. A case appraised from today has nothing
+    published after that year yet, so it is fitted three years before the
+    authority's latest published year instead: how the model would have done lately.
     """
     fit_to = int(sc.header.base_year[:4]) - 1
+    found = None if rows is None else rows[rows["measure"].isin(["cla_at_31_march", "cin_at_31_march"])
+                                           & rows["value"].notna()]
+    latest = int(found["year"].max()) if found is not None and len(found) else None
+    if latest is None or fit_to < latest:
+        return fit_to, ""
+    return latest - 3, (f"Nothing is published yet after {latest}, the latest year of "
+                        f"{sc.header.authority.name}'s figures, so the model is back-tested on the years before it. ")
+
+
+def authority_backtest(sc: Scenario, data_dir: Path | None = None,
+                       rows: pd.DataFrame | None = None) -> tuple[Backtest | None, str]:
+    """The model fitted to the figures published before the base year (:func:`backtest_year`), against what
+    was published after; ``rows`` are the authority's published rows.
+
+    Returns the back-test with any sentence on the year chosen, or None with the reason (no data).
+    """
+    fit_to, why = backtest_year(sc, rows)
     try:
-        return backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir), ""
+        return backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir), why
     except DataError as exc:
-        return None, f"No back-test: {exc}."
+        return None, f"{why}No back-test: {exc}."
 
 
 # ---------------------------------------------------------------------------
@@ -321,5 +343,6 @@ def study(sc: Scenario, draws: int | None = None, seed: int | None = None, actua
         a = analyse_results(results, actuals, option)
     else:
         a = analyse(sc, draws if draws is not None else sc.header.draws, seed, actuals, option)
-    bt, note = authority_backtest(sc, data_dir)
-    return Study(sc, a, published_history(sc, data_dir), bt, note)
+    history = published_history(sc, data_dir)
+    bt, note = authority_backtest(sc, data_dir, history.rows)
+    return Study(sc, a, history, bt, note)

@@ -77,6 +77,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"ok {path}: {len(sc.parameters)} parameters, {len(sc.options)} options "
               f"(baseline {sc.baseline}), sha256 {sc.sha256[:12]}"
               + (f", extends {chain}" if chain else ""))
+        if sc.placeholders:  # only without --strict, which refuses them
+            print(f"warning: {path}: {len(sc.placeholders)} placeholder(s) left in; validate --strict, run and "
+                  "report refuse them:\n" + "\n".join(f"  {p}" for p in sc.placeholders), file=sys.stderr)
     if failed:
         print(f"{failed} of {len(_scenario_files(args.paths))} file(s) invalid"
               + (" under --strict" if args.strict else ""), file=sys.stderr)
@@ -89,18 +92,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .outputs import default_output_dir, write_all
     from .progress import Bar
     from .results import appraise, json_text
-    from .scenario import load_scenario
+    from .scenario import load_scenario, refuse_placeholders
     from .workbook import write_results_workbook
 
     with Bar("wcf-model run") as progress:
         progress("reading the scenario", 4)
         sc = load_scenario(args.scenario)
+        if not args.allow_placeholders:
+            refuse_placeholders(sc, "run")
         draws = args.draws if args.draws is not None else sc.header.draws
         progress("appraisal", 4)
         results = appraise(sc, draws=draws, seed=args.seed)
         progress("sensitivity and value of information", 4)
         # the same analysis and workbook writer as wcf-model report, so both write the same results.xlsx
-        st = study(sc, actuals=args.actuals, option=args.option, results=results)
+        st = study(sc, actuals=args.actuals, option=args.option, data_dir=args.data, results=results)
         progress("writing", 4)
         out = args.out if args.out is not None else default_output_dir(sc.name)
         text = json_text(results)
@@ -114,6 +119,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     for warning in results.central.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if sc.placeholders:
+        print(f"warning: {len(sc.placeholders)} placeholder(s) left in {args.scenario}: these results describe "
+              "no council (results.json lists them)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -163,7 +171,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with Bar("wcf-model report") as progress:
         written = write_report(args.scenario, out_dir=args.out, draws=args.draws, seed=args.seed,
                                notebooks=not args.no_notebooks, actuals=args.actuals, option=args.option,
-                               progress=progress)
+                               data_dir=args.data, allow_placeholders=args.allow_placeholders,
+                               say=lambda line: print(f"note: {line}", file=sys.stderr), progress=progress)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -180,7 +189,8 @@ def _origins(text: str) -> list[int]:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .backtest import ORIGINS, backtest, backtest_json, national_backtest
+    from .data import load_frame
     from .figures import national_backtest_chart
     from .forecast import HORIZON
     from .outputs import write_all
@@ -197,7 +207,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.fit_to is not None or args.to is not None or args.json:
         raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
     out = args.out if args.out is not None else Path("outputs") / "backtest"
-    frame = load_all(args.data)
+    frame = load_frame(args.data)
     nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
                            method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
                            source=str(args.data) if args.data is not None else "data/")
@@ -274,6 +284,61 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new_council(args: argparse.Namespace) -> int:
+    from .council import build_baseline, write_baseline
+
+    baseline = build_baseline(args.la, args.base_year, data_dir=args.data)
+    baseline.command = "wcf-model new-council --la {} --base-year {}{}".format(
+        baseline.la_code, baseline.base_year, f" --data {args.data}" if args.data else "")
+    if args.data:
+        baseline.data_note = f" in {args.data}"
+    path = write_baseline(baseline, args.output, force=args.force)
+    grades: dict[int, int] = {}
+    for f in baseline.figures.values():
+        grades[f.confidence] = grades.get(f.confidence, 0) + 1
+    print(f"wrote {path}: {baseline.la_name} (LA {baseline.la_code}), base year {baseline.base_year}, "
+          f"{len(baseline.figures)} figures: {grades.get(1, 0)} published, {grades.get(2, 0)} carried forward "
+          f"from the latest published year, {grades.get(4, 0)} national defaults or proxies and "
+          f"{grades.get(5, 0)} judgements to replace with your own (listed at the top of the file)")
+    for note in baseline.notes:
+        print(f"note: {note}")
+    print(f"next: wcf-model validate --strict {path}; wcf-model report {path}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_option_set, progress_bar, ranked_option, run_sweep, sweep_tasks, write_sweep
+
+    option_set = load_option_set(args.options)
+    rank = ranked_option(option_set, args.rank)
+    tasks = sweep_tasks(option_set, args.draws, args.seed, args.base_year, args.data, args.la)
+    with progress_bar(len(tasks)) as bar:
+        table, refused = run_sweep(tasks, workers=args.workers, progress=bar.update)
+    written = write_sweep(args.output, table, refused, option_set, rank, args.draws, args.seed, args.data)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{table['la_code'].nunique()} authorities x {len(option_set.options)} options x {args.draws:,} draws"
+          + (f"; {len(refused)} refused (see refused.csv)" if len(refused) else ""))
+    return EXIT_OK
+
+
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from .authorities import register
+    from .data import load_frame
+
+    table = register(load_frame(args.data))
+    if args.csv:
+        print(table.to_csv(index=False, lineterminator="\n"), end="")
+        return EXIT_OK
+    for r in table.itertuples():
+        years = f"{r.first_year}-{r.last_year}"
+        print(f"{r.la_code:>4}  {r.new_la_code:<9}  {years:<9}  {r.la_name}"
+              + (f"\n{'':>27}{r.reorganisation}" if r.reorganisation else ""))
+    print(f"{len(table)} authorities; use the three-digit code with --la, e.g. wcf-model new-council --la "
+          f"{table.la_code.iloc[0]} -o council.yaml")
+    return EXIT_OK
+
+
 def _command(sub, name: str, summary: str, description: str, examples: list[str]):
     """A subcommand whose --help gives what it does, a sentence per argument and examples."""
     import textwrap
@@ -299,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     actuals_help = ("A CSV of figures published since the decision (measure, period, value, source) to compare "
                     "with the projection: adds the monitoring section and sheet.")
     option_help = "The option that went ahead, by its name in the scenario file, for monitoring; the baseline by default."
+    data_help = ("A folder with dfe_extract.csv.gz or of DfE downloads, for the published history, the back-test "
+                 "and monitoring; the shipped data/ by default.")
 
     p = _command(sub, "validate", "check scenario files and report every problem at once",
                  "Check scenario files and report every problem in them at once, as FILE:LINE: key: message. "
@@ -321,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, metavar="S", help=seed_help)
     p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
     p.add_argument("--option", default=None, metavar="ID", help=option_help)
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help=data_help)
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="Run a scenario that still holds placeholders; results.json lists them.")
     p.set_defaults(func=cmd_run)
 
     p = _command(sub, "report", "write the HTML report and Excel workbook for a scenario",
@@ -338,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Skip executing the notebook set (much faster); the report and workbook are the same.")
     p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
     p.add_argument("--option", default=None, metavar="ID", help=option_help)
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help=data_help)
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="Report a scenario that still holds placeholders; the report says so before anything else.")
     p.set_defaults(func=cmd_report)
 
     p = _command(sub, "export-assumptions", "write every input to an Excel workbook a finance officer can edit",
@@ -405,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="With --all: worker processes running at once (one per processor by default).")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="A folder with dfe_extract.csv, or of DfE downloads; the shipped data/ by default "
+                   help="A folder with dfe_extract.csv.gz, or of DfE downloads; the shipped data/ by default "
                         "(--all needs every authority's figures).")
     p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
                    help="With --all: the folder for the tables and chart; outputs/backtest/ by default.")
@@ -420,8 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
                  ["wcf-model reference-class --data path/to/dfe-downloads",
                   "wcf-model reference-class --data path/to/dfe-downloads --exclude 885 --models company"])
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="A folder of DfE downloads for every council, or one whose dfe_extract.csv covers them; "
-                        "data/ by default.")
+                   help="A folder of DfE downloads for every council, or one whose dfe_extract.csv.gz covers "
+                        "them; data/ by default.")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="The folder to write to; outputs/reference-class/ by default.")
     p.add_argument("--horizon", type=int, default=3, metavar="N",
@@ -442,6 +515,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
                    help="The published cost overruns; data/reference_class_overruns.csv by default.")
     p.set_defaults(func=cmd_reference_class)
+
+    p = _command(sub, "new-council", "write a council's baseline scenario from the published statistics",
+                 "Write a scenario file for any English authority's in-house baseline from the published "
+                 "statistics, every figure with its source, grade and arithmetic; national defaults and "
+                 "judgements to replace with the council's own figures are listed at the top of the file.",
+                 ["wcf-model new-council --la 871 -o scenarios/slough.yaml",
+                  "wcf-model new-council --la E06000039 --base-year 2026-27 --data path/to/dfe-downloads "
+                  "-o slough.yaml"])
+    p.add_argument("--la", required=True, metavar="CODE",
+                   help="The local authority: old code (871) or new code (E06000039); 'wcf-model authorities' "
+                        "lists them.")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="The first financial year appraised; by default the year after the latest published "
+                        "figures' financial year (e.g. 2026-27).")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads (e.g. with a newer section 251 "
+                        "outturn); the shipped data/ by default.")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.yaml",
+                   help="The scenario file to write.")
+    p.add_argument("--force", action="store_true", help="Replace FILE.yaml if it already exists.")
+    p.set_defaults(func=cmd_new_council)
+
+    p = _command(sub, "sweep", "every English authority's baseline with the same delivery options: one table "
+                               "and a chart ranking authorities",
+                 "Appraise every English authority's baseline with the same delivery options, in parallel, and "
+                 "write one table of results and a chart ranking the authorities by one option.",
+                 ["wcf-model sweep -o outputs/sweep",
+                  "wcf-model sweep --la 871 --la 885 --draws 200 -o outputs/sweep-two"])
+    p.add_argument("--options", type=Path, default=Path("scenarios/options/generic.yaml"), metavar="FILE",
+                   help="The delivery options, as a scenario file; scenarios/options/generic.yaml by default.")
+    p.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
+                   help="Monte Carlo draws for each authority (1,000 by default).")
+    p.add_argument("--seed", type=int, default=1, metavar="S",
+                   help="The random seed, the same for every authority (1 by default).")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="The first financial year appraised; by default each authority's own, the year after its "
+                        "latest published figures.")
+    p.add_argument("--la", action="append", default=None, metavar="CODE",
+                   help="Only this authority (give it again for more); every current English authority by default.")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="Processes to run at once; one per processor by default.")
+    p.add_argument("--rank", default=None, metavar="OPTION",
+                   help="The option the chart ranks authorities by; the first company option by default.")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads; the shipped data/ by default.")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
+                   help="The folder to write the results to.")
+    p.set_defaults(func=cmd_sweep)
+
+    p = _command(sub, "authorities", "list the English authorities in the published data, with their codes",
+                 "List every English authority in the published data with its old and new codes, the years its "
+                 "figures cover and any reorganisation, to find the code 'new-council --la' takes.",
+                 ["wcf-model authorities", "wcf-model authorities --csv > authorities.csv"])
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads; the shipped data/ by default.")
+    p.add_argument("--csv", action="store_true", help="Print CSV for a spreadsheet instead of a table.")
+    p.set_defaults(func=cmd_authorities)
     return parser
 
 

@@ -16,7 +16,7 @@ from .schema import Figure
 #: What each confidence grade means (DESIGN.md, "Scenario files").
 CONFIDENCE = {
     1: "audited outturn or published statistic",
-    2: "council report or plan",
+    2: "council report or plan, or a published statistic carried forward by the model",
     3: "press report of council papers",
     4: "national default or proxy",
     5: "judgement",

@@ -43,7 +43,7 @@ from .formats import money_m, money_words, range_label, range_words
 from .outputs import default_output_dir, write_all
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, refuse_placeholders
 from . import tables as T
 
 # ---------------------------------------------------------------------------
@@ -125,6 +125,11 @@ def first_screen(st: Study) -> list[str]:
     if a is None:
         return []
     sc = st.scenario
+    if len(sc.options) == 1:   # a council's generated baseline, before options are added
+        return ['<section class="answer" id="answer" aria-label="The answer"><p class="lead">This scenario holds '
+                f"the in-house baseline alone ({_e(sc.options[sc.baseline].label)}): there is no choice to answer "
+                "yet. Add the delivery options to compare in a file that extends it (scenarios/options/generic.yaml "
+                "shows how).</p></section>"]
     ans = answer(a)
     sentences = answer_sentences(ans, a)
     words = T.scenario_words(sc)
@@ -154,6 +159,7 @@ h1 { font-size: 1.7rem; margin: 0 0 .2rem; line-height: 1.2; }
 h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
 .meta { color: #3D3D3D; margin: .2rem 0 .8rem; font-size: .95rem; }
 .notice { background: #FFF7E6; border-left: 6px solid #F46A25; padding: .6rem 1rem; margin: .8rem 0; }
+.notice.placeholders { background: #FBE9EF; border-left-color: #801650; }
 .answer { border-left: 6px solid #12436D; background: #F3F7FA; padding: .4rem 1rem; font-size: 1.12rem; }
 .answer p { margin: .5rem 0; }
 .failing { font-size: .95rem; } .failing ul { margin-top: .2rem; }
@@ -372,7 +378,7 @@ def _caseloads(st: Study) -> list[str]:
     if bt is None:
         parts.append(f"<p>{_e(st.backtest_note)}</p>")
     else:
-        text = trust_sentence(bt)
+        text = st.backtest_note + trust_sentence(bt)
         if bt.not_estimated:
             from .catalogue import parameter_label
 
@@ -402,18 +408,52 @@ def plain_summary(sc: Scenario) -> str:
     labels = [sc.options[o].label for o in others]
     years = sc.financial_years
     graded = register["confidence"].value_counts().to_dict()
-    text = (f"This scenario compares {len(sc.options)} ways of delivering "
-            f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
-            f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against "
-            f"{_listing(labels) if labels else 'nothing else'}. ")
-    text += (f"It rests on {len(register)} figures: {graded.get(1, 0)} are published statistics or audited outturn "
-             f"and {graded.get(5, 0)} are judgement; every one is listed, with its source, in the assumptions "
-             "register.")
+    if not others:  # a council's generated baseline, before any option is added
+        text = (f"This scenario holds one way of delivering {sc.header.authority.name}'s children's services, "
+                f"{sc.options[sc.baseline].label}, over {len(years)} years from {years[0]} to {years[-1]}: the "
+                "baseline that delivery options are compared with once they are added. ")
+    else:
+        text = (f"This scenario compares {len(sc.options)} ways of delivering "
+                f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
+                f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against {_listing(labels)}. ")
+    text += (f"It rests on {len(register)} figures: {graded.get(1, 0)} are published statistics or audited "
+             f"outturn, {graded.get(4, 0)} national defaults or proxies and {graded.get(5, 0)} judgement; every one "
+             "is listed, with its source, in the assumptions register.")
     return text
 
 
+def national_defaults(sc: Scenario) -> T.Table:
+    """The figures graded 4 (a national default, or a proxy for the council's own figure), which a council
+    should replace with its own: what each is, its value and its source."""
+    table = T.register_table(sc)
+    rows = table.frame[table.frame["grade"] == 4]
+    keep = ["key", "figure", "value", "price_year", "source"]
+    return T.Table(rows[keep].reset_index(drop=True), {k: table.columns[k] for k in keep})
+
+
+def notices_html(sc: Scenario) -> list[str]:
+    """What a reader must know before any result: placeholders left in the scenario (its figures then
+    describe no council) and the national defaults it rests on (listed in full in their own section)."""
+    parts = []
+    if sc.placeholders:
+        n = len(sc.placeholders)
+        items = "".join(f'<li><code class="key">{_e(p.key)}</code> {_e(p.message)}</li>'
+                        for p in sc.placeholders[:12])
+        more = f"<li>and {n - 12} more (every one is in the assumptions register)</li>" if n > 12 else ""
+        parts.append(f'<div class="notice placeholders" role="alert"><strong>This scenario still holds {n} '
+                     f"placeholder{'s' if n != 1 else ''}: figures that describe no council. Its results "
+                     f"cannot be used for a decision until each is replaced.</strong><ul>{items}{more}</ul></div>")
+    defaults = national_defaults(sc)
+    if len(defaults.frame):
+        parts.append(f'<p class="notice defaults">{len(defaults.frame)} of the figures are national defaults or '
+                     "proxies, not this council's own: see "
+                     '<a href="#national-defaults">national defaults to replace with your own figures</a>.</p>')
+    return parts
+
+
 def reproduce_command(scenario: str | Path, draws: int, seed: int, *, actuals: Path | None = None,
-                      option: str | None = None, notebooks: bool = True, out_dir: Path | None = None) -> str:
+                      option: str | None = None, notebooks: bool = True, out_dir: Path | None = None,
+                      data_dir: Path | None = None, allow_placeholders: bool = False) -> str:
     """The command that writes this report again, with every option it was written with."""
     def rel(p: str | Path) -> str:
         path = Path(p)
@@ -429,6 +469,10 @@ def reproduce_command(scenario: str | Path, draws: int, seed: int, *, actuals: P
         words += ["--actuals", rel(actuals)]
     if option is not None:
         words += ["--option", option]
+    if data_dir is not None:
+        words += ["--data", rel(data_dir)]
+    if allow_placeholders:
+        words.append("--allow-placeholders")
     if not notebooks:
         words.append("--no-notebooks")
     if out_dir is not None:
@@ -459,6 +503,7 @@ def render_html(st: Study, command: str, notices: list[str] | None = None) -> st
         f"{_e(sc.header.base_year)}, in {_e(sc.header.base_year)} prices"
         + (f" · {draws:,} Monte Carlo draws" if draws and draws > 1 else "")
         + f' · scenario <span class="key">{_e(sc.name)}</span> · wcf-model {_e(__version__)}</p>',
+        *notices_html(sc),
         *(f'<div class="notice" role="note">{_e(n)}</div>' for n in notices),
     ]
     parts += first_screen(st)
@@ -466,8 +511,18 @@ def render_html(st: Study, command: str, notices: list[str] | None = None) -> st
     if sc.header.description:
         parts.append(f"<p>{_e(T.readable(sc.header.description, T.scenario_words(sc)))}</p>")
     if a is not None:
-        parts += _appraisal(a) + _cost_to_council(a) + _uncertainty(a) + _mca(a) + _monitoring(a)
-    parts += _inputs(sc) + _caseloads(st) + _register(sc)
+        # with the baseline alone there is nothing to compare, so nothing to be sure of either
+        parts += (_appraisal(a) + _cost_to_council(a) + (_uncertainty(a) if len(sc.options) > 1 else [])
+                  + _mca(a) + _monitoring(a))
+    parts += _inputs(sc) + _caseloads(st)
+    defaults = national_defaults(sc)
+    if len(defaults.frame):
+        parts += ['<h2 id="national-defaults">National defaults to replace with your own figures</h2>',
+                  "<p>These figures are graded 4: a national figure, or a proxy (such as an older local "
+                  "figure brought up to date), used because the published statistics do not give the "
+                  "council's own. Each is a candidate for the council's own figure: replace it in the scenario "
+                  "file with its source, and the report will show the change.</p>", T.to_html(defaults)]
+    parts += _register(sc)
     parts += [f'<p class="meta">Reproduce this report with <code class="key">{_e(command)}</code> '
               f'(scenario sha256 <span class="key">{_e(sc.sha256)}</span>). Scenario files: '
               f'<span class="key">{_e(chain)}</span>.</p>', "</main></body></html>"]
@@ -484,6 +539,28 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 def notebook_paths(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+#: Notebooks with nothing to show for some scenarios: name -> (does it apply?, why not).
+#: A council's generated baseline holds the in-house option alone and no multi-criteria analysis.
+NOTEBOOK_NEEDS = {
+    "00_overview.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "02_options.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "03_uncertainty.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
+}
+
+
+def notebooks_for(sc: Scenario, folder: Path = NOTEBOOK_DIR, say=None) -> list[Path]:
+    """The notebooks with something to show for a scenario; ``say`` is told of each left out, and why."""
+    out = []
+    for nb in notebook_paths(folder):
+        applies, why = NOTEBOOK_NEEDS.get(nb.name, (lambda _: True, ""))
+        if applies(sc):
+            out.append(nb)
+        elif say:
+            say(f"notebooks/{nb.name} not run: {why}")
+    return out
 
 
 def _kernel_manager(folder: Path):
@@ -517,7 +594,8 @@ def _kernel_manager(folder: Path):
 
 def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
                       option: str | None = None, folder: Path = NOTEBOOK_DIR,
-                      progress: Progress = quiet, total: int | None = None) -> dict[str, tuple[str, str]]:
+                      progress: Progress = quiet, total: int | None = None, data_dir: Path | None = None,
+                      paths: list[Path] | None = None) -> dict[str, tuple[str, str]]:
     """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
 
     The notebooks run in the current folder and receive the scenario's path
@@ -537,8 +615,10 @@ def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals
         params["actuals"] = os.path.relpath(Path(actuals).resolve())
     if option is not None:
         params["option"] = option
+    if data_dir is not None:
+        params["data"] = os.path.relpath(Path(data_dir).resolve())
     out: dict[str, tuple[str, str]] = {}
-    paths = notebook_paths(folder)
+    paths = notebook_paths(folder) if paths is None else paths
     with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
         manager = _kernel_manager(Path(tmp))
         for nb in paths:
@@ -584,7 +664,8 @@ def _parameter_names(notebook_text: str) -> set[str]:
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None, seed: int | None = None,
                  notebooks: bool = True, actuals: Path | None = None, option: str | None = None,
-                 notices: list[str] | None = None, progress: Progress = quiet) -> list[Path]:
+                 notices: list[str] | None = None, progress: Progress = quiet,
+                 allow_placeholders: bool = False, say=None) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario, and the executed notebooks.
 
     Parameters
@@ -605,6 +686,12 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         implemented, for the monitoring section.
     notices : list of str, optional
         Banners shown above the answer.
+    allow_placeholders : bool
+        Report a scenario that still holds placeholders; refused otherwise. The
+        report then says so before anything else.
+    say : callable, optional
+        Told, one line each, of notebooks not run because they have nothing to
+        show for this scenario.
     progress : callable
         ``progress(stage, total)`` as each stage starts (see :mod:`wcf_model.progress`).
 
@@ -616,17 +703,20 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     from .workbook import write_results_workbook
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not allow_placeholders:
+        refuse_placeholders(sc, "report")
     n = draws if draws is not None else sc.header.draws
     s = seed if seed is not None else sc.header.seed
-    books = notebook_paths() if notebooks else []
+    books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
     progress("appraisal and sensitivity", total)
     st = study(sc, n, s, actuals, option, data_dir)
     progress("report", total)
     command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
-                                out_dir=out_dir)
+                                out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
     page = render_html(st, command, notices)
-    executed = execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total) if notebooks else {}
+    executed = (execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total, data_dir=data_dir,
+                                  paths=books) if books else {})
     progress("writing", total)
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
     files: dict[str, Callable[[Path], None]] = {

@@ -239,6 +239,8 @@ class Results:
             "annual": [{"option": row.option, "year": row.year, "account": row.account, "line": row.line,
                         "value": _money(row.value)} for row in annual.itertuples()],
             "warnings": a.warnings,
+            # figures still marked as placeholders: these results then describe no council
+            **({"placeholders": [str(p) for p in sc.placeholders]} if sc.placeholders else {}),
         }
 
     def _council_cash(self, oid: str, s: pd.Series) -> dict:

@@ -79,7 +79,9 @@ def tornado(sc: Scenario, quantiles: tuple[float, float] = TORNADO_QUANTILES, se
             table.append({"input": inp.name, "label": inp.label, "low_value": low, "high_value": high,
                           "option": oid, "central": d[-1], "at_low": d[2 * i], "at_high": d[2 * i + 1],
                           "swing": abs(d[2 * i + 1] - d[2 * i])})
-    out = pd.DataFrame(table)
+    # a scenario with the baseline alone (a council's generated baseline) has no rows, but the columns
+    out = pd.DataFrame(table, columns=["input", "label", "low_value", "high_value", "option", "central", "at_low",
+                                       "at_high", "swing"])
     return out.sort_values(["option", "swing"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
 
 

@@ -458,9 +458,15 @@ def warnings_table(res: Results) -> Table:
 # ---------------------------------------------------------------------------
 
 
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The frame with at least these columns (an analysis with nothing to compare returns a bare empty frame)."""
+    return frame if set(names) <= set(frame.columns) else frame.reindex(columns=names)
+
+
 def tornado_table(a: Analysis) -> Table:
     sc = a.res.scenario
-    t = a.tornado
+    t = _columns(a.tornado, ["input", "label", "low_value", "high_value", "option", "central", "at_low", "at_high",
+                             "swing"])
     frame = pd.DataFrame({
         "option": [sc.options[o].label for o in t["option"]], "input": t["label"].to_numpy(),
         "low_value": t["low_value"].to_numpy(), "high_value": t["high_value"].to_numpy(),
@@ -479,7 +485,7 @@ def tornado_table(a: Analysis) -> Table:
 
 def switching_table(a: Analysis, found_only: bool = True) -> Table:
     sc = a.res.scenario
-    t = a.switching
+    t = _columns(a.switching, ["input", "label", "option", "central_value", "switching_value"])
     if found_only:
         t = t[t["switching_value"].notna()]
     frame = pd.DataFrame({
@@ -495,7 +501,8 @@ def switching_table(a: Analysis, found_only: bool = True) -> Table:
 
 def voi_table(a: Analysis, top: int | None = None) -> Table:
     v = a.voi
-    t = v.table if top is None else v.table[v.table["evppi"] > 0].head(top)
+    table = _columns(v.table, ["input", "label", "evppi", "share_of_evpi"])
+    t = table if top is None else table[table["evppi"] > 0].head(top)
     frame = pd.DataFrame({"input": t["label"].to_numpy(), "evppi": t["evppi"].to_numpy(),
                           "share": t["share_of_evpi"].to_numpy(), "key": t["input"].to_numpy()})
     return Table(frame, {"input": Column("Input, or group of inputs"),

@@ -253,6 +253,7 @@ def _about(ws: Worksheet, sc: Scenario, analysis: Analysis | None, sheets: list[
         ("Base year and price base", sc.header.base_year), ("Years appraised", sc.header.years),
         ("Monte Carlo draws", draws), ("Seed", res.uncertain.seed if res is not None else None),
         ("Scenario sha256", sc.sha256), ("wcf-model version", __version__),
+        ("Placeholders left in the scenario", len(sc.placeholders)),
         ("Scenario files", " extends ".join(Path(f).name for f in reversed(sc.files))),
         ("Ranges", f"Every range is the {range_label()} of the Monte Carlo draws: the figure falls in it "
                    f"{range_words()}."),
