@@ -95,9 +95,14 @@ def test_summary_matches_the_appraisal_and_the_json(outputs):
 
 def test_workbook_sheets(outputs):
     wb = openpyxl.load_workbook(outputs / "results.xlsx")
-    assert wb.sheetnames == ["Summary", "Cost to the council", "Annual real", "Annual nominal", "High-needs block",
-                             "Assumptions", "Warnings"]
-    assert wb["Annual real"]["A1"].value == "option" and wb["Annual real"].max_column == 2 + 10
+    assert wb.sheetnames == ["About", "Summary", "Cost to the council", "Appraisal", "Cash by year", "Who pays",
+                             "VAT and tax", "Annual economic", "Annual cash", "High-needs block", "Tornado",
+                             "Switching values", "Value of information", "MCA", "MCA scores", "MCA weights",
+                             "Caseloads", "Back-test", "Published history", "Options", "Effects", "MCA inputs",
+                             "Assumptions", "Assumptions by year", "Warnings"]
+    # option, line, ten years, and the line's name in annual.csv
+    ws = wb["Annual economic"]
+    assert ws["A1"].value == "Option" and ws["C1"].value == "2019-20 (£)" and ws.max_column == 2 + 10 + 1
 
 
 def test_annual_economic_lines_sum_to_the_npv():
