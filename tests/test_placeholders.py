@@ -90,7 +90,8 @@ def test_a_report_with_placeholders_says_so_before_anything_else(write, tmp_path
     written = write_report(path, out_dir=tmp_path / "yes", notebooks=False, draws=20, allow_placeholders=True)
     page = next(p for p in written if p.name == "report.html").read_text(encoding="utf-8")
     banner = page.index('class="notice placeholders"')
-    assert banner < page.index("<h2>Summary</h2>")  # on the first screen, as an element of its own
+    # on the first screen, before the answer, as an element of its own
+    assert banner < page.index('<section class="answer"')
     assert "This scenario still holds 3 placeholders" in page
     assert "cannot be used for a decision" in page
 

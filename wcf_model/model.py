@@ -15,13 +15,14 @@ import pandas as pd
 
 from .demand import Caseloads, Stock, project_caseloads, project_population
 from .errors import ScenarioError, Problem
+from .formats import RANGE
 from .inputs import sample_parameters, scenario_design
 from .scenario import Parameter, Scenario
 from .schema import financial_year_start
 from .workforce import Staffing, project_workforce, workforce_costs
 
 #: Percentiles reported for bands [percent].
-BAND_PERCENTILES = (10, 50, 90)
+BAND_PERCENTILES = (RANGE[0], 50, RANGE[1])  # the report's range (formats.RANGE) and the median
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalogue import STAFF_ROLES
+from .catalogue import STAFF_ROLES, sentence_case, word
 from .data import normalise_la_code
 from .errors import DataError, Problem, UsageError
 
@@ -118,15 +118,6 @@ _STOCKS = {
     "ehcp": ("EHC plans in force", "plans", "New EHC plans", "EHC plans ceased"),
 }
 
-_ROLES = {
-    "social_worker": "Social workers",
-    "team_manager": "Team managers",
-    "iro": "Independent reviewing officers",
-    "personal_adviser": "Personal advisers",
-    "early_help_worker": "Early help workers",
-}
-
-
 def _catalogue() -> dict[str, Measure]:
     over, workforce = "over each financial year", "at the 30 September workforce census in each financial year"
     out = [
@@ -143,7 +134,7 @@ def _catalogue() -> dict[str, Measure]:
                 Measure(f"{stock}_starts", starts[0].upper() + starts[1:], unit, "flow", over),
                 Measure(f"{stock}_exits", exits[0].upper() + exits[1:], unit, "flow", over)]
     for role in STAFF_ROLES:
-        words = _ROLES.get(role, role.replace("_", " ").capitalize() + "s")
+        words = sentence_case(word("role", role))
         out += [Measure(f"{role}_in_post_fte", f"{words} in post (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_agency_fte", f"Agency {words.lower()} (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_posts_fte", f"{words}: posts (FTE)", "FTE", "census", workforce),
@@ -788,7 +779,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     """
     import matplotlib.pyplot as plt
 
-    from .plots import MARKERS, PALETTE, STYLE, Chart
+    from .formats import range_words
+    from .plots import MARKERS, PALETTE, STYLE, Chart, mark_nonzero_start
 
     title = headline(comparison, measure)
     g = comparison[comparison["measure"] == measure].reset_index(drop=True)
@@ -807,7 +799,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         if has_band:
             ax.fill_between(x, g["p10"] / scale, g["p90"] / scale, color=colour, alpha=0.18, hatch="//",
                             edgecolor=colour, linewidth=0)
-            ax.annotate("8 in 10 draws", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
+            ax.annotate(f"{range_words()}\nin this band", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
                         textcoords="offset points", va="center", color="#3D3D3D", fontsize=9)
         ax.plot(x, g["projected"] / scale, color=colour, linestyle="--", marker="D", linewidth=2, markersize=4)
         ax.annotate("Projection (median)", (x[-1], g["projected"].iloc[-1] / scale), xytext=(8, 0),
@@ -825,10 +817,11 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
                     ha="right", va="center", color=PALETTE[0], fontsize=10)
         ax.set_xticks(x, g["period"].tolist())
         ax.set_xlabel("Financial year")
-        ax.set_ylabel(f"{m.words} ({unit_words})" if len(m.words) < 30 else unit_words[:1].upper() + unit_words[1:])
+        ax.set_ylabel(m.words if f"({unit_words})" in m.words else f"{m.words} ({unit_words})" if len(m.words) < 30
+                      else unit_words[:1].upper() + unit_words[1:])
         ax.margins(x=0.25, y=0.2)
+        from_zero = not mark_nonzero_start(ax, "£" if m.unit == "GBP" else "")
         fig.tight_layout()
-        from_zero = ax.get_ylim()[0] <= 0
 
     spread = (f"its 10th-90th percentile band over {draws:,} draws" if has_band and draws
               else "its 10th-90th percentile band" if has_band else "no band (a central run)")

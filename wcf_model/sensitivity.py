@@ -20,11 +20,12 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from .appraisal import appraise_options
+from .formats import RANGE
 from .inputs import EPS, draw, scenario_design, uncertain_inputs, uniforms
 from .scenario import Scenario
 
-#: Quantiles used for the low and high ends of a tornado bar.
-TORNADO_QUANTILES = (0.1, 0.9)
+#: Quantiles used for the low and high ends of a tornado bar: the report's range (formats.RANGE).
+TORNADO_QUANTILES = (RANGE[0] / 100, RANGE[1] / 100)
 #: Range searched for a switching value, in quantiles of the input's distribution.
 SEARCH_RANGE = (0.001, 0.999)
 
