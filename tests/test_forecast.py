@@ -139,12 +139,14 @@ def test_region_rates_pool_each_regions_counts_and_populations_by_hand():
     pop = np.array([[10_000.0, 10_000.0, 10_000.0], [30_000.0, np.nan, 30_000.0], [5_000.0, 5_000.0, 5_000.0]])
     panel = fc.Panel(["1", "2", "3"], ["A", "B", "C"], np.array([2017, 2018, 2019]),
                      {"referrals": y, fc.POPULATION: pop}, {}, regions=["R", "R", "S"])
+    # each is pulled towards the rest of its region: for authority 1, authority 2 alone, which
+    # had no mid-2018 population for 2019; for authority 2, authority 1; authority 3 is alone in S
     out = fc.region_rates(panel, "referrals")
-    # R 2018: (1 + 99 + 199) / (10,000 + 30,000); R 2019: authority 2 had no mid-2018 population,
-    # so (1 + 149) / 10,000; S: (1 + 49) / 5,000 and (1 + 59) / 5,000
-    np.testing.assert_allclose(out[0], [np.nan, math.log(299 / 40_000), math.log(150 / 10_000)])
-    np.testing.assert_allclose(out[1], out[0])
-    np.testing.assert_allclose(out[2], [np.nan, math.log(50 / 5_000), math.log(60 / 5_000)])
+    np.testing.assert_allclose(out[0], [np.nan, math.log(200 / 30_000), np.nan])
+    np.testing.assert_allclose(out[1], [np.nan, math.log(100 / 10_000), math.log(150 / 10_000)])
+    assert np.isnan(out[2]).all()
+    # taken together, as a region's own figure: (1 + 99 + 199) / (10,000 + 30,000) in 2018
+    np.testing.assert_allclose(fc.pooled_rate(y[:2], pop[:2])[1], math.log(299 / 40_000))
     # an authority with no region has none
     none = fc.Panel(["1"], ["A"], np.array([2017, 2018]), {"referrals": y[:1, :2], fc.POPULATION: pop[:1, :2]}, {},
                     regions=[""])
@@ -307,7 +309,7 @@ def test_pooled_paths_carry_their_uncertainty_and_make_a_strict_scenario(write):
 def region_rows() -> pd.DataFrame:
     """Testshire and a neighbour, Otherton: the authorities of their region."""
     other = {"population_0_17": {2016: 48_000, 2017: 48_000, 2018: 50_000},
-             "referrals": {2017: 2_919, 2018: 2_919}}
+             "referrals": {2017: 2_399, 2018: 2_399}}
     return pd.concat([la(), tidy("101", "E10000098", "Otherton", other)], ignore_index=True).assign(
         region_code="E12000099", region_name="Middle England")
 
@@ -318,10 +320,10 @@ def test_pooled_paths_pull_towards_the_region_when_the_shared_parameters_say_so(
                                       region_gap=fc.GapModel(0.0, -0.5, 0.0), reference="region")
     pooling = fc.Pooling(2018, 5, {m: NAIVE for m in fc.MEASURES} | {"referrals": toward_region})
     est = calibrate(la(), england(), fit_to=2018, pooling=pooling, horizon=2, region=region_rows())
-    # Testshire 2018: 4,080 referrals / 102,000 children at mid-2017. Its region in 2018:
-    # (1 + 4,080 + 2,919) / (102,000 + 48,000) = 7,000 / 150,000. Half the log gap closes each
-    # year: log rate after h years = log(7,000 / 150,000) + log((4,081 / 102,000) / (7,000 / 150,000)) x 0.5^h
-    region_rate = math.log(7_000 / 150_000)
+    # Testshire 2018: 4,080 referrals / 102,000 children at mid-2017. The rest of its region,
+    # Otherton, in 2018: (1 + 2,399) / 48,000 = 0.05. Half the log gap closes each year: log rate
+    # after h years = log(0.05) + log((4,081 / 102,000) / 0.05) x 0.5^h
+    region_rate = math.log(0.05)
     gap = math.log(4_081 / 102_000) - region_rate
     g = (0.02 + 0 + 2 / 102) / 3
     pop = np.array([104_000, 104_000 * (1 + g)])

@@ -220,6 +220,7 @@ class _History:
             raise DataError(f"{first['measure']} has several rows for {first['year']} (several releases?); "
                             "pass the frames through combine() first")
         self.name = str(rows["la_name"].iloc[-1]) if len(rows) else default_name
+        self.code = codes[0] if codes else ""
         self.cells = {(m, int(y)): (float(v), str(k))
                       for m, y, v, k in zip(rows["measure"], rows["year"], rows["value"], rows["marker"])}
 
@@ -643,11 +644,16 @@ def _band_log_sd(m: fc.MeasurePooling, horizon: int) -> np.ndarray | None:
     return sd if len(sd) and np.isfinite(sd).all() else None
 
 
-def _region_rates(region: pd.DataFrame | None, years: np.ndarray, fit_to: int) -> tuple[dict[str, np.ndarray], str]:
-    """The region's log rate per child of each headline measure on ``years`` (NaN where none), and its name."""
+def _region_rates(region: pd.DataFrame | None, own_code: str, years: np.ndarray,
+                  fit_to: int) -> tuple[dict[str, np.ndarray], str]:
+    """The log rate per child of each headline measure of the other authorities of the region
+    (``own_code`` left out, as :func:`wcf_model.forecast.region_rates` does) on ``years``
+    (NaN where none), and the region's name."""
     if region is None or region.empty:
         return {}, ""
-    rows = region[region["year"].astype(int) <= fit_to]
+    rows = region[(region["year"].astype(int) <= fit_to) & (region["la_code"] != own_code)]
+    if rows.empty:
+        return {}, ""
     panel = fc.Panel.from_frame(rows) if rows["measure"].isin(list(fc.MEASURES)).any() else None
     if panel is None:
         return {}, ""
@@ -668,7 +674,7 @@ def _pooled_paths(own: _History, eng: _History, est: dict[str, Estimate], fit_to
     eng_years, england = _arrays(eng, measures, fit_to)
     # England on the authority's years (its history may start elsewhere)
     england = {m: np.array([dict(zip(eng_years, v)).get(y, np.nan) for y in years]) for m, v in england.items()}
-    regional, region_name = _region_rates(region, years, fit_to)
+    regional, region_name = _region_rates(region, own.code, years, fit_to)
     if "population.age_0_17" not in est:
         return est
     pop = _model_population(est, fit_to, horizon)

@@ -25,8 +25,8 @@ Competition"; equal weights are hard to beat: Smith and Wallis 2009):
    to the reference's. ``c``, ``a`` and ``b`` are estimated by least squares
    over every authority and year up to the forecast origin; the reference is
    held at its last value. The reference is England's rate, or the rate of
-   the authority's region (its authorities' counts over their children, as
-   the DfE publishes regional figures), whichever gave the method the smaller
+   the authority's region (the other authorities of its region taken
+   together: their counts over their children), whichever gave the method the smaller
    errors from earlier origins up to this one, judged the same way as the
    error band (:func:`fit_pooling`).
 3. **The last published figure** (the naive forecast).
@@ -474,13 +474,28 @@ def pooled_rate(y: np.ndarray, population: np.ndarray) -> np.ndarray:
 
 
 def region_rates(panel: Panel, measure: str) -> np.ndarray:
-    """Each authority's region's log rate per child (:func:`pooled_rate` over the region's
-    authorities in ``panel``, itself included), shape ``(rows, years)``; NaN without a region."""
-    out = np.full(panel.values[measure].shape, np.nan)
+    """Each authority's region's log rate per child, shape ``(rows, years)``.
+
+    :func:`pooled_rate` over the *other* authorities of its region in
+    ``panel``: the rate the rest of its region had, so that an authority is
+    never pulled towards itself (which matters where one large authority
+    weighs heavily in a small region). NaN without a region, or in a year no
+    other authority of the region has both figures.
+    """
+    y = panel.values[measure]
+    out = np.full(y.shape, np.nan)
+    pop = panel.values[POPULATION]
+    lagged = np.concatenate([np.full((len(pop), 1), np.nan), pop[:, :-1]], axis=1)
+    both = np.isfinite(y) & np.isfinite(lagged)
+    own_count, own_children = np.where(both, y, 0.0), np.where(both, lagged, 0.0)
     regions = np.array(panel.regions if panel.regions else [""] * len(panel.codes))
     for region in sorted(set(regions) - {""}):
         rows = regions == region
-        out[rows] = pooled_rate(panel.values[measure][rows], panel.values[POPULATION][rows])
+        counts = own_count[rows].sum(axis=0) - own_count[rows]
+        children = own_children[rows].sum(axis=0) - own_children[rows]
+        others = both[rows].sum(axis=0) - both[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rows] = np.where(others > 0, np.log1p(counts) - np.log(children), np.nan)
     return out
 
 
