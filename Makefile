@@ -35,8 +35,11 @@ validate: $(DEV)
 	$(BIN)/wcf-model validate --strict scenarios/
 
 ## data: rebuild data/ whole, for every authority, from DfE downloads (SOURCE=...) and HM Treasury deflators (HMT=...)
-SOURCE ?= ../shared/data/dfe
-HMT    ?= ../shared/data/hmt
+# Where the published downloads are: DOWNLOADS/dfe (DfE statistics) and DOWNLOADS/hmt
+# (HM Treasury GDP deflators); data/README.md says which files and from where.
+DOWNLOADS ?= $(or $(WCF_DOWNLOADS),downloads)
+SOURCE ?= $(DOWNLOADS)/dfe
+HMT    ?= $(DOWNLOADS)/hmt
 data: $(DEV)
 	@if [ -n "$(LA)" ]; then echo "make data: LA=$(LA) is not needed: the extract always holds every English authority" >&2; exit 2; fi
 	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data

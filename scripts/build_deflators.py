@@ -1,6 +1,6 @@
 """Build data/gdp_deflators.csv from HM Treasury GDP deflator tables.
 
-    python scripts/build_deflators.py --source ../shared/data/hmt --out data/
+    python scripts/build_deflators.py --source downloads/hmt --out data/
 
 Reads ``hmt_gdp_deflators.csv`` (index levels by financial year and vintage) and
 ``hmt_gdp_deflators_pct_change.csv`` (the March 2020 Budget's percentage

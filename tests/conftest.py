@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DFE = REPO.parent / "shared" / "data" / "dfe"
+#: The published downloads the data scripts read (DfE statistics in dfe/, HM Treasury
+#: deflators in hmt/): ./downloads by default, or the folder WCF_DOWNLOADS names.
+#: Tests that read them are skipped when they are absent.
+DOWNLOADS = Path(os.environ.get("WCF_DOWNLOADS", REPO / "downloads"))
+DFE_DOWNLOADS = DOWNLOADS / "dfe"
+HMT_DOWNLOADS = DOWNLOADS / "hmt"
 
 #: A small scenario that is valid under --strict. Tests copy it and break one
 #: thing at a time, so each test shows exactly which rule it exercises.

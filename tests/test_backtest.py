@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, SHARED_DFE
+from conftest import REPO, DFE_DOWNLOADS
 from wcf_model import DataError
 from wcf_model.backtest import backtest
 
@@ -73,10 +73,10 @@ def test_json_and_exit_codes():
 
 @pytest.mark.realdata
 def test_any_authority_from_the_raw_downloads():
-    if not SHARED_DFE.is_dir():
-        pytest.skip(f"published DfE files not found at {SHARED_DFE}")
+    if not DFE_DOWNLOADS.is_dir():
+        pytest.skip(f"published DfE files not found at {DFE_DOWNLOADS}")
     # Essex (881), read straight from the DfE downloads rather than the shipped extract
-    result = backtest(881, fit_to=2019, data_dir=SHARED_DFE, last_year=2022)
+    result = backtest(881, fit_to=2019, data_dir=DFE_DOWNLOADS, last_year=2022)
     assert result.la_name == "Essex"
     row = result.table.query("measure == 'cla_at_31_march' and year == 2020").iloc[0]
     assert row.actual > 0 and abs(row.pct_error) < 50
@@ -176,12 +176,12 @@ def test_backtest_arguments_that_do_not_go_together(capsys):
 
 @pytest.mark.realdata
 def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_score():
-    if not SHARED_DFE.is_dir():
-        pytest.skip(f"published DfE files not found at {SHARED_DFE}")
+    if not DFE_DOWNLOADS.is_dir():
+        pytest.skip(f"published DfE files not found at {DFE_DOWNLOADS}")
     from wcf_model.backtest import national_backtest
     from wcf_model.dfe import read_folder
 
-    frame = read_folder(SHARED_DFE, None)[0]
+    frame = read_folder(DFE_DOWNLOADS, None)[0]
     # a slice: the shared parameters are fitted on every authority, 30 and two changed ones scored
     from wcf_model.authorities import register
 

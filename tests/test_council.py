@@ -2,7 +2,7 @@
 
 The always-run tests read the shipped extract (data/dfe_extract.csv.gz, every
 English authority). Tests marked ``realdata`` check the generated figures
-against the DfE's own files in ../shared/data/dfe, read here with the csv
+against the DfE's own files in ./downloads/dfe (or $WCF_DOWNLOADS/dfe), read here with the csv
 module alone so the check does not share code with the reader it checks.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, SHARED_DFE
+from conftest import REPO, DFE_DOWNLOADS
 from wcf_model.council import NATIONAL_DEFAULTS, build_baseline, write_baseline
 from wcf_model.data import EXTRACT_NAME, combine, load_extract, load_frame, read_extract, series
 from wcf_model.dfe import read_dfe
@@ -142,7 +142,7 @@ def test_the_social_workers_the_baseline_needs_are_close_to_those_published(fram
 
 
 def test_a_past_base_year_uses_the_figures_published_then(frame):
-    # Worcestershire's 2019-20 case: 833 looked after at 31 March 2019 (FACTS, DfE 2019 tables).
+    # Worcestershire's 2019-20 case: 833 looked after at 31 March 2019 (DfE children looked after tables, 2019).
     b = build_baseline(885, "2019-20", frame=frame)
     assert b.figures["demand.cla.opening_stock"].value == 833
     assert max(b.figures["population.age_0_17"].values) == "2019-20"
@@ -157,7 +157,7 @@ def test_spend_is_the_section_251_outturn_uprated_and_graded_as_a_proxy(frame):
     def s251(slug):
         return series(rows, f"s251_{slug}_gross")[2014]
     # Social care lines except looked-after children grow with children in need:
-    # opening stock at the start of 2026-27 / 3,700 at 31 March 2014 (FACTS).
+    # opening stock at the start of 2026-27 / 3,700 at 31 March 2014 (DfE children in need tables).
     cin = b.figures["demand.cin.opening_stock"].value / series(rows, "cin_at_31_march")[2014]
     cla = b.figures["demand.cla.opening_stock"].value / series(rows, "cla_at_31_march")[2014]
     price = (1 + b.figures["costs.real_growth.placements"].value) ** 13  # 2013-14 to 2026-27
@@ -167,7 +167,7 @@ def test_spend_is_the_section_251_outturn_uprated_and_graded_as_a_proxy(frame):
                                         "family_support_direct_payments", "family_support_short_breaks",
                                         "family_support_disabled_other", "youth_justice")) * cin)
     assert budget.value == pytest.approx(expected, abs=500)  # written to the nearest £1,000
-    assert "£32,289,037" in budget.note  # Worcestershire's 2013-14 looked-after children spend (FACTS: £32.3m)
+    assert "£32,289,037" in budget.note  # Worcestershire's 2013-14 looked-after children spend (DfE section 251 outturn: £32.3m)
 
 
 def test_a_newer_section_251_file_is_read_the_same_way(tmp_path):
@@ -276,7 +276,7 @@ FIVE = {
 
 
 def raw(name: str) -> list[dict]:
-    with open(SHARED_DFE / name, encoding="utf-8-sig", newline="") as fh:
+    with open(DFE_DOWNLOADS / name, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -291,8 +291,8 @@ def raw_value(rows: list[dict], code: str, year: int, column: str, **where) -> f
 @pytest.mark.realdata
 @pytest.mark.parametrize("code", list(FIVE))
 def test_five_authorities_build_validate_run_and_report(code, tmp_path):
-    if not SHARED_DFE.is_dir():
-        pytest.skip(f"published DfE files not found at {SHARED_DFE}")
+    if not DFE_DOWNLOADS.is_dir():
+        pytest.skip(f"published DfE files not found at {DFE_DOWNLOADS}")
     from wcf_model.report import write_report
 
     out = tmp_path / f"{code}.yaml"

@@ -2,7 +2,8 @@
 
 Unit tests read the small files in tests/fixtures/dfe/ (same formats as the DfE
 downloads, a few rows each). Tests marked ``realdata`` read the published files
-in ../shared/data/dfe/ and are skipped when that folder is absent; their
+in ./downloads/dfe/ (or the folder WCF_DOWNLOADS names, with dfe/ inside) and are
+skipped when that folder is absent; their
 expected values are the published figures, each with where it comes from.
 """
 
@@ -35,9 +36,11 @@ from wcf_model.data import (
 from wcf_model.dfe import MARKERS, MEASURE_UNITS, S251_COLUMNS, S251_LINES, detect_layout, read_dfe
 from wcf_model.errors import DataError
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import DFE_DOWNLOADS, REPO
+
+REAL = DFE_DOWNLOADS
 FIXTURES = REPO / "tests" / "fixtures" / "dfe"
-REAL = REPO.parent / "shared" / "data" / "dfe"
+
 SCRIPT = REPO / "scripts" / "build_data.py"
 SHIPPED = REPO / "data"
 
@@ -507,7 +510,7 @@ def test_readme_documents_every_measure_in_the_extract():
 
 
 # ---------------------------------------------------------------------------
-# The published files (../shared/data/dfe)
+# The published files (DFE_DOWNLOADS: ./downloads/dfe, or $WCF_DOWNLOADS/dfe)
 # ---------------------------------------------------------------------------
 
 
@@ -547,7 +550,7 @@ def test_real_cla(worcs, real_dir):
 @pytest.mark.realdata
 def test_real_placements_2018(worcs):
     # cla_la_tables_2018.csv, Worcestershire row: CLA_Fost, CLA_Secure, CLA_Parent,
-    # CLA_Adopt, CLA_OwnP, CLA_Priv, CLA_Vol (FACTS.md, placement mix 31 Mar 2018).
+    # CLA_Adopt, CLA_OwnP, CLA_Priv, CLA_Vol (placement mix at 31 March 2018).
     expected = {
         "cla_placement_foster": 577,
         "cla_placement_homes_secure_semi_independent": 124,
@@ -587,7 +590,7 @@ def test_real_workforce(worcs):
 
 @pytest.mark.realdata
 def test_real_population(worcs):
-    # FACTS.md lists 117,046 against 31 March 2019: it is the denominator of the
+    # 117,046 is the figure quoted against 31 March 2019: it is the denominator of the
     # 2019 CLA rate (population_estimate in the 2019-2023 CLA release), which is
     # the ONS estimate for mid-2018 (ons_mid-year_population_estimates_2012_to_2024.csv,
     # time_period 2018). The mid-2019 estimate is 117,645.
@@ -607,13 +610,13 @@ def test_real_sen2(worcs):
 
 @pytest.mark.realdata
 def test_real_s251(worcs):
-    # s251_outturn_2013_14.csv, Worcestershire (885); FACTS.md gives these in GBP m to 1 dp.
+    # s251_outturn_2013_14.csv, Worcestershire (885); published summaries give these in GBP m to 1 dp.
     def millions(measure):
         return round(value(worcs, measure, 2014) / 1e6, 1)
 
     assert millions("s251_cla_total_gross") == 32.3  # line 16, TotalExpenditure
     assert millions("s251_cla_residential_gross") == 12.9  # line 6
-    # FACTS.md rounds this one to £8.6m; the file's figure is £8,547,173 (£8.5m).
+    # Summaries round this one to £8.6m; the file's figure is £8,547,173 (£8.5m).
     assert value(worcs, "s251_cla_residential_private", 2014) == 8_547_173
     assert millions("s251_cla_fostering_gross") == 14.3  # line 7
     assert millions("s251_cla_fostering_private") == 8.1

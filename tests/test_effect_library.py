@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import MINIMAL, REPO, SHARED_DFE
+from conftest import MINIMAL, REPO, DFE_DOWNLOADS
 from wcf_model import load_scenario
 from wcf_model.effect_library import (
     DEFAULT_LIBRARY,
@@ -224,7 +224,7 @@ def test_the_shipped_library_is_valid_and_graded_by_design():
         assert e.distribution["mean"] == e.change and e.limits
 
 
-@pytest.mark.skipif(not SHARED_DFE.is_dir(), reason="DfE downloads not present")
+@pytest.mark.skipif(not DFE_DOWNLOADS.is_dir(), reason="DfE downloads not present")
 @pytest.mark.parametrize("name, exclude, prefix", [("moves.yaml", [], "moved"),
                                                    ("moves_without_worcestershire.yaml", ["885"], "moved_excl_worcs")])
 def test_the_shipped_library_numbers_are_the_estimates(name, exclude, prefix):
@@ -237,7 +237,7 @@ def test_the_shipped_library_numbers_are_the_estimates(name, exclude, prefix):
     spec.loader.exec_module(module)
     shipped = yaml.safe_load((DEFAULT_LIBRARY / name).read_text(encoding="utf-8"))
     settings = shipped["library"]["settings"]
-    rebuilt = module.document(SHARED_DFE, prefix, exclude, settings["placebos"], settings["seed"])
+    rebuilt = module.document(DFE_DOWNLOADS, prefix, exclude, settings["placebos"], settings["seed"])
     assert rebuilt["effects"] == shipped["effects"]
 
 
@@ -255,13 +255,13 @@ def test_the_worcestershire_cases_use_evidence_where_it_applies():
     assert fbc.options["strategic_partnership"].effects == {}
 
 
-@pytest.mark.skipif(not SHARED_DFE.is_dir(), reason="DfE downloads not present")
+@pytest.mark.skipif(not DFE_DOWNLOADS.is_dir(), reason="DfE downloads not present")
 def test_the_worcestershire_scales_are_its_level_over_the_movers_level_before_their_moves():
     # The notes derive each scale as Worcestershire's base-year figure over the
     # average of the movers' last figure before their moves (Worcestershire left out).
     from wcf_model.reference_class import DRIVERS, build_panel, load_reference_class, load_statistics, timing
 
-    panel = build_panel(load_statistics(SHARED_DFE)).set_index(["driver", "unit", "year"])["value"]
+    panel = build_panel(load_statistics(DFE_DOWNLOADS)).set_index(["driver", "unit", "year"])["value"]
     fbc = load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml")
     spells = load_reference_class()
     for effect, driver, parameter in (("recruitment_agency", "agency_share", "workforce.agency_share"),

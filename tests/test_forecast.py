@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SHARED_DFE
+from conftest import DFE_DOWNLOADS
 from test_calibrate import england, la, tidy
 from wcf_model import forecast as fc
 from wcf_model.backtest import FORECASTS, score
@@ -400,11 +400,11 @@ def test_combined_forecast_is_never_negative(values):
 
 @pytest.fixture(scope="module")
 def published():
-    if not SHARED_DFE.is_dir():
-        pytest.skip(f"published DfE files not found at {SHARED_DFE}")
+    if not DFE_DOWNLOADS.is_dir():
+        pytest.skip(f"published DfE files not found at {DFE_DOWNLOADS}")
     from wcf_model.dfe import read_folder
 
-    return read_folder(SHARED_DFE, None)[0]
+    return read_folder(DFE_DOWNLOADS, None)[0]
 
 
 @pytest.mark.realdata

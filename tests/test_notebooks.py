@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import REPO, SHARED_DFE, require
+from conftest import REPO, DFE_DOWNLOADS, require
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
@@ -34,9 +34,9 @@ def test_notebook_runs_under_papermill(path, tmp_path):
     papermill = require("papermill")
     out = tmp_path / path.name
     parameters = {"scenario": str(SCENARIO), "draws": 20}
-    if path.name == "07_reference_class.ipynb" and SHARED_DFE.is_dir():
+    if path.name == "07_reference_class.ipynb" and DFE_DOWNLOADS.is_dir():
         # the estimates need every council's figures; without them the notebook says so and goes on
-        parameters.update(data=str(SHARED_DFE), placebos=199)
+        parameters.update(data=str(DFE_DOWNLOADS), placebos=199)
     papermill.execute_notebook(str(path), str(out), parameters=parameters,
                                cwd=str(path.parent), progress_bar=False, kernel_name="python3")
     executed = json.loads(out.read_text(encoding="utf-8"))

@@ -7,11 +7,10 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import HMT_DOWNLOADS, REPO
 from wcf_model import DataError
 from wcf_model.prices import DEFLATOR_FILE, deflator_path, load_deflators, price_factor
 
-SHARED_HMT = REPO.parent / "shared" / "data" / "hmt"
 
 
 def test_march_2020_vintage_and_its_chained_forecasts():
@@ -44,9 +43,9 @@ def test_latest_vintage_by_default_and_unknown_vintage():
 
 @pytest.mark.realdata
 def test_shipped_series_is_what_the_script_builds(tmp_path):
-    if not SHARED_HMT.is_dir():
-        pytest.skip(f"HM Treasury tables not found at {SHARED_HMT}")
-    r = subprocess.run([sys.executable, str(REPO / "scripts" / "build_deflators.py"), "--source", str(SHARED_HMT),
+    if not HMT_DOWNLOADS.is_dir():
+        pytest.skip(f"HM Treasury tables not found at {HMT_DOWNLOADS}")
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "build_deflators.py"), "--source", str(HMT_DOWNLOADS),
                         "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / DEFLATOR_FILE).read_bytes() == (REPO / "data" / DEFLATOR_FILE).read_bytes()

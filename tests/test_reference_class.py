@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, SHARED_DFE
+from conftest import REPO, DFE_DOWNLOADS
 from wcf_model.errors import DataError, UsageError
 from wcf_model.reference_class import (
     DRIVERS,
@@ -221,14 +221,14 @@ def test_the_overrun_distribution_counts_only_years_with_a_known_budget():
 # On the published statistics (when the DfE downloads are at hand)
 # ---------------------------------------------------------------------------
 
-needs_dfe = pytest.mark.skipif(not SHARED_DFE.is_dir(), reason="DfE downloads not present")
+needs_dfe = pytest.mark.skipif(not DFE_DOWNLOADS.is_dir(), reason="DfE downloads not present")
 
 
 @pytest.fixture(scope="module")
 def panel():
-    if not SHARED_DFE.is_dir():
+    if not DFE_DOWNLOADS.is_dir():
         pytest.skip("DfE downloads not present")
-    return build_panel(load_statistics(SHARED_DFE))
+    return build_panel(load_statistics(DFE_DOWNLOADS))
 
 
 @needs_dfe
@@ -324,7 +324,7 @@ def test_the_command_writes_the_table_and_one_chart_per_driver(capsys, tmp_path)
     from wcf_model.cli import main
 
     out = tmp_path / "rc"
-    assert main(["reference-class", "--data", str(SHARED_DFE), "--out", str(out), "--placebos", "99"]) == 0
+    assert main(["reference-class", "--data", str(DFE_DOWNLOADS), "--out", str(out), "--placebos", "99"]) == 0
     assert {f"{d}.png" for d in DRIVERS} <= {p.name for p in out.iterdir()}
     table = pd.read_csv(out / "estimates.csv")
     assert set(table.term) == {"overall", "pretrend", "event"}

@@ -3,7 +3,7 @@
 ``appraise_options`` is the one orchestrator (``wcf_model.appraise`` wraps it
 with a central and a Monte Carlo run). For each option it applies the option's
 effects to the sampled inputs, projects caseloads and staff, costs them with the
-option's own items, and builds two accounts (DOMAIN.md, "Money"):
+option's own items, and builds two accounts (docs/domain.md, "Money"):
 
 * economic case: real base-year prices, discounted with the STPR, transfers
   (VAT, corporation tax, pension cessation) left out, optimism bias added on

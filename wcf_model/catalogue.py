@@ -72,7 +72,7 @@ UNITS: dict[str, Unit] = {u.name: u for u in _UNITS}
 # Vocabularies
 # ---------------------------------------------------------------------------
 
-#: Placement types of children looked after (DOMAIN.md, Demand).
+#: Placement types of children looked after (docs/domain.md, Demand).
 PLACEMENT_TYPES = (
     "in_house_fostering",
     "ifa",  # independent fostering agency
@@ -95,7 +95,7 @@ EHCP_SETTINGS = (
     "post_16",
 )
 
-#: Service lines an option's scope is made of (DOMAIN.md, Options 4).
+#: Service lines an option's scope is made of (docs/domain.md, "The options").
 SERVICE_LINES = (
     "social_care",
     "education_services",

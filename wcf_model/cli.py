@@ -1,4 +1,4 @@
-"""The ``wcf-model`` command line (contract in DESIGN.md, "Command line").
+"""The ``wcf-model`` command line (contract in docs/design.md, "Command line").
 
 Exit codes: 0 done; 2 bad input (scenario, data, arguments), reported as a
 short message without a traceback; 1 an internal error (a bug in wcf-model).

@@ -4,7 +4,7 @@ Every cost line is an array ``(draws, years)`` in real terms at base-year
 prices [GBP a year]. The appraisal (:mod:`wcf_model.appraisal`) discounts it
 for the economic case and inflates it to cash for the financial case.
 
-Lines and where they come from (DOMAIN.md, "Money")
+Lines and where they come from (docs/domain.md, "Money")
 ---------------------------------------------------
 * placements: average children in each placement type x weekly cost x weeks a year;
 * staff: permanent pay, agency pay, the agency premium and recruitment

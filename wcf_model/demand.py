@@ -4,7 +4,7 @@ Pure functions over arrays with a leading draws axis: ``(draws, years)`` or
 ``(draws, years, categories)``. Loops run over years (a stock depends on the
 year before), never over draws.
 
-The model (DOMAIN.md, "Demand")
+The model (docs/domain.md, "Demand")
 -------------------------------
 * Referrals, early help episodes, children starting to be looked after and new
   EHC plans are flows proportional to the 0-17 population: ``population / 10,000

@@ -1,6 +1,6 @@
 """How an option changes the model's drivers over time.
 
-An effect (DOMAIN.md, "Effects") changes one parameter from a start date,
+An effect (docs/domain.md, "Effects") changes one parameter from a start date,
 growing linearly to its full size over ``ramp_years`` and, optionally, fading
 back to nothing over ``fade_years`` once ``fade_after_years`` have passed. Its
 strength in a financial year is the average over the year's twelve months, so

@@ -1,7 +1,7 @@
 """Writing outputs safely: atomically, and only where outputs belong.
 
 A run either replaces its outputs completely or leaves the earlier ones
-untouched (DESIGN.md, "Command line"): every file is written to a temporary
+untouched (docs/design.md, "Command line"): every file is written to a temporary
 file in the destination folder and renamed into place, which is atomic on one
 file system, and nothing is renamed until every file has been produced.
 """

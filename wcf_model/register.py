@@ -13,7 +13,7 @@ import pandas as pd
 from .scenario import Parameter, Scenario
 from .schema import Figure
 
-#: What each confidence grade means (DESIGN.md, "Scenario files").
+#: What each confidence grade means (docs/design.md, "Scenario files").
 CONFIDENCE = {
     1: "audited outturn or published statistic",
     2: "council report or plan, or a published statistic carried forward by the model",

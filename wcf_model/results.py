@@ -3,7 +3,7 @@
 ``Results`` holds the central run (every input at its central value: what a
 finance officer can reproduce line by line) and, when draws were asked for,
 the Monte Carlo run; every table and file is read from it, nothing recomputes
-the model. ``results.json`` follows the contract in DESIGN.md and is byte-
+the model. ``results.json`` follows the contract in docs/design.md and is byte-
 identical for the same scenario, seed and draws.
 """
 
@@ -178,7 +178,7 @@ class Results:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
-        """The ``results.json`` document (DESIGN.md contract), money rounded to the penny."""
+        """The ``results.json`` document (docs/design.md contract), money rounded to the penny."""
         sc, a, u = self.scenario, self.central, self.uncertain
         summary = self.summary().set_index("option")
         mca = self.mca()

@@ -1,6 +1,6 @@
 """Loading scenario files: ``extends`` chains, overlays, validation and hashing.
 
-A scenario is a YAML file (DESIGN.md, "Scenario files"). It may extend another
+A scenario is a YAML file (docs/design.md, "Scenario files"). It may extend another
 file, whose values it overrides key by key. Everything is checked before
 anything is used, and every problem is reported at once as
 ``FILE:LINE: dotted.key: message``: a bad overlay never half-applies.

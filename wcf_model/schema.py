@@ -1,4 +1,4 @@
-"""Pydantic models of a scenario file (the contract in DESIGN.md).
+"""Pydantic models of a scenario file (the contract in docs/design.md).
 
 The models check shapes and single-field rules (types, ranges, allowed words).
 Rules that need the whole scenario (one baseline, effects on parameters that
@@ -267,7 +267,7 @@ class OptionTax(Strict):
 
 
 class Option(Strict):
-    """One delivery option (DOMAIN.md, Options).
+    """One delivery option (docs/domain.md, Options).
 
     ``based_on`` names another option this one copies before its own keys are
     laid over it (the scenario overlay rules), e.g. a company that returns

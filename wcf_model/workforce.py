@@ -1,7 +1,7 @@
 """The staff the caseloads need, how posts are filled, and what turnover and
 agency cover cost.
 
-Pure functions over ``(draws, years)`` arrays (DOMAIN.md, "Workforce").
+Pure functions over ``(draws, years)`` arrays (docs/domain.md, "Workforce").
 
 * Case-holding social workers in post [FTE] = cases / caseload target
   [cases/FTE], where cases = children in need (average over the year; the DfE
@@ -140,8 +140,8 @@ def workforce_costs(staff: Mapping[str, Staffing], p: Mapping[str, np.ndarray]) 
 
     Lines: ``permanent_pay`` (permanent FTE x employment cost), ``agency_pay``
     (agency FTE x employment cost: the permanent equivalent of the cover),
-    ``agency_premium`` (agency FTE x employment cost x premium, its own line as
-    DOMAIN.md asks) and ``recruitment`` (hires x cost per hire). Lines whose
+    ``agency_premium`` (agency FTE x employment cost x premium, a line of its own so
+    the price of cover can be seen) and ``recruitment`` (hires x cost per hire). Lines whose
     inputs are missing are left out.
     """
     lines: dict[str, np.ndarray] = {}
