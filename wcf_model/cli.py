@@ -1,22 +1,32 @@
 """The ``wcf-model`` command line (contract in DESIGN.md, "Command line").
 
-Exit codes: 0 done; 2 bad input (scenario, data, arguments), reported as a
-short message without a traceback; 1 an internal error (a bug in wcf-model).
-``--debug`` shows the traceback in either case.
+Exit codes: 0 done; 2 bad input (scenario, data, arguments, an output path
+that cannot be written), reported as a short message without a traceback;
+1 an internal error (a bug in wcf-model). ``--debug`` shows the traceback in
+either case. A command stopped by Ctrl-C, SIGTERM or SIGHUP cleans up its
+temporary files and exits 128 + the signal number; one whose output is cut
+short by the reader (``wcf-model diff OLD NEW | head``) exits quietly with
+141, as a program stopped by SIGPIPE does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
 from .errors import ScenarioError, UsageError, WcfModelError
+from .limits import MAX_DRAWS, MAX_SEED
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+#: 128 + SIGPIPE: what a shell reports for a program whose reader went away.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,14 +37,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+def _whole_number(text: str, low: int, high: int) -> int:
+    text = text.strip()
+    # int() would also take '1_000' and other scripts' digits; a count is plain ASCII digits
+    if not (text.lstrip("+-").isascii() and text.lstrip("+-").isdigit()) or len(text) > 30:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
+    value = int(text)
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    if value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {value:,}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    """Draws: a whole number from 1 to :data:`~wcf_model.limits.MAX_DRAWS`."""
+    return _whole_number(text, 1, MAX_DRAWS)
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to :data:`~wcf_model.limits.MAX_SEED`, as in a scenario file."""
+    return _whole_number(text, 0, MAX_SEED)
 
 
 def _scenario_files(paths: Sequence[str]) -> list[Path]:
@@ -73,22 +96,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import default_output_dir, write_all
-    from .results import appraise, json_text
+    from .outputs import check_output_folder, default_output_dir, write_set
+    from .results import appraise, json_text, write_csv
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)
-    draws = args.draws if args.draws is not None else sc.header.draws
-    results = appraise(sc, draws=draws, seed=args.seed)
     out = args.out if args.out is not None else default_output_dir(sc.name)
+    check_output_folder(out, sc.files)  # before the work, not after it
+    draws = args.draws if args.draws is not None else sc.header.draws
+    results = appraise(sc, draws=draws, seed=args.seed, draws_from="--draws" if args.draws is not None else None)
     text = json_text(results)
-    written = write_all(out, {
+    written = write_set(out, {
         "results.json": lambda p: p.write_text(text, encoding="utf-8"),
-        "summary.csv": lambda p: results.summary().to_csv(p, index=False, lineterminator="\n"),
-        "annual.csv": lambda p: results.annual.to_csv(p, index=False, lineterminator="\n"),
+        "summary.csv": lambda p: write_csv(results.summary(), p),
+        "annual.csv": lambda p: write_csv(results.annual, p),
         "results.xlsx": results.to_excel,
-    })
+    }, inputs=sc.files, say=_note)
     for path in written:
         print(f"wrote {path}")
     for warning in results.central.warnings:
@@ -134,7 +162,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
     written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks,
-                           actuals=args.actuals, option=args.option)
+                           actuals=args.actuals, option=args.option, say=_note)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -163,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
     p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, default=None, help="random seed (default: the scenario's)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
@@ -205,11 +233,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is so that clean-up code runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command the way Ctrl-C does (an exception, so
+    temporary files are removed on the way out) instead of killing it where it
+    stands; the previous handlers come back afterwards."""
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    try:
+        previous = {s: signal.signal(s, _stop) for s in wanted}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is left in the buffer nowhere, so Python's
+    own flush at exit does not complain a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _stoppable():
+            code = args.func(args)
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except WcfModelError as exc:
         if args.debug:
             traceback.print_exc()
@@ -218,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except _Stopped as exc:
+        print(f"stopped by signal {exc.signum}", file=sys.stderr)
+        return 128 + exc.signum
     except Exception as exc:  # a bug in wcf-model, not the user's input
         if args.debug:
             traceback.print_exc()

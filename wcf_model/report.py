@@ -12,6 +12,7 @@ yet is said plainly, never filled in.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pandas as pd
 
 from . import __version__
 from .backtest import backtest
-from .data import ENGLAND, load_extract, series_or_none
+from .data import DEFAULT_DATA_DIR, ENGLAND, load_extract, series_or_none
 from .errors import DataError
 from .figures import (
     backtest_chart,
@@ -39,7 +40,7 @@ from .mca import McaResult
 from .results import Results, appraise
 from .results import workbook as results_workbook
 from .sensitivity import switching_values, tornado
-from .outputs import default_output_dir, write_all
+from .outputs import check_output_folder, default_output_dir, inert, write_set
 from .plots import Chart, line_chart
 from .register import (
     CONFIDENCE,
@@ -281,21 +282,25 @@ class Analysis:
     monitored_option: str | None = None
 
 
-def analyse(sc: Scenario, draws: int, actuals: Path | None = None, option: str | None = None) -> Analysis | None:
+def analyse(sc: Scenario, draws: int, actuals: Path | pd.DataFrame | None = None, option: str | None = None,
+            draws_from: str | None = None) -> Analysis | None:
     """Everything the report shows about the options; None when the scenario cannot be projected.
 
-    With an actuals file, the option that was implemented (``option``, the
-    baseline by default) is compared with what was published later.
+    With an actuals file (or the frame :func:`~wcf_model.monitoring.read_actuals`
+    gives), the option that was implemented (``option``, the baseline by
+    default) is compared with what was published later.
     """
     if "population.age_0_17" not in sc.parameters:
         return None
-    res = appraise(sc, draws=draws)
+    from .monitoring import compare, read_actuals
+
+    if actuals is not None and not isinstance(actuals, pd.DataFrame):
+        actuals = read_actuals(actuals)  # a bad file is refused before the appraisal, not after it
+    res = appraise(sc, draws=draws, draws_from=draws_from)
     voi = value_of_information(res) if res.draws is not None else None
     comparison = None
     if actuals is not None:
-        from .monitoring import compare, read_actuals
-
-        comparison = compare(res, read_actuals(actuals), option)
+        comparison = compare(res, actuals, option)
     return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline)
 
 
@@ -449,10 +454,16 @@ def _monitoring_html(a: Analysis) -> list[str]:
     sc = a.res.scenario
     label = sc.options[a.monitored_option].label
     table = summary(a.monitoring)
+    from .monitoring import not_compared
+
     parts = ["<h2>Monitoring: what happened against what was projected</h2>",
              f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
              "is flagged when it falls outside the projection's 10th-90th percentile band.</p>",
              _table(table.round(1))]
+    left_out = not_compared(a.monitoring)
+    if not left_out.empty:
+        parts += [f"<p>Not compared: {int(left_out['figures'].sum())} figure(s) of the actuals file, "
+                  "for the reasons given.</p>", _table(left_out)]
     for measure in MONITORED_CHARTS:
         if measure in set(a.monitoring["measure"]):
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
@@ -520,10 +531,10 @@ def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
 
 
 def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write sheets with frozen headers and readable column widths."""
+    """Write sheets with frozen headers and readable column widths; no text is written as a formula."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+            frame.map(inert).rename(columns=inert).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             ws.freeze_panes = "A2"
             for i, col in enumerate(frame.columns, start=1):
@@ -567,7 +578,8 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
 
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
                  data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
-                 actuals: Path | None = None, option: str | None = None) -> list[Path]:
+                 actuals: Path | None = None, option: str | None = None,
+                 say: Callable[[str], None] | None = None) -> list[Path]:
     """Write ``report.html`` and ``results.xlsx`` for a scenario.
 
     Parameters
@@ -586,30 +598,38 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     actuals, option : optional
         An actuals file (see :mod:`wcf_model.monitoring`) and the option that was
         implemented, for the monitoring section.
+    say : callable, optional
+        Told about files of an earlier set in the output folder that this one replaces.
 
     Returns
     -------
     list of Path
-        The files written. Nothing is replaced unless every file was produced.
+        The files written. The output folder is replaced whole, and only once
+        every file has been produced (:func:`~wcf_model.outputs.write_set`).
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    out = out_dir if out_dir is not None else default_output_dir(sc.name)
+    inputs = [*sc.files, *([actuals] if actuals is not None else []), data_dir or DEFAULT_DATA_DIR,
+              *(sorted(NOTEBOOK_DIR.glob("*.ipynb")) if notebooks else [])]
+    check_output_folder(out, inputs)  # before the work, not after it
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
-    analysis = analyse(sc, n, actuals, option)
+    analysis = analyse(sc, n, actuals, option, draws_from=None if draws is None else "--draws")
+    if analysis is not None and analysis.monitoring is not None and say is not None:
+        from .monitoring import not_compared
+
+        for row in not_compared(analysis.monitoring).itertuples():
+            say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
     baseline = analysis.res.uncertain.options[sc.baseline].projection if analysis is not None else None
     demand = demand_section(sc, history, baseline, data_dir)
     page = render_html(sc, history, demand, analysis)
     sheets = workbook_sheets(sc, history, demand, analysis)
     executed = execute_notebooks(sc, n) if notebooks else {}
-    out = out_dir if out_dir is not None else default_output_dir(sc.name)
-    written = write_all(out, {
+    files = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "results.xlsx": lambda p: write_workbook(p, sheets),
-    })
-    if executed:
-        files = {}
-        for name, (ipynb, body) in executed.items():
-            files[name] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
-            files[name.replace(".ipynb", ".html")] = lambda p, t=body: p.write_text(t, encoding="utf-8")
-        written += write_all(out / "notebooks", files)
-    return written
+    }
+    for name, (ipynb, body) in executed.items():
+        files[f"notebooks/{name}"] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
+        files[f"notebooks/{name.replace('.ipynb', '.html')}"] = lambda p, t=body: p.write_text(t, encoding="utf-8")
+    return write_set(out, files, inputs=inputs, say=say)
