@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(args.repo.resolve())}
     names = args.only or list(hostile.BUILDERS)
-    print(f"{'case':44} {'exit':>5} {'seconds':>8} {'peak MB':>8} {'user files':>10}  message")
+    print(f"{'case':44} {'exit':>5} {'wall s':>7} {'CPU s':>6} {'peak MB':>8} {'user files':>10}  message")
     for name in names:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -51,8 +51,8 @@ def main() -> None:
             kept = "kept" if hostile.snapshot(folder) == before else "CHANGED"
             message = next((ln.strip() for ln in (out.stderr + out.stdout).splitlines() if ln.strip()), "")
             code = "hung" if out.code is None else str(out.code)
-            print(f"{name:44} {code:>5} {out.seconds:8.1f} {out.peak_mb:8.0f} {kept:>10}  {message[:110]}",
-                  flush=True)
+            print(f"{name:44} {code:>5} {out.seconds:7.1f} {out.cpu_seconds:6.1f} {out.peak_mb:8.0f} {kept:>10}  "
+                  f"{message[:100]}", flush=True)
 
 
 if __name__ == "__main__":

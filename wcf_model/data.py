@@ -45,7 +45,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wcf_model.errors import DataError
+from wcf_model.errors import DataError, InputFileError
+from wcf_model.limits import MAX_DFE_FILE_BYTES, read_limited
+
+
+class UnknownLayout(DataError):
+    """A readable CSV whose columns match no DfE layout wcf-model knows (skipped in a folder of downloads)."""
 
 #: The identifier used for England in both code columns (its ONS code).
 ENGLAND = "E92000001"
@@ -457,9 +462,9 @@ def _bad_code(code: object) -> str:
 def _read_text(path: Path) -> str:
     """Decode a download; the DfE's older files are not always UTF-8."""
     try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
+        raw = read_limited(path, MAX_DFE_FILE_BYTES, "a DfE statistics download")
+    except InputFileError as err:
+        raise DataError(f"cannot read {path}: {err.reason}") from None
     if not raw.strip():
         raise DataError(f"{path.name} is empty: expected a DfE statistics CSV with a header line")
     if b"\x00" in raw[:4096]:
@@ -492,7 +497,7 @@ def _match_layout(columns: Iterable[str], name: str) -> Layout:
     expected = "; ".join(
         f"{lay.name} ({', '.join(sorted(lay.signature - _EES))})" for lay in LAYOUTS.values()
     )
-    raise DataError(
+    raise UnknownLayout(
         f"{name} is not a DfE file layout wcf-model recognises: expected the columns of one of "
         f"{expected}, the long layouts with {', '.join(sorted(_EES))}; found {found or 'no columns'}"
     )
@@ -895,6 +900,9 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
         Authorities to keep (old or new codes); England is always kept.
     strict : bool
         Fail on a file that is not a recognised layout, instead of skipping it.
+        A ``.csv`` file that cannot be read at all (binary, damaged, a cell
+        that is neither a number nor a known marker) always fails, naming the
+        file: a damaged download must not silently drop its figures.
     say : callable, optional
         Receives one line per file read or skipped (progress for a command line).
 
@@ -921,6 +929,9 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
         except DataError as err:
             if strict:
                 raise DataError(f"{err} (strict)") from None
+            if path.suffix.lower() == ".csv" and not isinstance(err, UnknownLayout):
+                raise DataError(f"{path}: this download cannot be read ({err}); download it again, or move it "
+                                f"out of {source}") from None
             if say:
                 say(f"skipped {path.name}: {err}")
             skipped.append(path.name)

@@ -353,6 +353,26 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
+    """Refuse an actuals file none of whose figures falls in the projection's years.
+
+    Checked as soon as the file is read, before any appraisal: such a file
+    can compare nothing, and a report that said "None." under monitoring would
+    hide it. Figures outside the years when others are inside are listed by
+    :func:`compare` (``not_compared``), not refused.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its periods and the projection's years.
+    """
+    periods = sorted(set(actuals["period"]))
+    if periods and not set(periods) & set(years):
+        raise DataError(f"{actuals.attrs.get('path') or 'the actuals'}: none of its {len(actuals)} figure(s) falls "
+                        f"in the projection's years ({years[0]} to {years[-1]}); its periods are "
+                        f"{_period_text(periods)}. Is it the file for this scenario?")
+
+
 # ---------------------------------------------------------------------------
 # Projected bands for one option
 # ---------------------------------------------------------------------------
@@ -698,5 +718,6 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
 
 __all__ = [
     "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "compare", "headline",
-    "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals", "summary",
+    "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals", "require_periods",
+    "summary",
 ]

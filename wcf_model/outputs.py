@@ -203,15 +203,17 @@ def check_output_folder(out_dir: str | Path, inputs: Iterable[str | Path] = ()) 
         ``out_dir`` is inside ``scenarios/`` or ``data/`` of a checkout.
     """
     out_dir = Path(out_dir)
+    with _os_errors(out_dir):  # a name too long, a folder that cannot be read
+        _check_folder(out_dir, inputs)
+
+
+def _check_folder(out_dir: Path, inputs: Iterable[str | Path]) -> None:
     resolved = _check_place(out_dir, allow_inputs=False)
     _check_inputs(out_dir, resolved, inputs, "outputs")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} is a file; --out names a folder to hold the outputs")
     if out_dir.is_dir():
-        try:
-            foreign = _foreign_entries(out_dir)
-        except OSError as exc:
-            raise OutputError(f"cannot look inside {out_dir}: {exc.strerror or exc}") from None
+        foreign = _foreign_entries(out_dir)
         if foreign:
             shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise OutputError(f"refusing to write outputs to {out_dir}: it holds {shown}, not written by "
@@ -229,10 +231,11 @@ def check_output_file(path: str | Path, inputs: Iterable[str | Path] = (), allow
         a system folder.
     """
     path = Path(path)
-    resolved = _check_place(path.parent, allow_inputs) / path.name
-    _check_inputs(path, resolved, inputs, "the file")
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; give the name of a file to write")
+    with _os_errors(path):
+        resolved = _check_place(path.parent, allow_inputs) / path.name
+        _check_inputs(path, resolved, inputs, "the file")
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; give the name of a file to write")
 
 
 # ---------------------------------------------------------------------------
@@ -241,12 +244,16 @@ def check_output_file(path: str | Path, inputs: Iterable[str | Path] = (), allow
 
 
 @contextlib.contextmanager
-def _os_errors(path: Path) -> Iterator[None]:
-    """Any error the system gives while writing, as an OutputError naming the path the user gave."""
+def _os_errors(path: Path, untouched: bool = False) -> Iterator[None]:
+    """Any error the system gives while writing, as an OutputError naming the path the user gave.
+
+    ``untouched``: the caller guarantees the earlier outputs are as they were, so the message says so.
+    """
     try:
         yield
     except OSError as exc:
-        raise OutputError(f"cannot write outputs to {path}: {exc.strerror or exc}") from None
+        tail = "; the earlier outputs there are as they were" if untouched else ""
+        raise OutputError(f"cannot write outputs to {path}: {exc.strerror or exc}{tail}") from None
 
 
 @contextlib.contextmanager
@@ -425,7 +432,7 @@ def write_set(out_dir: str | Path, files: Mapping[str, Writer], inputs: Iterable
     check_output_folder(out_dir, inputs)
     target = _resolved(out_dir)  # a symlinked output folder is written where it points
     parent = target.parent
-    with _os_errors(out_dir):
+    with _os_errors(out_dir, untouched=True):
         parent.mkdir(parents=True, exist_ok=True)
         with _locked(parent):
             recover(target)

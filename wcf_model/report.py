@@ -612,9 +612,15 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     inputs = [*sc.files, *([actuals] if actuals is not None else []), data_dir or DEFAULT_DATA_DIR,
               *(sorted(NOTEBOOK_DIR.glob("*.ipynb")) if notebooks else [])]
     check_output_folder(out, inputs)  # before the work, not after it
+    if actuals is not None:  # so is a bad actuals file
+        from .monitoring import read_actuals, require_periods
+
+        actuals_frame = read_actuals(actuals)
+        require_periods(actuals_frame, sc.financial_years)
     history = published_history(sc, data_dir)
     n = draws if draws is not None else sc.header.draws
-    analysis = analyse(sc, n, actuals, option, draws_from=None if draws is None else "--draws")
+    analysis = analyse(sc, n, actuals_frame if actuals is not None else None, option,
+                       draws_from=None if draws is None else "--draws")
     if analysis is not None and analysis.monitoring is not None and say is not None:
         from .monitoring import not_compared
 

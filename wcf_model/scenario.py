@@ -204,6 +204,9 @@ def _read_chain(path: Path) -> tuple[list[tuple[Path, LocDict]], list[Problem]]:
         if via is not None and doc is None and not current.exists():
             problems = [Problem(via[0], via[1], "scenario.extends",
                                 f"extends '{shown}', but no file is there (looked for {resolved})")]
+        elif via is not None and doc is None and not current.is_file():  # a folder, a FIFO, a device
+            problems = [Problem(via[0], via[1], "scenario.extends", f"extends '{shown}', which {p.message}")
+                        for p in problems]
         if problems or doc is None:
             return chain, problems
         chain.insert(0, (current, doc))

@@ -669,7 +669,61 @@ _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
 class _TooBig(Exception):
-    """A workbook part reached a limit of :mod:`wcf_model.limits`."""
+    """A workbook part reached a limit of :mod:`wcf_model.limits`, or declares a DOCTYPE."""
+
+
+def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo,
+               start: Callable[[str, dict[str, str]], None] | None = None) -> None:
+    """Stream one XML part through expat: refuse a DOCTYPE, and call ``start`` per element.
+
+    Raises _TooBig, expat.ExpatError, or the zip reader's errors for a damaged part.
+    """
+    from xml.parsers import expat
+
+    def refuse_doctype(*_: Any) -> None:
+        raise _TooBig(f"the part {part.filename} declares a DOCTYPE (XML entities), which no Excel "
+                      "workbook needs and which can expand without end; it is not opened")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_doctype
+    if start is not None:
+        parser.StartElementHandler = start
+    with archive.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[dict[str, str], list[str]]:
+    """Sheet title by part name (``xl/worksheets/sheet2.xml`` -> ``Parameters``), and the chart sheets' titles.
+
+    Read from ``xl/workbook.xml`` and its relationships, so that limits and
+    damage can be reported by sheet title; an unreadable pair gives nothing.
+    """
+    sheets: dict[str, str] = {}   # relationship id -> title
+    targets: dict[str, tuple[str, str]] = {}  # relationship id -> (part, type)
+
+    def workbook(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "sheet":
+            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id" and k != "sheetId"), None)
+            if rid is not None:
+                sheets[rid] = attrs.get("name", "")
+
+    def rels(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "Relationship" and "Id" in attrs:
+            target = attrs.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[attrs["Id"]] = (os.path.normpath(part).replace(os.sep, "/"), attrs.get("Type", ""))
+
+    try:
+        _scan_part(archive, names["xl/workbook.xml"], workbook)
+        _scan_part(archive, names["xl/_rels/workbook.xml.rels"], rels)
+    except Exception:  # noqa: BLE001 - the full scan below reports what is wrong with these parts
+        return {}, []
+    titles = {targets[rid][0]: title for rid, title in sheets.items() if rid in targets}
+    charts = [title for rid, title in sheets.items() if rid in targets and targets[rid][1].endswith("/chartsheet")]
+    return titles, charts
 
 
 def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
@@ -683,7 +737,8 @@ def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
     parser that refuses a DOCTYPE (entity declarations are how an "XML bomb"
     expands; a workbook never needs them), names a damaged part (truncated or
     not well-formed XML), and counts each sheet's rows, columns and cells
-    against the limits, stopping at the first one crossed.
+    against the limits, stopping at the first one crossed. A chart sheet in
+    the place of one of the workbook's sheets is named.
 
     Returns
     -------
@@ -692,8 +747,8 @@ def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
     """
     from xml.parsers import expat
 
-    def problem(message: str) -> list[Problem]:
-        return [Problem(shown, None, "", message)]
+    def problem(message: str, key: str = "") -> list[Problem]:
+        return [Problem(shown, None, key, message)]
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -709,55 +764,50 @@ def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
         return problem(f"it would decompress to {unpacked:,} bytes from {len(data):,}; a workbook of assumptions "
                        f"decompresses to at most {MAX_WORKBOOK_UNCOMPRESSED:,} bytes (see Limits in the README), "
                        "so it is not opened")
+    names = {p.filename: p for p in parts}
+    titles, charts = _sheet_parts(archive, names) if {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= set(names) \
+        else ({}, [])
+    for title in charts:
+        if title in SHEETS:
+            return problem("is a chart sheet, not a sheet of cells; do not replace the sheets of the "
+                           "workbook (export a fresh one if need be)", title)
     cells = 0
     for part in parts:
         if not part.filename.endswith((".xml", ".rels")):
             continue
-        sheet = part.filename.startswith("xl/worksheets/")
-        state = {"row": 0, "col": 0, "rows": 0, "cols": 0}
-
-        def refuse_doctype(*_: Any) -> None:
-            raise _TooBig(f"the part {part.filename} declares a DOCTYPE (XML entities), which no Excel "
-                          "workbook needs and which can expand without end; it is not opened")
+        sheet = f"the sheet '{titles[part.filename]}'" if part.filename in titles else f"the sheet in {part.filename}"
+        state = {"row": 0, "col": 0}
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal cells
             local = name.rpartition(":")[2]
             if local == "row":
                 r = attrs.get("r", "")
-                state["row"] = int(r) if r.isdigit() else state["row"] + 1
+                state["row"] = int(r) if r.isdigit() and len(r) < 10 else state["row"] + 1
                 state["col"] = 0
-                state["rows"] = max(state["rows"], state["row"])
                 if state["row"] > MAX_WORKBOOK_ROWS:
-                    raise _TooBig(f"the sheet in {part.filename} has rows down to {state['row']:,}; a sheet is read "
-                                  f"to at most {MAX_WORKBOOK_ROWS:,} rows (an exported workbook has a few hundred)")
+                    raise _TooBig(f"{sheet} has rows down to {state['row']:,}; a sheet is read to at most "
+                                  f"{MAX_WORKBOOK_ROWS:,} rows (an exported workbook has a few hundred)")
             elif local == "c":
                 cells += 1
                 m = _CELL_REF.fullmatch(attrs.get("r", ""))
                 state["col"] = _column_number(m.group(1)) if m else state["col"] + 1
                 if state["col"] > MAX_WORKBOOK_COLUMNS:
-                    raise _TooBig(f"the sheet in {part.filename} has cells out to column {state['col']:,}; a sheet "
-                                  f"is read to at most {MAX_WORKBOOK_COLUMNS} columns: delete the columns to the "
-                                  "right of the table")
+                    raise _TooBig(f"{sheet} has cells out to column {get_column_letter(min(state['col'], 18278))} "
+                                  f"({state['col']:,}); a sheet is read to at most {MAX_WORKBOOK_COLUMNS} columns: "
+                                  "delete the columns to the right of the table")
                 if cells > MAX_WORKBOOK_CELLS:
                     raise _TooBig(f"the workbook has more than {MAX_WORKBOOK_CELLS:,} cells; an exported workbook "
                                   "has a few thousand")
 
-        parser = expat.ParserCreate()
-        parser.StartDoctypeDeclHandler = refuse_doctype
-        parser.EntityDeclHandler = refuse_doctype
-        if sheet:
-            parser.StartElementHandler = start
         try:
-            with archive.open(part) as stream:
-                while chunk := stream.read(1 << 20):
-                    parser.Parse(chunk, False)
-            parser.Parse(b"", True)
+            _scan_part(archive, part, start if part.filename.startswith("xl/worksheets/") else None)
         except _TooBig as exc:
             return problem(str(exc))
         except expat.ExpatError as exc:
-            return problem(f"the part {part.filename} is damaged (not well-formed XML: {exc}); "
-                           "save the workbook again from Excel, or export a fresh one")
+            where = f"{sheet} ({part.filename})" if part.filename in titles else f"the part {part.filename}"
+            return problem(f"{where} is damaged (not well-formed XML: {exc}); save the workbook again from "
+                           "Excel, or export a fresh one")
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
                 ValueError) as exc:  # a bad checksum, truncated data, encryption, an unknown compression
             return problem(f"the part {part.filename} cannot be read ({exc}); save the workbook again from "
