@@ -273,22 +273,36 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-_DEFERRED = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
+_HELD = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
 
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C, SIGTERM and SIGHUP for the few system calls of a swap: they
-    arrive the moment it is done, so it is never left half-way."""
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None:
+    take effect the moment it is done, so it is never left half-way.
+
+    Held by Python's handlers rather than the thread's signal mask: a signal
+    sent to the process may be taken by any of its threads (numerical
+    libraries start several), and Python runs its handler in the main thread
+    whichever took it. Outside the main thread nothing can be held.
+    """
+    pending: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    try:
+        previous = {s: signal.signal(s, hold) for s in _HELD}
+    except ValueError:  # not the main thread
         yield
         return
-    old = block(signal.SIG_BLOCK, _DEFERRED)
     try:
         yield
     finally:
-        block(signal.SIG_SETMASK, old)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in pending:
+            signal.raise_signal(s)  # now, to the handler the program had
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -298,10 +298,42 @@ def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None,
     the number came from, for the message (``"--draws"``; by default the
     scenario's ``draws`` when it equals them, else the ``draws`` argument).
     """
-    central = appraise_options(sc, None, seed)
-    if draws and draws > 1:
-        check_draws(sc, draws, central, draws_from)
-    return Results(central, appraise_options(sc, draws, seed) if draws and draws > 1 else None)
+    # Overflow shows as inf or NaN in the arrays; check_finite says so in words,
+    # so numpy's own warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        central = appraise_options(sc, None, seed)
+        check_finite(central)
+        if draws and draws > 1:
+            check_draws(sc, draws, central, draws_from)
+            uncertain = appraise_options(sc, draws, seed)
+            check_finite(uncertain)
+            return Results(central, uncertain)
+    return Results(central, None)
+
+
+def check_finite(a: Appraisal) -> None:
+    """Refuse an appraisal in which a figure came out infinite or undefined.
+
+    Every input is finite and at most 1e15, but products and compounding can
+    still pass the largest number a computer holds (a growth rate of 1e14 a
+    year for sixty years); the results would then hold Infinity and NaN,
+    which no file may.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file, the option and the first year affected.
+    """
+    for oid, r in a.options.items():
+        for what, values in (("cash", r.financial_total), ("net present cost", r.npv_cost[:, None])):
+            bad = ~np.isfinite(values)
+            if bad.any():
+                year = a.years[int(np.flatnonzero(bad.any(axis=0))[0])] if what == "cash" else None
+                raise ScenarioError([Problem(
+                    str(a.scenario.path), None, f"options.{oid}",
+                    f"the {what} of this option comes out infinite or undefined"
+                    + (f" from {year}" if year else "") + ": some figure in the scenario is too large for the "
+                    "arithmetic (look for a growth rate, multiplier or cost many times larger than it should be)")])
 
 
 def bytes_per_draw(central: Appraisal) -> int:

@@ -1,0 +1,69 @@
+"""The command line's error paths: arguments, a reader that goes away, actuals left out, the limits listed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MINIMAL, REPO
+from wcf_model import cli, limits
+
+WORCS = REPO / "scenarios" / "worcestershire"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["--seed", "1_0"], "argument --seed: expected a whole number, got '1_0'"),
+    (["--seed", "1e3"], "argument --seed: expected a whole number, got '1e3'"),
+    (["--seed", str(2**64)], "argument --seed: must be at most"),
+    (["--draws", "0"], "argument --draws: must be at least 1, got 0"),
+    (["--draws", "10000000"], "argument --draws: must be at most 1,000,000, got 10,000,000"),
+])
+def test_bad_numbers_on_the_command_line_exit_2(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", str(WORCS / "base.yaml"), *args])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_output_cut_short_by_the_reader_exits_quietly(tmp_path):
+    # `wcf-model validate FOLDER | head -c 100`: the reader goes away after 100 bytes of
+    # more than a pipe holds (500 lines of about 150 bytes), so the writer meets a closed pipe
+    for i in range(500):
+        (tmp_path / f"s{i:03}.yaml").write_text(MINIMAL.replace("name: minimal", f"name: minimal-{i}"))
+    proc = subprocess.Popen([sys.executable, "-m", "wcf_model.cli", "validate", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
+    assert err == "", err  # no traceback, no "internal error", no "Exception ignored"
+
+
+def test_actuals_outside_the_projection_are_listed_not_dropped(tmp_path, capsys):
+    actuals = tmp_path / "actuals.csv"
+    shipped = (REPO / "data" / "actuals" / "worcestershire.csv").read_text(encoding="utf-8")
+    actuals.write_text(shipped + "cla_closing,2035-36,900,children,a later year,\n"
+                                 "cla_closing,2036-37,910,children,a later year,\n", encoding="utf-8")
+    assert cli.main(["report", str(WORCS / "2019-full-business-case.yaml"), "--no-notebooks", "--draws", "20",
+                     "--actuals", str(actuals), "--option", "company_broad", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {actuals}: 2 figure(s) of cla_closing (2035-36, 2036-37) not compared: outside the projection's " \
+           "years (2019-20 to 2028-29)" in err
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "Not compared: 2 figure(s) of the actuals file" in page and "2035-36, 2036-37" in page
+
+
+def test_every_limit_is_listed_in_the_readme_with_its_value():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(MAX_\w+)` \| ([^|]+) \|", section, re.M)}
+    names = sorted(n for n in dir(limits) if n.startswith("MAX_"))
+    assert sorted(rows) == names
+    words = {"MAX_MAGNITUDE": "10^15", "MAX_SEED": "2^63 - 1", "MAX_DRAWS_MEMORY": "2 GiB"}
+    for name in names:
+        value = getattr(limits, name)
+        assert {"MAX_MAGNITUDE": 1e15, "MAX_SEED": 2**63 - 1, "MAX_DRAWS_MEMORY": 2 * 1024**3}.get(name, value) == value
+        assert rows[name].strip().removesuffix(" bytes") == words.get(name, f"{value:,}"), name
