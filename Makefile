@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed
 WORCS  := scenarios/worcestershire
 
-.PHONY: report test lab bench data validate clean
+.PHONY: report test fuzz lab bench data validate clean
 
 ## report: appraise the Worcestershire scenarios; HTML report and Excel workbook in outputs/
 report: $(DEV)
@@ -21,6 +21,10 @@ report: $(DEV)
 ## test: the whole test suite (what CI runs)
 test: $(DEV)
 	$(BIN)/python -m pytest
+
+## fuzz: the fuzzing suite as a long random campaign (make test runs a short fixed one)
+fuzz: $(DEV)
+	$(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz -q
 
 ## lab: JupyterLab on the notebooks
 lab: $(DEV)

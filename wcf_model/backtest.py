@@ -73,9 +73,9 @@ class Backtest:
     not_estimated: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """Plain data for ``--json``: figures rounded to 0.01, NaN as null."""
+        """Plain data for ``--json``: figures rounded to 0.01, NaN and infinity as null (strict JSON)."""
         def clean(v):
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 2)
+            return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else round(float(v), 2)
         return {
             "la_code": self.la_code, "la_name": self.la_name, "fit_to": self.fit_to, "window": self.window,
             "mape_percent": {m: clean(v) for m, v in self.mape.items()},
@@ -169,4 +169,4 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
 
 def backtest_json(result: Backtest) -> str:
     """Canonical JSON text of a back-test (sorted keys), for ``--json``."""
-    return json.dumps(result.to_dict(), indent=2, sort_keys=True)
+    return json.dumps(result.to_dict(), indent=2, sort_keys=True, allow_nan=False)

@@ -60,6 +60,16 @@ def _seed(text: str) -> int:
     return _whole_number(text, 0, MAX_SEED)
 
 
+def _year(text: str) -> int:
+    """A calendar year, as plain digits."""
+    return _whole_number(text, 1900, 2200)
+
+
+def _years(text: str) -> int:
+    """A number of years (a window of history)."""
+    return _whole_number(text, 1, 60)
+
+
 def _scenario_files(paths: Sequence[str]) -> list[Path]:
     """Files named, plus every .yaml/.yml under any folder named."""
     files: list[Path] = []
@@ -127,11 +137,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
+    import numpy as np
+
+    from .appraisal import appraise_options
     from .compare import diff_document, diff_text
+    from .errors import Problem
+    from .results import check_finite, first_non_finite
     from .scenario import load_scenario
 
     old, new = load_scenario(args.old), load_scenario(args.new)
-    print(json.dumps(diff_document(old, new), indent=2, ensure_ascii=False) if args.json else diff_text(old, new))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for sc in (old, new):  # an overflowing version is named, not printed as inf
+            if "population.age_0_17" in sc.parameters:
+                check_finite(appraise_options(sc))
+        if not args.json:
+            print(diff_text(old, new))
+            return EXIT_OK
+        doc = diff_document(old, new)
+    if (where := first_non_finite(doc)) is not None:
+        raise ScenarioError([Problem(str(args.new), None, "", f"comparing it with {args.old} gives {where[1]} for "
+                                     f"{where[0]}: a figure in one of them is too large for the arithmetic")])
+    print(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
     return EXIT_OK
 
 
@@ -223,9 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
     p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")
-    p.add_argument("--fit-to", required=True, type=int, metavar="YEAR", help="last published year the fit may use")
-    p.add_argument("--to", type=int, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
-    p.add_argument("--window", type=int, default=3, help="years of history averaged for each rate (default 3)")
+    p.add_argument("--fit-to", required=True, type=_year, metavar="YEAR", help="last published year the fit may use")
+    p.add_argument("--to", type=_year, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
+    p.add_argument("--window", type=_years, default=3, help="years of history averaged for each rate (default 3)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
                    help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -659,6 +659,7 @@ def _check_takes_effect(c: _Collector, header: Header | None, options: dict[str,
         _check_contract_years(c, header)
         _check_costs_in_period(c, options, first, last)
         _check_effects_in_period(c, options, last)
+        _check_population_years(c, params, first)
     _check_option_ends(c, options)
     _check_effect_ranges(c, options, params)
     _check_correlation_pairs(c, raw_correlations)
@@ -713,6 +714,16 @@ def _check_costs_in_period(c: _Collector, options: dict[str, Option], first: str
                 c.add(loc + ("end",), f"ends in {end[0]}, before {period}, so the cost would never be counted")
             if item.values and min(item.values) > last:
                 c.add(loc + ("values",), f"every year given is after {period}, so the cost would never be counted")
+
+
+def _check_population_years(c: _Collector, params: dict[str, Parameter], first: str) -> None:
+    """The 0-17 population drives every caseload: by year, it needs a figure for the
+    first year appraised or later (earlier years alone leave the projection without one)."""
+    population = params.get("population.age_0_17")
+    if population is not None and population.values and max(population.values) < first:
+        c.add(("parameters", "population", "age_0_17", "values"),
+              f"every year given ({', '.join(sorted(population.values))}) is before the first year appraised "
+              f"({first}); give the population for {first} or later")
 
 
 def _check_option_ends(c: _Collector, options: dict[str, Option]) -> None:

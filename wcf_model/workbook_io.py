@@ -726,7 +726,8 @@ def _sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) ->
     return titles, charts
 
 
-def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
+def check_workbook_archive(data: bytes, shown: str,
+                           formulas: dict[str, set[tuple[int, int]]] | None = None) -> list[Problem]:
     """What makes a workbook unsafe or impossible to load, found before it is loaded.
 
     An .xlsx file is a zip archive of XML parts. From the zip's own directory
@@ -739,6 +740,13 @@ def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
     not well-formed XML), and counts each sheet's rows, columns and cells
     against the limits, stopping at the first one crossed. A chart sheet in
     the place of one of the workbook's sheets is named.
+
+    Parameters
+    ----------
+    formulas : dict, optional
+        Filled, by sheet title, with the (row, column) of every cell holding a
+        formula, so the workbook need only be loaded once (with the formulas'
+        saved results). Left empty if the sheet titles cannot be found.
 
     Returns
     -------
@@ -777,11 +785,16 @@ def check_workbook_archive(data: bytes, shown: str) -> list[Problem]:
             continue
         sheet = f"the sheet '{titles[part.filename]}'" if part.filename in titles else f"the sheet in {part.filename}"
         state = {"row": 0, "col": 0}
+        found: set[tuple[int, int]] = set()
+        if formulas is not None and part.filename in titles:
+            formulas[titles[part.filename]] = found
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal cells
             local = name.rpartition(":")[2]
-            if local == "row":
+            if local == "f":
+                found.add((state["row"], state["col"]))
+            elif local == "row":
                 r = attrs.get("r", "")
                 state["row"] = int(r) if r.isdigit() and len(r) < 10 else state["row"] + 1
                 state["col"] = 0
@@ -822,11 +835,12 @@ def _open(path: Path, shown: str) -> tuple[_Book | None, list[Problem]]:
     except InputFileError as exc:
         return None, [Problem(shown, None, "", f"{exc.reason}; expected an .xlsx workbook written by "
                                                "wcf-model export-assumptions")]
-    problems = check_workbook_archive(data, shown)
+    formulas: dict[str, set[tuple[int, int]]] = {}
+    problems = check_workbook_archive(data, shown, formulas)
     if problems:
         return None, problems
     try:
-        return _load(data), []
+        return _load(data, formulas), []
     # openpyxl reports a damaged workbook in many ways (KeyError for a missing
     # part, TypeError or AttributeError for a part of the wrong kind...); the
     # archive has passed the checks above, so each of them means the file is
@@ -836,28 +850,41 @@ def _open(path: Path, shown: str) -> tuple[_Book | None, list[Problem]]:
                                                f"{type(exc).__name__}: {exc}")]
 
 
-def _load(data: bytes) -> _Book:
-    """Read every sheet into memory (the archive checks bound how much there is)."""
+def _load(data: bytes, formulas: dict[str, set[tuple[int, int]]]) -> _Book:
+    """Read every sheet into memory (the archive checks bound how much there is).
+
+    The saved results are read with openpyxl; which cells hold a formula comes
+    from ``formulas`` (found while checking the archive), or, for a sheet it
+    does not cover, from a second reading of the workbook with its formulas.
+    """
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    formulas = load_workbook(io.BytesIO(data), read_only=True)
     values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    with_formulas = None
     try:
         book = _Book(list(values.sheetnames), {})
         for title in book.sheetnames:
-            ws_f, ws_v = formulas[title], values[title]
-            if not isinstance(ws_v, ReadOnlyWorksheet) or not isinstance(ws_f, ReadOnlyWorksheet):
+            ws_v = values[title]
+            if not isinstance(ws_v, ReadOnlyWorksheet):
                 book.sheets[title] = None
                 continue
-            # the rows' own extent, not the sheet's recorded dimension, which may claim any size
-            ws_f.reset_dimensions()
-            ws_v.reset_dimensions()
-            book.sheets[title] = _Sheet([tuple(from_inert(c.value) for c in row) for row in ws_v.iter_rows()],
-                                        [tuple(c.data_type == "f" for c in row) for row in ws_f.iter_rows()])
+            ws_v.reset_dimensions()  # the rows' own extent, not the recorded dimension, which may claim any size
+            rows = [tuple(from_inert(c.value) for c in row) for row in ws_v.iter_rows()]
+            if title in formulas:
+                found = formulas[title]
+                flags = [tuple((r, c) in found for c in range(1, len(row) + 1)) for r, row in enumerate(rows, 1)]
+            else:
+                if with_formulas is None:
+                    with_formulas = load_workbook(io.BytesIO(data), read_only=True)
+                ws_f = with_formulas[title]
+                ws_f.reset_dimensions()
+                flags = [tuple(c.data_type == "f" for c in row) for row in ws_f.iter_rows()]
+            book.sheets[title] = _Sheet(rows, flags)
         return book
     finally:
-        formulas.close()
         values.close()
+        if with_formulas is not None:
+            with_formulas.close()
 
 
 def _missing_sheet(r: _Reader, title: str, present: list[str]) -> None:

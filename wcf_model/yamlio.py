@@ -231,7 +231,12 @@ def parse_yaml(text: str, shown: str, node_budget: int = MAX_YAML_NODES) -> tupl
 
 def parse_counted(text: str, shown: str, node_budget: int = MAX_YAML_NODES) -> tuple[Any, list[Problem], int]:
     """:func:`parse_yaml`, also returning how many nodes the document holds (aliases expanded)."""
-    loader = _Loader(text, shown, node_budget)
+    try:
+        loader = _Loader(text, shown, node_budget)  # the reader refuses control characters here
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        return None, [Problem(shown, line, "", f"the file holds a character YAML does not allow "
+                                               f"(U+{exc.character:04X}); is it a text file?")], 0
     try:
         doc = loader.get_single_data()
     except _Limit as exc:
