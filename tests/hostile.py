@@ -459,32 +459,30 @@ def export_over_a_folder(f: Path) -> Case:
                 names="book.xlsx", says="is a folder")
 
 
+def _run_out(f: Path, name: str, out: str, names: str, says: str) -> Case:
+    """``run`` of the outline business case with ``--out`` naming a place outputs cannot or must not go."""
+    scenario_copy(f)
+    return Case(name, ["run", f"s/{OBC}", "--draws", "10", "--out", out], f, names=names, says=says)
+
+
 @case
 def out_name_too_long(f: Path) -> Case:
-    scenario_copy(f)
-    return Case("out_name_too_long", ["run", f"s/{OBC}", "--draws", "10", "--out", "x" * 300], f,
-                names="xxxxxxxx", says="too long")
+    return _run_out(f, "out_name_too_long", "x" * 300, names="xxxxxxxx", says="too long")
 
 
 @case
 def out_under_proc(f: Path) -> Case:
-    scenario_copy(f)
-    return Case("out_under_proc", ["run", f"s/{OBC}", "--draws", "10", "--out", "/proc/wcf-model-out"], f,
-                names="/proc/wcf-model-out", says="system folder")
+    return _run_out(f, "out_under_proc", "/proc/wcf-model-out", names="/proc/wcf-model-out", says="system folder")
 
 
 @case
 def out_is_the_root_folder(f: Path) -> Case:
-    scenario_copy(f)
-    return Case("out_is_the_root_folder", ["run", f"s/{OBC}", "--draws", "10", "--out", "/"], f,
-                names="/", says="root folder")
+    return _run_out(f, "out_is_the_root_folder", "/", names="/", says="root folder")
 
 
 @case
 def out_holds_the_scenario(f: Path) -> Case:
-    scenario_copy(f)
-    return Case("out_holds_the_scenario", ["run", f"s/{OBC}", "--draws", "10", "--out", "s"], f,
-                names="s", says="holds an input")
+    return _run_out(f, "out_holds_the_scenario", "s", names="s", says="holds an input")
 
 
 @case

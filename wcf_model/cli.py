@@ -276,17 +276,10 @@ def _stoppable() -> Iterator[None]:
     """SIGTERM and SIGHUP stop the command the way Ctrl-C does (an exception, so
     temporary files are removed on the way out) instead of killing it where it
     stands; the previous handlers come back afterwards."""
-    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
-    try:
-        previous = {s: signal.signal(s, _stop) for s in wanted}
-    except ValueError:  # not the main thread: leave signals alone
+    from .outputs import handling
+
+    with handling([getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)], _stop):
         yield
-        return
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def _quiet_stdout() -> None:

@@ -277,6 +277,24 @@ _HELD = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM"
 
 
 @contextlib.contextmanager
+def handling(signals: Iterable[int], handler: Callable[[int, Any], None]) -> Iterator[bool]:
+    """Run ``handler`` for ``signals`` inside the block; the program's own handlers come back after it.
+
+    Yields False, changing nothing, outside the main thread (where Python cannot set handlers).
+    """
+    try:
+        previous = {s: signal.signal(s, handler) for s in signals}
+    except ValueError:  # not the main thread
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+@contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C, SIGTERM and SIGHUP for the few system calls of a swap: they
     take effect the moment it is done, so it is never left half-way.
@@ -287,22 +305,10 @@ def _signals_held() -> Iterator[None]:
     whichever took it. Outside the main thread nothing can be held.
     """
     pending: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        pending.append(signum)
-
-    try:
-        previous = {s: signal.signal(s, hold) for s in _HELD}
-    except ValueError:  # not the main thread
+    with handling(_HELD, lambda signum, frame: pending.append(signum)):
         yield
-        return
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        for s in pending:
-            signal.raise_signal(s)  # now, to the handler the program had
+    for s in pending:
+        signal.raise_signal(s)  # now, to the handler the program had
 
 
 def _exchange(a: Path, b: Path) -> bool:
