@@ -1,4 +1,4 @@
-"""Build an actuals file (data/actuals/) from the shipped DfE extract.
+"""Build an actuals file (data/actuals/) from the shipped DfE extract and published money.
 
     python scripts/build_actuals.py                      # Worcestershire, 2019-20 to 2024-25
     python scripts/build_actuals.py --la 886 --first 2020-21 --last 2023-24 --out data/actuals/kent.csv
@@ -12,6 +12,13 @@ population estimate: the year containing it), and writes the actuals CSV that
 wcf_model.monitoring.read_actuals reads: measure, period, value, unit, source,
 note. Figures the DfE did not publish (suppressed, not available) are left out
 and listed on the screen; a missing figure is never written as zero.
+
+The money of the body that ran the service (gross spending and budget,
+overspend, surplus, corporation tax, staff, the DSG high-needs deficit) is not
+in any DfE release: it was published in council papers and reported in the
+press. Those figures live, each with its publication, in
+data/actuals/published_money/<authority>.csv (the actuals format); when that
+file exists its figures for the years asked for are checked and appended.
 
 The file is written to a temporary file and renamed into place, and holds no
 dates or paths, so the same extract always gives a byte-identical file (the
@@ -74,7 +81,16 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def build(la: int | str, first: str, last: str, data_dir: Path | None = None) -> tuple[str, list[str]]:
+#: Published money by authority: data/actuals/published_money/<authority name>.csv.
+MONEY_DIR = REPO / "data" / "actuals" / "published_money"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def build(la: int | str, first: str, last: str, data_dir: Path | None = None,
+          money_dir: Path | None = MONEY_DIR) -> tuple[str, list[str]]:
     """The actuals CSV text for one authority, and a line for each figure left out.
 
     Parameters
@@ -85,6 +101,8 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None) ->
         First and last financial year to keep, e.g. ``"2019-20"``, ``"2024-25"``.
     data_dir : Path, optional
         Folder holding ``dfe_extract.csv`` (the repository's ``data/`` by default).
+    money_dir : Path, optional
+        Folder of published money files by authority (None: leave money out).
 
     Returns
     -------
@@ -110,6 +128,13 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None) ->
                 "source": f"{'' if 'DfE' in r.publication else 'DfE, '}{r.publication} ({r.source_file})",
                 "note": NOTES[measure].format(date=_date_words(r.reference_date)),
             })
+    if money_dir is not None:
+        money = money_dir / f"{_slug(extract['la_name'].iloc[0])}.csv" if len(extract) else None
+        if money is not None and money.is_file():
+            for r in read_actuals(money).itertuples():
+                if first <= r.period <= last:
+                    rows.append({"measure": r.measure, "period": r.period, "value": _number(r.value),
+                                 "unit": r.unit, "source": r.source, "note": r.note})
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(ACTUALS_COLUMNS), lineterminator="\n")
     writer.writeheader()
@@ -140,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out
         if out is None:
             name = load_extract(args.la, data_dir=args.data)["la_name"].iloc[0]
-            out = REPO / "data" / "actuals" / f"{re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')}.csv"
+            out = REPO / "data" / "actuals" / f"{_slug(name)}.csv"
     except DataError as err:
         print(f"build_actuals: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

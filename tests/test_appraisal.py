@@ -34,13 +34,15 @@ parameters:
     placements:
       weekly:
         ifa: {{value: 1000, unit: GBP/week, price_year: "2019-20"}}
+    overheads:
+      support_services: {{value: 400000, unit: GBP/year, price_year: "2019-20"}}
   finance:
     weeks_per_year: 52
     vat_rate: 0.2
-    vatable_share_of_spend: 0.5
   appraisal:
     optimism_bias:
       outsourcing: {{upper: 0.41, lower: 0}}
+      equipment_development: {{upper: 2.0, lower: 0.1}}
 options:
   in_house: {{label: In-house, vehicle: council, baseline: true, scope: [social_care]}}
   company:
@@ -49,9 +51,9 @@ options:
     go_live: 2019-10-01
     scope: [social_care]
     one_off_costs:
-      set_up: {{value: 100000, category: other, when: "2019-20", optimism_bias: outsourcing}}
+      set_up: {{value: 100000, category: other, when: "2019-20", optimism_bias: equipment_development}}
     recurring_costs:
-      running: {{value: {running}, category: company_running}}
+      running: {{value: {running}, category: company_running, vat: {{treatment: outside_scope, reference: pay}}}}
 """
 
 
@@ -62,37 +64,41 @@ def two(write):
 
 def test_baseline_by_hand(two):
     # 100 children all year (100 + 100 starts - 0.5 x 200 exits = 100) in IFA at £1,000 x 52 weeks:
-    # £5,200,000 a year. NPV = 5,200,000 + 5,200,000 / 1.035 = 10,224,154.59
+    # £5,200,000 a year, plus £400,000 of support services: £5,600,000.
+    # NPV = 5,600,000 + 5,600,000 / 1.035 = 11,010,628.02
     base = two.options["in_house"]
     np.testing.assert_allclose(base.economic["placements.ifa"], [[5_200_000, 5_200_000]])
-    assert base.npv_cost[0] == pytest.approx(10_224_154.59, abs=0.005)
+    assert base.npv_cost[0] == pytest.approx(11_010_628.02, abs=0.005)
 
 
 def test_company_by_hand(two):
     company = two.options["company"]
-    # set-up £100,000 in 2019-20 with 41% optimism bias (upper bound, no mitigation): £41,000;
+    # set-up £100,000 in 2019-20, a one-off change project: equipment and development optimism bias
+    # at its upper bound (no mitigation stated), 200%: £200,000;
     # running £50,000 a year from 1 October 2019: half a year, £25,000, then £50,000
     np.testing.assert_allclose(company.economic["option.set_up"], [[100_000, 0]])
-    np.testing.assert_allclose(company.economic["optimism_bias"], [[41_000, 0]])
+    np.testing.assert_allclose(company.economic["optimism_bias"], [[200_000, 0]])
     np.testing.assert_allclose(company.economic["option.running"], [[25_000, 50_000]])
     # irrecoverable VAT is a transfer: not in the economic case
     assert "company.irrecoverable_vat" not in company.economic
-    # NPV = (5,200,000 + 166,000) + (5,200,000 + 50,000) / 1.035 = 10,438,463.77
-    assert company.npv_cost[0] == pytest.approx(10_438_463.77, abs=0.005)
-    # difference = 166,000 + 50,000 / 1.035 = 214,309.18
-    assert two.npv_vs_baseline("company")[0] == pytest.approx(214_309.18, abs=0.005)
+    # NPV = (5,600,000 + 325,000) + (5,600,000 + 50,000) / 1.035 = 11,383,937.20
+    assert company.npv_cost[0] == pytest.approx(11_383_937.20, abs=0.005)
+    # difference = 325,000 + 50,000 / 1.035 = 373,309.18
+    assert two.npv_vs_baseline("company")[0] == pytest.approx(373_309.18, abs=0.005)
 
 
 def test_financial_case_by_hand(two):
     company = two.options["company"]
     d = load_deflators("2020-03")
     inflate = d["2020-21"] / d["2019-20"]      # 103.924765 / 101.9169
-    # VAT: 20% x 50% vatable x £5.2m of the company's turnover, for the half year it runs, then all year
+    # VAT: the IFA placements are exempt welfare supplies (no VAT charged); the support services
+    # the company buys are standard-rated: 20% x £400,000 = £80,000 a year, for the half year it
+    # runs, then all year. Its only supplies (social care) are exempt, so none is recovered.
     np.testing.assert_allclose(company.financial["company.irrecoverable_vat"],
-                               [[260_000, 520_000 * inflate]])
-    # cash in 2020-21: (5,200,000 + 50,000 + 520,000) x inflation; optimism bias is not cash
-    assert company.financial_total[0, 1] == pytest.approx((5_200_000 + 50_000 + 520_000) * inflate, abs=0.005)
-    assert company.financial_total[0, 0] == pytest.approx(5_200_000 + 100_000 + 25_000 + 260_000, abs=0.005)
+                               [[40_000, 80_000 * inflate]])
+    # cash in 2020-21: (5,600,000 + 50,000 + 80,000) x inflation; optimism bias is not cash
+    assert company.financial_total[0, 1] == pytest.approx((5_600_000 + 50_000 + 80_000) * inflate, abs=0.005)
+    assert company.financial_total[0, 0] == pytest.approx(5_600_000 + 100_000 + 25_000 + 40_000, abs=0.005)
     assert company.funders["council"][0].sum() == pytest.approx(company.financial_total[0].sum())
 
 
@@ -114,10 +120,10 @@ def test_more_cost_never_lowers_the_npv_cost(tmp_path_factory, extra):
 def test_zero_effects_make_an_option_the_baseline_plus_its_own_lines(write):
     fbc = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
     text = (f"scenario: {{extends: {fbc}, name: no-effects, title: t}}\n"
-            "options:\n  company_broad:\n    effects: null\n")
+            "options:\n  company_broad:\n    effects: null\n  company_then_in_house:\n    effects: null\n")
     a = appraise(load_scenario(write("z.yaml", text)), draws=50, seed=2)
     base, broad = a.options["in_house"], a.options["company_broad"]
-    own = {n for n in broad.economic if n.startswith(("option.", "company.")) or n == "optimism_bias"}
+    own = {n for n in broad.economic if n.startswith(("option.", "company.", "council.")) or n == "optimism_bias"}
     shared = set(broad.economic) - own
     assert shared == set(base.economic) - {n for n in base.economic if n.startswith("option.")}
     for name in shared:
@@ -125,7 +131,8 @@ def test_zero_effects_make_an_option_the_baseline_plus_its_own_lines(write):
     # the difference in NPV is exactly the option's own lines less the baseline's own
     diff = a.npv_vs_baseline("company_broad")
     own_pv = sum(broad.economic[n] for n in own) @ a.discount_factors
-    base_own_pv = sum(base.economic[n] for n in base.economic if n.startswith("option.")) @ a.discount_factors
+    base_own_pv = sum((base.economic[n] for n in base.economic if n.startswith("option.")),
+                      np.zeros_like(diff[:, None] * a.discount_factors)) @ a.discount_factors
     np.testing.assert_allclose(diff, own_pv - base_own_pv, rtol=1e-9)
 
 
@@ -141,29 +148,46 @@ def test_same_seed_same_answer_and_common_random_numbers():
 
 def _company_variant(write, extra_params=""):
     text = TWO_OPTIONS.format(running=50000).replace(
-        "    vatable_share_of_spend: 0.5\n", "    vatable_share_of_spend: 0.5\n" + extra_params)
+        "    vat_rate: 0.2\n", "    vat_rate: 0.2\n" + extra_params)
     return appraise(load_scenario(write("v.yaml", text)))
 
 
 def test_corporation_tax_on_the_surplus(write):
     a = _company_variant(write, "    corporation_tax_rate: 0.19\n    company_surplus_share: 0.01\n")
-    # 19% of a 1% surplus on the company's £5.2m turnover: £9,880 a year, half in the go-live year
+    # The company's turnover is what it costs the council: placements £5.2m + support services £0.4m +
+    # running £50,000 + irrecoverable VAT £80,000 = £5,730,000 a year; a 1% surplus, £57,300, taxed at
+    # a flat 19% (no small profits rate given): £10,887; in the go-live half year
+    # (2,600,000 + 200,000 + 25,000 + 40,000) x 1% x 19% = £5,443.50
     np.testing.assert_allclose(a.options["company"].financial["company.corporation_tax"][0],
-                               [4_940, 9_880 * a.nominal_index[1]])
+                               [5_443.50, 10_887 * a.nominal_index[1]])
     assert "company.corporation_tax" not in a.options["company"].economic   # a transfer
 
 
-def test_education_dominated_scope_makes_vat_recoverable(write):
-    # an education services budget larger than the £5.2m of care: one taxable supply, no irrecoverable VAT
+def test_education_dominated_scope_and_the_single_supply_rule(write):
+    # An education services budget of £6m (its other costs, bought by the company; no VAT share given,
+    # so its own input VAT is left out with a warning) beside £5.2m of care placements.
     params = "  services:\n    education_services:\n      budget: 6000000\n"
     text = TWO_OPTIONS.format(running=50000).replace("  appraisal:\n", params + "  appraisal:\n").replace(
         "    vehicle: company\n    go_live: 2019-10-01\n    scope: [social_care]",
         "    vehicle: company\n    go_live: 2019-10-01\n    scope: [social_care, education_services]")
+    # Separate supplies (the default): taxable supplies 6.0 / all 11.2 = 53.57%, rounded up to 54%
+    # (VAT Regulations 1995 reg 101(4)); the support services' £80,000 of VAT is residual, 46% of it
+    # irrecoverable: £36,800 in 2020-21 (real).
     a = appraise(load_scenario(write("edu.yaml", text)))
-    np.testing.assert_array_equal(a.options["company"].financial["company.irrecoverable_vat"], 0)
-    # the same budget outside the company's scope leaves the care contract exempt: VAT is due
-    b = appraise(load_scenario(write("edu2.yaml", text.replace(", education_services]", "]"))))
-    assert b.options["company"].financial["company.irrecoverable_vat"][0, 1] > 0
+    company = a.options["company"]
+    assert company.company.vat.recovery[0, 1] == pytest.approx(0.54)
+    assert company.economic["placements.ifa"][0, 1] == 5_200_000
+    assert company.financial["company.irrecoverable_vat"][0, 1] == pytest.approx(36_800 * a.nominal_index[1])
+    # One single supply (HMRC VATGPB8225): education is the larger element, so the whole contract is
+    # taxable and all its input VAT recoverable
+    single = text.replace("    scope: [social_care, education_services]",
+                          "    scope: [social_care, education_services]\n    tax: {contract: single_supply}")
+    b = appraise(load_scenario(write("edu_single.yaml", single)))
+    np.testing.assert_array_equal(b.options["company"].financial["company.irrecoverable_vat"], 0)
+    # the same budget outside the company's scope leaves the care contract exempt: all the VAT is due
+    c = appraise(load_scenario(write("edu2.yaml", text.replace(", education_services]", "]"))))
+    assert c.options["company"].financial["company.irrecoverable_vat"][0, 1] == pytest.approx(
+        80_000 * c.nominal_index[1])
 
 
 def test_pension_rate_difference_on_pay(write):
@@ -173,7 +197,7 @@ def test_pension_rate_difference_on_pay(write):
     text = text.replace("  costs:\n    placements:", "  workforce: {caseload_target: 10, agency_share: 0, vacancy_rate: 0, "
                         "turnover_rate: 0}\n  costs:\n    staff:\n      salary: {social_worker: 40000}\n"
                         "      on_cost_rate: 0.1\n      pension_employer_rate: 0.2\n    placements:")
-    text = text.replace("    vatable_share_of_spend: 0.5\n", "    vatable_share_of_spend: 0.5\n    pension_rate_difference: 0.03\n")
+    text = text.replace("    vat_rate: 0.2\n", "    vat_rate: 0.2\n    pension_rate_difference: 0.03\n")
     a = appraise(load_scenario(write("pen.yaml", text)))
     # children in need: 100 + 0.5 x 100 referrals = 150, half leave: closing 75, average 87.5;
     # 87.5 / 10 = 8.75 social workers; salaries 8.75 x 40,000 = £350,000; 3 points more: £10,500
@@ -186,11 +210,10 @@ def test_pension_rate_difference_on_pay(write):
 def test_a_company_that_ends_stops_its_company_costs(write):
     text = TWO_OPTIONS.format(running=50000).replace("    go_live: 2019-10-01\n",
                                                      "    go_live: 2019-10-01\n    end: 2020-04-01\n")
-    text = text.replace("running: {value: 50000, category: company_running}",
-                        "running: {value: 50000, category: company_running, end: 2020-04-01}")
     a = appraise(load_scenario(write("end.yaml", text)))
     company = a.options["company"]
-    # a return in-house on 1 April 2020: no VAT or running cost in 2020-21
+    # a return in-house on 1 April 2020: no VAT in 2020-21, and the running cost stops with the
+    # option without saying so (an option's recurring items end when it ends)
     assert company.financial["company.irrecoverable_vat"][0, 1] == 0
     np.testing.assert_allclose(company.economic["option.running"], [[25_000, 0]])
 
@@ -199,20 +222,20 @@ def test_budget_envelope_headroom(write):
     from wcf_model.results import appraise as appraise_results
     text = TWO_OPTIONS.format(running=50000).replace(
         "    weeks_per_year: 52\n",
-        "    weeks_per_year: 52\n    budget_envelope: {values: {\"2019-20\": 5500000, \"2020-21\": 5500000}, unit: GBP/year}\n")
+        "    weeks_per_year: 52\n    budget_envelope: {values: {\"2019-20\": 5700000, \"2020-21\": 5700000}, unit: GBP/year}\n")
     res = appraise_results(load_scenario(write("env.yaml", text)))
-    # in-house costs £5.2m in 2019-20: headroom £300,000
-    assert res.budget_headroom("in_house")[0] == pytest.approx(300_000)
-    # the company's 2019-20 cash is 5,200,000 + 100,000 + 25,000 + 260,000 VAT: £85,000 over
-    assert res.budget_headroom("company")[0] == pytest.approx(-85_000)
+    # in-house costs £5.6m in 2019-20: headroom £100,000
+    assert res.budget_headroom("in_house")[0] == pytest.approx(100_000)
+    # the company's 2019-20 cash is 5,600,000 + 100,000 + 25,000 + 40,000 VAT: £65,000 over
+    assert res.budget_headroom("company")[0] == pytest.approx(-65_000)
     assert res.summary().set_index("option").loc["company", "years_over_budget"] == 2
 
 
 def test_shadow_running_pays_for_both_structures_until_go_live(write):
     text = TWO_OPTIONS.format(running=50000).replace(
-        "      running: {value: 50000, category: company_running}",
-        "      running: {value: 50000, category: company_running}\n"
-        "      shadow: {value: 80000, category: company_running, start: 2019-04-01, end: go_live}")
+        "      running: {value: 50000, category: company_running, ",
+        "      shadow: {value: 80000, category: company_running, start: 2019-04-01, end: go_live}\n"
+        "      running: {value: 50000, category: company_running, ")
     company = appraise(load_scenario(write("shadow.yaml", text))).options["company"]
     # shadow running from 1 April to the 1 October go-live: half of £80,000 in 2019-20, nothing after
     np.testing.assert_allclose(company.economic["option.shadow"], [[40_000, 0]])

@@ -19,12 +19,12 @@ def worcs():
 
 
 def test_first_year_by_hand(worcs):
-    e = {n: est.value for n, est in worcs.estimates.items() if est.values is None}
-    pop_2018_19 = worcs.estimates["population.age_0_17"].values["2018-19"]   # mid-2018: 117,046
+    e = worcs.estimates
+    pop_2018_19 = e["population.age_0_17"].values["2018-19"]   # mid-2018: 117,046
     assert pop_2018_19 == 117_046
-    # closing at 31 March 2019 = (1 - exit rate) x (796 at 31 March 2018 + starts in 2018-19)
-    starts = pop_2018_19 / 10_000 * e["demand.cla.start_rate_per_10k"]
-    expected = (1 - e["demand.cla.exit_rate"]) * (796 + starts)
+    # closing at 31 March 2019 = (1 - exit rate of 2018-19) x (796 at 31 March 2018 + starts in 2018-19)
+    starts = pop_2018_19 / 10_000 * e["demand.cla.start_rate_per_10k"].value
+    expected = (1 - e["demand.cla.exit_rate"].values["2018-19"]) * (796 + starts)
     row = worcs.table.query("measure == 'cla_at_31_march' and year == 2019").iloc[0]
     assert row.projected == pytest.approx(expected)
     # published: 833 children looked after at 31 March 2019 (DfE SSDA903, 2019)
@@ -79,3 +79,106 @@ def test_any_authority_from_the_raw_downloads():
     assert result.la_name == "Essex"
     row = result.table.query("measure == 'cla_at_31_march' and year == 2020").iloc[0]
     assert row.actual > 0 and abs(row.pct_error) < 50
+
+
+def test_json_error_figures_cover_exactly_the_years_they_name():
+    bt = backtest(885, fit_to=2018, last_year=2021, draws=0)
+    data = json.loads(__import__("wcf_model.backtest", fromlist=["backtest_json"]).backtest_json(bt))
+    assert data["compared_years"] == {"from": 2019, "to": 2021}
+    cla = data["scores"]["cla_at_31_march"]
+    assert cla["years"] == [2019, 2020, 2021]
+    rows = [r for r in data["rows"] if r["measure"] == "cla_at_31_march"]
+    # MAPE is the mean of exactly those years' absolute percentage errors
+    assert data["mape_percent"]["cla_at_31_march"] == pytest.approx(
+        sum(abs(r["pct_error"]) for r in rows) / 3, abs=0.01)
+    # and MASE divides their mean absolute error by the mean yearly change up to 2018:
+    # Worcestershire's looked-after children 642, 688, 694, 767, 796 (2014-2018): changes 46, 6, 73, 29
+    scale = (46 + 6 + 73 + 29) / 4
+    assert cla["mase_model"] == pytest.approx(sum(abs(r["error"]) for r in rows) / 3 / scale, abs=0.002)
+    # EHC plans are published to January 2022 in the data: 2019-2021 all scored here
+    assert data["scores"]["ehcp_total"]["years"] == [2019, 2020, 2021]
+    assert data["excluded"] == []
+
+
+def test_the_naive_forecasts_beside_the_model_by_hand(worcs):
+    cla = worcs.table.query("measure == 'cla_at_31_march'").set_index("year")
+    # the last published figure, 796 at 31 March 2018, carried flat
+    assert (cla["flat"] == 796).all()
+    # a straight line through 642, 688, 694, 767, 796 (2014-2018): mean 717.4 at 2016, slope
+    # (-2 x -75.4 - 1 x -29.4 + 1 x 49.6 + 2 x 78.6) / 10 = 38.7 a year, so 2019 is 717.4 + 3 x 38.7
+    assert cla.loc[2019, "linear"] == pytest.approx(717.4 + 3 * 38.7)
+    assert worcs.scores.set_index("measure").loc["cla_at_31_march", "years"] == 5
+
+
+def test_the_band_comes_from_draws(worcs):
+    rows = worcs.table.dropna(subset=["p10"])
+    assert len(rows) and (rows["p10"] <= rows["projected"]).all() and (rows["projected"] <= rows["p90"]).all()
+    assert worcs.draws == 500
+
+
+def test_backtest_all_needs_every_authority_for_the_pooled_method(tmp_path):
+    run = [sys.executable, "-m", "wcf_model.cli", "backtest", "--all", "--origins", "2018", "-o", str(tmp_path / "o")]
+    r = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "the pooled method needs at least 30" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_backtest_all_writes_its_tables_and_stays_quiet_off_a_terminal(tmp_path):
+    # the shipped extract holds one authority, enough for the windowed method
+    out = tmp_path / "national"
+    run = [sys.executable, "-m", "wcf_model.cli", "backtest", "--all", "--method", "window", "--origins",
+           "2017,2018", "--horizon", "3", "--draws", "0", "--jobs", "1", "-o", str(out)]
+    r = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no progress bar when stderr is not a terminal
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {"summary.csv", "scores.csv", "forecasts.csv", "coverage.csv",
+                                                "unscored.csv", "summary.txt", "backtest.png"}
+    import pandas as pd
+
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["origin"]) == {2017, 2018}
+    assert set(summary["measure"]) == {"referrals", "cin_at_31_march", "cpp_at_31_march", "cla_at_31_march"}
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert forecasts.groupby("origin")["year"].agg(["min", "max"]).to_dict("index") == {
+        2017: {"min": 2018, "max": 2020}, 2018: {"min": 2019, "max": 2021}}
+    assert "Rolling-origin back-test of 1 authorities" in r.stdout
+
+
+def test_backtest_arguments_that_do_not_go_together(capsys):
+    from wcf_model.cli import main
+
+    for args, words in [(["--la", "885"], "needs --fit-to"),
+                        (["--la", "885", "--fit-to", "2018", "--origins", "2016"], "go with --all"),
+                        (["--all", "--fit-to", "2018"], "go with --la"),
+                        (["--all", "--origins", "20x6"], "expected years separated by commas"),
+                        (["--la", "885", "--all"], "not allowed with argument")]:
+        try:
+            code = main(["backtest", *args])
+        except SystemExit as exit_:  # argparse's own checks
+            code = exit_.code
+        err = capsys.readouterr().err
+        assert code == 2 and words in err and "Traceback" not in err, (args, err)
+
+
+@pytest.mark.realdata
+def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_score():
+    if not SHARED_DFE.is_dir():
+        pytest.skip(f"published DfE files not found at {SHARED_DFE}")
+    from wcf_model.backtest import national_backtest
+    from wcf_model.data import read_folder
+
+    frame = read_folder(SHARED_DFE, None)[0]
+    # a slice: the shared parameters are fitted on every authority, 30 and two changed ones scored
+    some = sorted(set(frame["la_code"]) - {"E92000001"})[:30] + ["835", "940"]
+    one = national_backtest(frame, origins=[2021], horizon=2, draws=40, jobs=1, progress=False, authorities=some)
+    two = national_backtest(frame, origins=[2021], horizon=2, draws=40, jobs=2, progress=False, authorities=some)
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(one.scores.sort_values(["la_code", "measure"]).reset_index(drop=True),
+                                  two.scores.sort_values(["la_code", "measure"]).reset_index(drop=True))
+    assert one.authorities == 32
+    reasons = one.unscored.set_index(["la_code", "measure"])["reason"]
+    # North Northamptonshire (940) was created in April 2021: its first children in need census is 2022
+    assert reasons[("940", "cin_at_31_march")] == "no published figure at the origin to forecast from"
+    # Dorset County Council (835) was replaced in 2019: nothing published after
+    assert reasons[("835", "cin_at_31_march")] == "no published figure in the 2 years after the origin"

@@ -53,7 +53,7 @@ def test_actuals_outside_the_projection_are_listed_not_dropped(tmp_path, capsys)
     assert f"note: {actuals}: 2 figure(s) of cla_closing (2035-36, 2036-37) not compared: outside the projection's " \
            "years (2019-20 to 2028-29)" in err
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
-    assert "Not compared: 2 figure(s) of the actuals file" in page and "2035-36, 2036-37" in page
+    assert "(2035-36, 2036-37), outside the projection&#x27;s years" in page
 
 
 def test_every_limit_is_listed_in_the_readme_with_its_value():

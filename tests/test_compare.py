@@ -32,9 +32,10 @@ def test_attribution_by_hand(write):
     new = load_scenario(write("new.yaml", TWO_OPTIONS.format(running=70000).replace(
         "set_up: {value: 100000,", "set_up: {value: 150000,")))
     att = attribute(old, new)
-    # running +£20,000 a year: K x 20,000 = 29,323.67; set-up +£50,000 with 41% optimism bias: 70,500
+    # running +£20,000 a year: K x 20,000 = 29,323.67; set-up +£50,000 with the equipment and
+    # development optimism bias at its upper bound, 200%: 150,000
     by_hand = {"options.company.recurring_costs.running": 20_000 * K,
-               "options.company.one_off_costs.set_up": 50_000 * 1.41}
+               "options.company.one_off_costs.set_up": 50_000 * 3}
     for key, value in by_hand.items():
         assert att.shapley.loc[key, "company"] == pytest.approx(value, abs=0.01)
         # an additive model: the order does not matter, so one at a time gives the same
@@ -51,8 +52,8 @@ def test_contributions_add_up_to_the_total_change(write):
     # add up to the total change (Shapley's efficiency property).
     old = load_scenario(write("old.yaml", TWO_OPTIONS.format(running=50000)))
     text = TWO_OPTIONS.format(running=50000).replace("weeks_per_year: 52", "weeks_per_year: 26").replace(
-        "running: {value: 50000, category: company_running}",
-        "running: {value: 80000, category: company_running}")
+        "running: {value: 50000, category: company_running,",
+        "running: {value: 80000, category: company_running,")
     new = load_scenario(write("new.yaml", text))
     att = attribute(old, new)
     total = att.new["company"] - att.old["company"]

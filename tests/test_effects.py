@@ -57,10 +57,12 @@ def test_worcestershire_early_help_effect():
     effect = option.effects["early_help_referrals"]
     after = apply_option_effects(p, "company_broad", option, years, None, sc.header.seed)
     ratio = after["demand.referrals.rate_per_10k"][0] / p["demand.referrals.rate_per_10k"][0]
-    # -3% ramping over 3 years from 1 October 2019
+    # -6.16% (the reference-class estimate for referrals after a move) from 1 October 2019,
+    # half of it in 2019-20 when the company ran for six months
     expected = 1 + effect.change * strength(len(years), 6, effect.ramp_years)
     np.testing.assert_allclose(ratio, expected)
-    assert ratio[-1] == pytest.approx(0.97)
+    assert effect.change == -0.0616 and ratio[0] == pytest.approx(1 - 0.0616 / 2)
+    assert ratio[-1] == pytest.approx(1 - 0.0616)
     # the baseline arrays are not modified
     assert after is not p and p["demand.referrals.rate_per_10k"][0, -1] == sc.parameters[
         "demand.referrals.rate_per_10k"].central()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -228,9 +229,10 @@ def test_scenarios_with_damaged_text_give_finite_results_or_are_refused(data):
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@functools.cache
 def exported() -> dict[str, bytes]:
-    """Each shipped scenario's assumptions workbook, as exported."""
+    """Each shipped scenario's assumptions workbook, as exported (made once; not a fixture, so a
+    failing example's report does not print the workbooks' bytes)."""
     out = {}
     for path in (WORCS / CHAIN[1], WORCS / CHAIN[2]):
         buf = io.BytesIO()
@@ -318,16 +320,16 @@ def assert_import_promise(book: bytes, base: Path) -> None:
 
 @sized(25)
 @given(data=st.data())
-def test_edited_workbooks_import_or_are_refused(exported, data):
-    name = data.draw(st.sampled_from(sorted(exported)), label="workbook")
-    assert_import_promise(edit_cells(exported[name], data), WORCS / name)
+def test_edited_workbooks_import_or_are_refused(data):
+    name = data.draw(st.sampled_from(sorted(exported())), label="workbook")
+    assert_import_promise(edit_cells(exported()[name], data), WORCS / name)
 
 
 @sized(25)
 @given(data=st.data())
-def test_damaged_workbooks_are_refused_by_name(exported, data):
-    name = data.draw(st.sampled_from(sorted(exported)), label="workbook")
-    assert_import_promise(damage_zip(exported[name], data), WORCS / name)
+def test_damaged_workbooks_are_refused_by_name(data):
+    name = data.draw(st.sampled_from(sorted(exported())), label="workbook")
+    assert_import_promise(damage_zip(exported()[name], data), WORCS / name)
 
 
 # ---------------------------------------------------------------------------
@@ -335,7 +337,7 @@ def test_damaged_workbooks_are_refused_by_name(exported, data):
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@functools.cache
 def bands() -> pd.DataFrame:
     """The 2019 case's projected bands for the company, as a table (so each example is quick)."""
     from wcf_model.monitoring import projected_bands
@@ -375,12 +377,12 @@ def mutate_actuals(text: str, data) -> bytes:
 
 @sized(50)
 @given(data=st.data())
-def test_damaged_actuals_compare_or_are_refused_by_name(bands, data):
+def test_damaged_actuals_compare_or_are_refused_by_name(data):
     with folder() as where:
         path = where / "actuals.csv"
         path.write_bytes(mutate_actuals(ACTUALS.read_text(encoding="utf-8"), data))
         try:
-            comparison = compare(bands, read_actuals(path))
+            comparison = compare(bands(), read_actuals(path))
         except WcfModelError as exc:
             assert str(path) in str(exc), str(exc)
             return

@@ -53,6 +53,9 @@ def hostile(tmp_path_factory) -> Path:
             vehicle: council
             go_live: 2019-10-01
             scope: [social_care]
+            effects:
+              fewer: {{driver: demand.referrals.rate_per_10k, change: -0.2, mode: multiply, evidence: "=1",
+                      confidence: 5}}
             csf:
               dfe_operational_independence: {{met: false, rationale: "=1+1"}}
         """) + "mca:\n  scores:\n" + scores + "\n", encoding="utf-8")

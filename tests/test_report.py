@@ -116,16 +116,20 @@ def test_worcestershire_report_shows_projection_bands_and_backtest(tmp_path):
     # 2 published-history charts
     assert page.count("<figure>") == 12
     assert "Children looked after are projected to number" in page and "8 in 10 draws between" in page
-    assert "Fitted to 2018, the model&#x27;s forecast of children looked after was out by" in page
+    # the back-test: the 2018 forecast against what happened, the naive forecasts beside it, and
+    # one sentence on how far to trust the projection
+    assert "Forecast from 2018, the model was out by" in page and "the best naive forecast" in page
+    assert "How far to trust it: had this method been used in 2018" in page
     summary = re.search(r'<ul class="summary">(.*?)</ul>', page).group(1)
     for label in ("Strategic partnership with another council", "Wholly owned company: children&#x27;s social care",
-                  "Wholly owned company: broadened scope"):
+                  "Wholly owned company: broadened scope", "Company 2019-2024, then back in-house"):
         assert label in summary
-    assert summary.count("<li>") == 3 and "in 9 draws out of 10 the difference lies between" in summary
+    assert summary.count("<li>") == 4 and "in 9 draws out of 10 the difference lies between" in summary
     assert "It turns most on" in summary
     assert "Multi-criteria analysis" in page and "Value of information" in page
     wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
-    assert wb.sheetnames[:6] == ["About", "Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
+    assert wb.sheetnames[:8] == ["About", "Summary", "Cost to the council", "Annual real", "Annual nominal",
+                                 "High-needs block", "Assumptions", "Warnings"]
     # caseloads by financial year: 10 years from 2019-20
     assert wb["Caseloads"].max_row == 1 + 10 and wb["Caseloads"]["A2"].value == "2019-20"
 
@@ -137,5 +141,8 @@ def test_report_monitoring_section(tmp_path):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Monitoring: what happened against what was projected" in page
     assert "Children looked after at 31 March ran" in page
+    # the company's money against the case, and the gap in its spending explained step by step
+    assert "money against the business case" in page
+    assert "How far the case was from what was spent." in page and "children looked after" in page
     wb = openpyxl.load_workbook(tmp_path / "results.xlsx")
     assert "Monitoring" in wb.sheetnames

@@ -58,6 +58,26 @@ def test_results_json_contract(outputs):
     assert set(row) == {"option", "year", "account", "line", "value"}
 
 
+def test_results_json_and_summary_give_the_cost_to_the_council_beside_the_economic_case(outputs):
+    import csv
+
+    doc = json.loads((outputs / "results.json").read_text())
+    by_id = {o["id"]: o for o in doc["options"]}
+    company = by_id["company_csc"]["council_cash"]
+    assert {"total", "vs_baseline", "p10", "p50", "p90", "by_year", "vs_baseline_by_year", "of_which"} <= set(company)
+    # the council's cash against the baseline is its by-year differences added up, to the penny
+    assert sum(company["vs_baseline_by_year"].values()) == pytest.approx(company["vs_baseline"], abs=0.06)
+    # it includes the company's irrecoverable VAT and corporation tax, which the economic case leaves out
+    assert company["of_which"]["irrecoverable_vat"] > 0 and company["of_which"]["corporation_tax"] > 0
+    assert by_id["in_house"]["council_cash"]["vs_baseline"] == 0
+    assert "irrecoverable_vat" not in by_id["strategic_partnership"]["council_cash"]["of_which"]
+    assert "high_needs" in by_id["company_csc"]
+    rows = {r["option"]: r for r in csv.DictReader((outputs / "summary.csv").open())}
+    assert float(rows["company_csc"]["council_cash_vs_baseline"]) == pytest.approx(company["vs_baseline"], abs=0.01)
+    assert float(rows["company_csc"]["irrecoverable_vat"]) == pytest.approx(
+        company["of_which"]["irrecoverable_vat"], abs=0.01)
+
+
 def test_same_inputs_give_a_byte_identical_results_json(outputs, tmp_path):
     r = wcf("run", OBC, "--out", tmp_path, "--draws", 200, "--seed", 4)
     assert r.returncode == 0
@@ -77,7 +97,8 @@ def test_summary_matches_the_appraisal_and_the_json(outputs):
 
 def test_workbook_sheets(outputs):
     wb = openpyxl.load_workbook(outputs / "results.xlsx")
-    assert wb.sheetnames == ["Summary", "Annual real", "Annual nominal", "Assumptions", "Warnings"]
+    assert wb.sheetnames == ["Summary", "Cost to the council", "Annual real", "Annual nominal", "High-needs block",
+                             "Assumptions", "Warnings"]
     assert wb["Annual real"]["A1"].value == "option" and wb["Annual real"].max_column == 2 + 10
 
 
@@ -132,7 +153,7 @@ def test_value_of_information_over_the_options_that_pass():
 
     res = appraise(load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"), draws=400)
     # in-house and the partnership fail DfE operational independence: the choice is between the companies
-    assert candidates(res) == ["company_csc", "company_broad"]
+    assert candidates(res) == ["company_csc", "company_broad", "company_then_in_house"]
     v = value_of_information(res)
     assert v.evpi >= 0 and v.prob_least_cost.sum() == pytest.approx(1)
     assert (v.table["evppi"] <= v.evpi + 1e-6).all()

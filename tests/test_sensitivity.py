@@ -42,7 +42,7 @@ parameters:
   finance: {weeks_per_year: 52}
   appraisal:
     optimism_bias:
-      outsourcing: {upper: 0.41, lower: 0}
+      equipment_development: {upper: 0.41, lower: 0}
 options:
   in_house: {label: In-house, vehicle: council, baseline: true, scope: [social_care]}
   company:
@@ -51,7 +51,7 @@ options:
     go_live: 2019-10-01
     scope: [social_care]
     one_off_costs:
-      set_up: {value: 100000, category: other, when: "2019-20", optimism_bias: outsourcing}
+      set_up: {value: 100000, category: other, when: "2019-20", optimism_bias: equipment_development}
     recurring_costs:
       running:
         value: 50000

@@ -109,7 +109,8 @@ def test_a_set_effect_must_stay_in_its_drivers_range(write):
     text = edit("    csf:\n      independence: {met: true", effect + "    csf:\n      independence: {met: true")
     (line, key, message), = problems(write("s.yaml", text))
     assert key == "options.company.effects.leaving.distribution"
-    assert "has no lower bound" in message and "[0, 1]" in message
+    # its 0.1st percentile is 0.3 - 3.09 x 0.2 = -0.318: more than one draw in a thousand is cut back
+    assert "0.1st and 99.9th percentiles" in message and "to -0.318" in message and "below its range [0, 1]" in message
     bounded = text.replace("{type: normal, mean: 0.3, sd: 0.2}", "{type: triangular, low: 0.2, mode: 0.3, high: 0.5}")
     load_scenario(write("t.yaml", bounded))
 

@@ -119,7 +119,7 @@ def test_export_writes_every_sheet_with_the_scenario_inputs(fbc, book):
     effects = wb["Effects"]
     ecols = columns(effects)
     r = find_row(effects, option="company_broad", effect="early_help_referrals")
-    assert effects.cell(r, ecols["change"]).value == -0.03
+    assert effects.cell(r, ecols["change"]).value == -0.0616   # from the effect library (moved_excl_worcs_referral_rate)
     assert effects.cell(r, ecols["driver"]).value == "demand.referrals.rate_per_10k"
 
     about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row[0]}
@@ -192,7 +192,7 @@ def test_edits_become_an_overlay_holding_only_the_changes(book, tmp_path, fbc):
         '[new source: "OBR, March 2021 forecast (test)"]',
         "options.company_broad.recurring_costs.client_function: value 800,000 -> 900,000; confidence 5 -> 2; "
         'source changed [new source: "Client team budget 2019-20 (test)"]',
-        "options.company_broad.effects.early_help_referrals: change -0.03 -> -0.05; evidence changed "
+        "options.company_broad.effects.early_help_referrals: change -0.0616 -> -0.05; evidence changed "
         '[new evidence: "Evaluation of the early help pilot (test)"]',
     ]
     doc = yaml.safe_load(out.read_text(encoding="utf-8"))
@@ -228,7 +228,8 @@ def test_edits_become_an_overlay_holding_only_the_changes(book, tmp_path, fbc):
     item = sc.options["company_broad"].recurring_costs["client_function"]
     assert (item.value, item.confidence, item.optimism_bias) == (900000, 2, "outsourcing")
     effect = sc.options["company_broad"].effects["early_help_referrals"]
-    assert (effect.change, effect.ramp_years, effect.confidence) == (-0.05, 3, 5)
+    # a library effect given its own size becomes a judgement with the entry's timing
+    assert (effect.change, effect.ramp_years, effect.confidence, effect.basis) == (-0.05, 0, 5, "judgement")
     # everything else resolves exactly as before
     for name, p in fbc.parameters.items():
         if name not in ("costs.placements.weekly.ifa", "finance.general_inflation"):
@@ -473,8 +474,8 @@ def test_problems_in_the_resulting_scenario_are_mapped_back_to_cells(book, tmp_p
     edit(book, "Parameters", {"name": "demand.cla.exit_rate"}, value=1.5, source=NEW_SOURCE)
     mix = cell_ref(book, "Parameters", "name", name="demand.cla.placement_mix.ifa")
     edit(book, "Parameters", {"name": "demand.cla.placement_mix.ifa"}, value=0.5, source=NEW_SOURCE)
-    change = cell_ref(book, "Effects", "distribution", option="company_csc", effect="recruitment_agency")
-    edit(book, "Effects", {"option": "company_csc", "effect": "recruitment_agency"}, change=-0.5,
+    change = cell_ref(book, "Effects", "distribution", option="company_broad", effect="send_independent_special")
+    edit(book, "Effects", {"option": "company_broad", "effect": "send_independent_special"}, change=-0.5,
          evidence="Evaluation (test)")
     with pytest.raises(ScenarioError) as exc:
         run_import(book, tmp_path)
@@ -485,8 +486,8 @@ def test_problems_in_the_resulting_scenario_are_mapped_back_to_cells(book, tmp_p
               "does not contain the central value 1.5",
         mix: "demand.cla.placement_mix, after the change to demand.cla.placement_mix.ifa: shares must add up "
              "to 1, got 1.2094 (across 10 categories)",
-        change: "options.company_csc.effects.recruitment_agency (distribution): the range of this triangular "
-                "distribution [-0.15, 0.05] does not contain the central value -0.5",
+        change: "options.company_broad.effects.send_independent_special (distribution): the range of this "
+                "triangular distribution [-0.15, 0] does not contain the central value -0.5",
     }
     assert all(p.file == str(book) for p in exc.value.problems)
 

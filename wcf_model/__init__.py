@@ -10,7 +10,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from .backtest import Backtest, backtest
+from .backtest import Backtest, NationalBacktest, backtest, national_backtest
 from .discounting import discount_factors
 from .errors import DataError, Problem, ScenarioError, UsageError, WcfModelError
 from .model import Projection, project
@@ -20,6 +20,7 @@ from .scenario import Parameter, Scenario, load_scenario
 __all__ = [
     "Backtest",
     "DataError",
+    "NationalBacktest",
     "Parameter",
     "Problem",
     "Projection",
@@ -33,5 +34,6 @@ __all__ = [
     "backtest",
     "discount_factors",
     "load_scenario",
+    "national_backtest",
     "project",
 ]

@@ -66,17 +66,53 @@ but in both the stock and the starts, so derived starts run slightly low: in
 243 published (exit rate 0.196 against 0.199) and England's 31,180 against
 31,780 (0.267 against 0.276). Published figures are used wherever they exist;
 ``note`` names the years that were derived.
+
+Forecast rate paths (``method="pooled"``, the default)
+-----------------------------------------------------
+A flat mean of recent rates projects a stock towards the level those rates
+imply, which the back-test showed is no better than carrying the last figure
+forward. So the rates that drive the headline caseloads are given by year, as
+paths that make the stock-flow model reproduce a forecast of each published
+series (:mod:`wcf_model.forecast`: pooled damped-trend smoothing, partial
+pooling towards England and the last figure, averaged), for ``horizon`` years
+from financial year ``fit_to``-(``fit_to``+1):
+
+* ``demand.referrals.rate_per_10k`` = forecast referrals / the model's 0-17
+  population of that year x 10,000;
+* ``demand.cin.exit_rate`` and ``demand.cla.exit_rate``: the share leaving that
+  takes (opening + starts) to the forecast 31 March stock, with starts from the
+  windowed ``start_share_of_referrals`` and ``start_rate_per_10k``; a forecast
+  rise larger than the starts would need a negative rate, so the rate is
+  clipped to [0, 1] and ``note`` says so;
+* ``demand.cpp.share_of_cin`` = forecast plans / the model's children in need.
+
+Each carries a ``distribution``: a lognormal multiplier of the path (median 1)
+whose spread reproduces, on average over the first five years, the 10th-90th
+percentile band of the method's own errors at earlier forecast origins (pooled
+over authorities, in logs, so the band is a share of the forecast). Referral uncertainty sits on the referral
+rate; the further spread of children in need on ``start_share_of_referrals``,
+of protection plans on ``share_of_cin`` and of children looked after on
+``start_rate_per_10k`` (see :func:`rate_spreads`).
+
+The parameters shared across authorities come from ``pooling``
+(:func:`wcf_model.forecast.fit_pooling` over every authority's figures up to
+``fit_to``, or those shipped in ``data/forecast_pooling.json``). An authority
+without a published figure for a measure at ``fit_to`` keeps the windowed
+estimate, and ``method="window"`` keeps the windowed mean for every rate.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
+from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
+from .demand import stock_flow
 from .errors import DataError, UsageError
 from .schema import financial_year_label
 
@@ -133,6 +169,9 @@ class Estimate:
         True when England's figure was used instead of the authority's.
     note : str
         Gaps, fallbacks, derived years and clipping, in plain English.
+    distribution : dict or None
+        The uncertainty of the estimate as a scenario ``distribution`` (on a
+        figure by year, a multiplier of the whole path), or None.
     """
 
     name: str
@@ -143,6 +182,7 @@ class Estimate:
     years: tuple[int, ...]
     fallback: bool
     note: str = ""
+    distribution: dict | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +476,265 @@ def _population(la: _History, fit_to: int) -> Estimate | None:
     return Estimate(name, None, values, "children", method, tuple(pop), False, note)
 
 
-def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int = 3) -> dict[str, Estimate]:
+# ---------------------------------------------------------------------------
+# Forecast rate paths (method="pooled")
+# ---------------------------------------------------------------------------
+
+#: Published measure forecast -> the rate path it sets.
+_PATHS = {
+    "referrals": "demand.referrals.rate_per_10k",
+    "cin_at_31_march": "demand.cin.exit_rate",
+    "cpp_at_31_march": "demand.cpp.share_of_cin",
+    "cla_at_31_march": "demand.cla.exit_rate",
+}
+
+#: The z-score of the 90th percentile of a normal: a 10th-90th band is +-1.2816 sd.
+_Z90 = 1.2815515655446004
+
+
+def _arrays(h: _History, measures: Iterable[str], fit_to: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Published figures by data year up to ``fit_to``, NaN where none."""
+    series = {m: h.published(m) for m in measures}
+    first = min([min(v) for v in series.values() if v] or [fit_to])
+    years = np.arange(first, fit_to + 1)
+    return years, {m: np.array([v.get(int(y), np.nan) for y in years]) for m, v in series.items()}
+
+
+def _lognormal(sigma: float, median: float = 1.0) -> dict | None:
+    """A lognormal with ``median`` and log-scale sd ``sigma``, in the registry's terms (mean and sd)."""
+    if not (np.isfinite(sigma) and sigma > 1e-6 and median > 0):
+        return None
+    mean = median * math.exp(sigma ** 2 / 2)
+    return {"type": "lognormal", "mean": float(f"{mean:.6g}"),
+            "sd": float(f"{mean * math.sqrt(math.expm1(sigma ** 2)):.6g}")}
+
+
+def _beta(sigma: float, mean: float) -> dict | None:
+    """A beta on [0, 1] with ``mean`` and the sd a lognormal of log-scale sd ``sigma`` would have there."""
+    sd = mean * math.sqrt(math.expm1(sigma ** 2)) if np.isfinite(sigma) else math.nan
+    if not (0 < mean < 1 and 0 < sd) or sd ** 2 >= mean * (1 - mean):
+        return None
+    k = mean * (1 - mean) / sd ** 2 - 1
+    return {"type": "beta", "alpha": float(f"{mean * k:.6g}"), "beta": float(f"{(1 - mean) * k:.6g}")}
+
+
+def rate_spreads(band_log_sd: Mapping[str, np.ndarray], response: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Log-scale sds of the rate multipliers that give each measure its error band.
+
+    Parameters
+    ----------
+    band_log_sd : mapping
+        Measure -> the log-scale sd its forecast error band implies at each
+        horizon (half the log width of the 10th-90th band / 1.2816).
+    response : mapping
+        ``"cin"`` and ``"cla"`` -> how a stock responds to a multiplier of its
+        starts at each horizon (d log stock / d log starts, from 0 to 1).
+
+    Returns
+    -------
+    dict
+        Multiplier sds for ``referrals`` (referral rate), ``cin`` (start share
+        of referrals), ``cpp`` (share of children in need) and ``cla`` (start
+        rate). Each measure's band averaged over the horizons is matched:
+        referrals directly; children in need by the referral and start-share
+        multipliers together (both scale its starts), so the start share adds
+        only what referrals do not explain; plans by the children in need
+        spread plus their share's; children looked after by the start rate.
+        A source whose share of the spread is already covered gets 0.
+    """
+    out = {}
+    mean = {m: float(np.nanmean(v)) for m, v in band_log_sd.items()}
+    # the stocks' responses over the same years as the bands
+    n = min([len(v) for v in band_log_sd.values()] or [0])
+    response = {k: np.asarray(v, dtype=float)[:n] for k, v in response.items()}
+    if "referrals" in mean:
+        out["referrals"] = mean["referrals"]
+    if "cin_at_31_march" in mean and "cin" in response:
+        total = mean["cin_at_31_march"] / float(np.mean(response["cin"]))
+        out["cin"] = math.sqrt(max(0.0, total ** 2 - out.get("referrals", 0.0) ** 2))
+        if "cpp_at_31_march" in mean:
+            cin_spread = response["cin"] * math.hypot(out.get("referrals", 0.0), out["cin"])
+            own = mean["cpp_at_31_march"] ** 2 - float(np.mean(cin_spread)) ** 2
+            out["cpp"] = math.sqrt(max(0.0, own))
+    if "cla_at_31_march" in mean and "cla" in response:
+        out["cla"] = mean["cla_at_31_march"] / float(np.mean(response["cla"]))
+    return {k: v for k, v in out.items() if np.isfinite(v)}
+
+
+def _response(opening: float, starts: np.ndarray, exit_rate: np.ndarray) -> np.ndarray:
+    """d log closing stock / d log starts at each year (a 1% finite difference)."""
+    base = stock_flow(np.array([opening]), starts[None, :], exit_rate[None, :]).closing[0]
+    up = stock_flow(np.array([opening]), 1.01 * starts[None, :], exit_rate[None, :]).closing[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(up / base) / math.log(1.01)
+
+
+def _exit_path(opening: float, starts: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Exit rates taking (opening + starts) to ``target`` each year, clipped to [0, 1].
+
+    Returns the rates, the stock they give, and the indexes of clipped years.
+    """
+    rates, stock, clipped = np.empty(len(target)), np.empty(len(target)), []
+    current = float(opening)
+    for k, (s, goal) in enumerate(zip(starts.tolist(), target.tolist())):
+        during = current + s
+        # with nobody in the year (during = 0) no rate can reach a positive forecast
+        rate = 1 - goal / during if during > 0 else (0.0 if goal == 0 else -math.inf)
+        if not 0 <= rate <= 1:
+            clipped.append(k)
+            rate = min(max(rate, 0.0), 1.0)
+        rates[k], current = rate, (1 - rate) * during
+        stock[k] = current
+    return rates, stock, clipped
+
+
+def _model_population(est: Mapping[str, Estimate], fit_to: int, horizon: int) -> np.ndarray:
+    """The population the model divides each year's flows by: mid-``fit_to`` onwards [children]."""
+    pop = est["population.age_0_17"].values or {}
+    growth = est["population.growth_rate"].value if "population.growth_rate" in est else 0.0
+    labels = [financial_year_label(fit_to + k) for k in range(horizon)]
+    known = [label for label in sorted(pop) if label <= labels[0]]
+    out, current = [], pop[known[-1]] if known else math.nan
+    for label in labels:
+        current = pop[label] if label in pop else (current if label == labels[0] else current * (1 + growth))
+        out.append(current)
+    return np.array(out, dtype=float)
+
+
+def _forecast_words(measure: str, m: fc.MeasurePooling, members: Mapping[str, np.ndarray], last: float,
+                    fit_to: int, horizon: int) -> str:
+    s, g = m.smoothing, m.gap
+    parts = [f"pooled damped-trend smoothing of log(1 + figure) (alpha {s.alpha:g}, beta {s.beta:g}, "
+             f"phi {s.phi:g})"]
+    if "pooled" in members and g is not None:
+        parts.append(f"partial pooling towards England (each year the rate per child moves, relative to "
+                     f"England's, by {g.const:+.4f} {g.gap:+.3f} x the log gap {g.change:+.3f} x the last "
+                     "relative change)")
+    parts.append(f"the last published figure ({last:,.0f} in {fit_to})")
+    return (f"{fc.MEASURES[measure].capitalize()} forecast for {fit_to + 1} to {fit_to + horizon} as the "
+            f"average of {len(parts)}: " + "; ".join(parts) + f". Shared parameters fitted on every "
+            f"authority's figures up to {fit_to}.")
+
+
+def _band_log_sd(m: fc.MeasurePooling, horizon: int) -> np.ndarray | None:
+    """Log-scale sd implied at each horizon by the pooled 10th-90th percentile log errors."""
+    p10, p90 = (np.asarray(m.errors[f"p{q}"], dtype=float)[:horizon] for q in fc.BAND)
+    sd = (p90 - p10) / (2 * _Z90)
+    return sd if len(sd) and np.isfinite(sd).all() else None
+
+
+def _pooled_paths(own: _History, eng: _History, est: dict[str, Estimate], fit_to: int, pooling: fc.Pooling,
+                  horizon: int) -> dict[str, Estimate]:
+    """Replace the windowed headline rates by forecast rate paths (see the module docstring)."""
+    measures = [*fc.MEASURES, fc.POPULATION]
+    years, la = _arrays(own, measures, fit_to)
+    eng_years, england = _arrays(eng, measures, fit_to)
+    # England on the authority's years (its history may start elsewhere)
+    england = {m: np.array([dict(zip(eng_years, v)).get(y, np.nan) for y in years]) for m, v in england.items()}
+    if "population.age_0_17" not in est:
+        return est
+    pop = _model_population(est, fit_to, horizon)
+    labels = [financial_year_label(fit_to + k) for k in range(horizon)]
+    forecasts, words, bands = {}, {}, {}
+    for measure, mp in pooling.measures.items():
+        if measure not in _PATHS or _PATHS[measure] not in est or not np.isfinite(la[measure][-1]):
+            continue
+        members = fc.member_forecasts(la[measure], la[fc.POPULATION], england[measure],
+                                      england[fc.POPULATION], mp.smoothing, mp.gap, horizon,
+                                      future_population=pop[None, :])
+        path = fc.combine(members)[0]
+        if not np.isfinite(path).all():
+            continue
+        forecasts[measure] = path
+        words[measure] = _forecast_words(measure, mp, members, la[measure][-1], fit_to, horizon)
+        sd = _band_log_sd(mp, horizon)
+        if sd is not None:
+            bands[measure] = (sd, mp)
+    if not forecasts:
+        return est
+    out = dict(est)
+    years_used = tuple(int(y) for y in years)
+
+    def path_estimate(name: str, values: np.ndarray, method: str, note: list[str]) -> None:
+        values = np.array([_bounded(name, float(v), note) for v in values])
+        out[name] = Estimate(name, None, {lab: float(v) for lab, v in zip(labels, values)},
+                             parameter_specs()[name].unit, method, years_used, False, ". ".join(note))
+
+    referrals = pop / 1e4 * est["demand.referrals.rate_per_10k"].value if (
+        est["demand.referrals.rate_per_10k"].values is None) else None
+    if "referrals" in forecasts:
+        referrals = forecasts["referrals"]
+        path_estimate("demand.referrals.rate_per_10k", referrals / pop * 1e4,
+                      words["referrals"] + " Divided by the model's 0-17 population of each year x 10,000.", [])
+    response: dict[str, np.ndarray] = {}
+
+    def exit_rates(measure: str, name: str, key: str, starts: np.ndarray, starting: str) -> np.ndarray:
+        """Set the exit-rate path that meets the forecast of a stock; return the stock it gives."""
+        opening = la[measure][-1]
+        rates, stock, clipped = _exit_path(opening, starts, forecasts[measure])
+        note = ([f"the forecast rises faster than the starts allow in {', '.join(labels[k] for k in clipped)}: "
+                 "the rate is clipped to 0 there"] if clipped else [])
+        path_estimate(name, rates, words[measure] + (
+            f" The exit rate of each year is the one that takes the {fc.MEASURES[measure]} at the start of the "
+            f"year plus {starting} to the forecast."), note)
+        response[key] = _response(opening, starts, rates)
+        return stock
+
+    share = est.get("demand.cin.start_share_of_referrals")
+    cin_stock = None
+    if "cin_at_31_march" in forecasts and share is not None and referrals is not None:
+        cin_stock = exit_rates("cin_at_31_march", "demand.cin.exit_rate", "cin", share.value * referrals,
+                               f"the episodes started ({share.value:.3f} x the year's referrals)")
+    if "cpp_at_31_march" in forecasts and cin_stock is not None:
+        path_estimate("demand.cpp.share_of_cin", forecasts["cpp_at_31_march"] / cin_stock,
+                      words["cpp_at_31_march"] + " Divided by the model's children in need at 31 March.", [])
+    cla_rate = est.get("demand.cla.start_rate_per_10k")
+    if "cla_at_31_march" in forecasts and cla_rate is not None:
+        exit_rates("cla_at_31_march", "demand.cla.exit_rate", "cla", pop / 1e4 * cla_rate.value,
+                   f"those starting ({cla_rate.value:.2f} per 10,000 children)")
+    return _with_spreads(out, bands, response)
+
+
+#: Which parameter carries each spread of :func:`rate_spreads`.
+_SPREAD_ON = {"referrals": "demand.referrals.rate_per_10k", "cin": "demand.cin.start_share_of_referrals",
+              "cpp": "demand.cpp.share_of_cin", "cla": "demand.cla.start_rate_per_10k"}
+_SPREAD_OF = {"referrals": "referrals", "cin": "cin_at_31_march", "cpp": "cpp_at_31_march",
+              "cla": "cla_at_31_march"}
+
+
+def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
+    spreads = rate_spreads({m: b[0] for m, b in bands.items()}, response)
+    out = dict(est)
+    for key, sigma in spreads.items():
+        name, measure = _SPREAD_ON[key], _SPREAD_OF[key]
+        if name not in out:
+            continue
+        # on a path the distribution multiplies it; on a single figure it is the figure's own,
+        # and a share stays within [0, 1] (a beta with the same spread)
+        by_year = out[name].values is not None
+        if by_year:
+            dist = _lognormal(sigma)
+        elif UNITS[out[name].unit].kind == "share":
+            dist = _beta(sigma, float(out[name].value))
+        else:
+            dist = _lognormal(sigma, float(out[name].value))
+        if dist is None:
+            continue
+        sd, mp = bands[measure]
+        p10, p90 = mp.errors["p10"], mp.errors["p90"]
+        what = ("lognormal multiplier of the path (median 1, log-scale sd" if by_year else
+                f"{dist['type']} distribution (centred on {out[name].value:.4g}, spread as a log-scale sd of")
+        words = (f" Uncertainty: a {what} {sigma:.3f}) chosen so that "
+                 f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the 10th-90th "
+                 f"percentile band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
+                 f"{math.expm1(p10[0]):+.0%} to {math.expm1(p90[0]):+.0%} one year ahead, "
+                 f"{math.expm1(p10[len(sd) - 1]):+.0%} to {math.expm1(p90[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
+        out[name] = replace(out[name], method=out[name].method + words, distribution=dist)
+    return out
+
+
+def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int = 3, method: str = "pooled",
+              pooling: fc.Pooling | None = None, horizon: int = 10) -> dict[str, Estimate]:
     """Estimate the demand and workforce parameters from an authority's history.
 
     Parameters
@@ -452,6 +750,14 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
         later rows are ignored.
     window : int, default 3
         Number of years ending at ``fit_to`` whose yearly ratios are averaged.
+    method : {"pooled", "window"}
+        ``"pooled"`` gives the headline rates as forecast paths by year with
+        their uncertainty (module docstring); ``"window"`` the windowed mean.
+    pooling : wcf_model.forecast.Pooling, optional
+        Parameters shared across authorities, fitted up to ``fit_to``; by
+        default those shipped in ``data/`` (:func:`wcf_model.forecast.shipped_pooling`).
+    horizon : int, default 10
+        Years of each rate path [years]; a scenario carries the last value on.
 
     Returns
     -------
@@ -464,12 +770,20 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
     Raises
     ------
     UsageError
-        If ``window`` is below 1.
+        If ``window`` or ``horizon`` is below 1, ``method`` is unknown, or
+        ``pooling`` was fitted to a later year than ``fit_to``.
     DataError
         If a frame holds several authorities or several rows for one figure.
     """
     if window < 1:
         raise UsageError(f"window must be at least 1 year, got {window}")
+    if horizon < 1:
+        raise UsageError(f"horizon must be at least 1 year, got {horizon}")
+    if method not in ("pooled", "window"):
+        raise UsageError(f"method must be 'pooled' or 'window', got {method!r}")
+    if pooling is not None and pooling.fit_to > fit_to:
+        raise UsageError(f"the pooled parameters were fitted to {pooling.fit_to}, after fit_to {fit_to}: "
+                         "they would use figures the forecast may not see")
     own = _History(la, fit_to, "the authority")
     eng = _History(england, fit_to, "England")
     years = list(range(fit_to - window + 1, fit_to + 1))
@@ -483,7 +797,18 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
             out[name] = _stock(name, own, eng, fit_to)
         else:
             out[name] = _windowed(name, own, eng, years)
-    return {name: est for name, est in out.items() if est is not None}
+    est = {name: e for name, e in out.items() if e is not None}
+    if method == "pooled":
+        pooling = pooling if pooling is not None else fc.shipped_pooling(fit_to)
+        if pooling is not None:
+            est = _pooled_paths(own, eng, est, fit_to, pooling, horizon)
+        else:
+            why = (f"no forecast parameters shared across authorities for {fit_to} (data/{fc.POOLING_FILE} "
+                   "starts later or is missing), so the windowed mean is used")
+            for name in _PATHS.values():
+                if name in est:
+                    est[name] = replace(est[name], note=". ".join(filter(None, [est[name].note, why])))
+    return {name: est[name] for name in PARAMETERS if name in est}
 
 
 def missing(estimates: dict[str, Estimate]) -> list[str]:
@@ -523,6 +848,8 @@ def to_parameters(estimates: dict[str, Estimate], source: str) -> dict:
         leaf.update(unit=est.unit, source=source,
                     confidence=CONFIDENCE_FALLBACK if est.fallback else CONFIDENCE_OWN,
                     note=f"{est.method} {est.note}".strip() if est.note else est.method)
+        if est.distribution is not None:
+            leaf["distribution"] = dict(est.distribution)
         node = tree
         *groups, last = name.split(".")
         for group in groups:

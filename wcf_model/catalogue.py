@@ -48,6 +48,7 @@ _UNITS = [
     Unit("families", "count", 0, None, "number of families"),
     Unit("FTE", "count", 0, None, "full-time-equivalent staff"),
     Unit("people", "count", 0, None, "number of people"),
+    Unit("companies", "count", 0, None, "number of companies"),
     Unit("GBP", "money", 0, None, "pounds sterling, a one-off amount"),
     Unit("GBP/year", "money", 0, None, "pounds sterling a year"),
     Unit("GBP/week", "money", 0, None, "pounds sterling a week"),
@@ -124,6 +125,17 @@ OPTIMISM_BIAS_CATEGORIES = (
     "non_standard_buildings",
 )
 
+#: Which kind of cost each optimism bias category is for. HM Treasury, Green Book
+#: supplementary guidance on optimism bias (Mott MacDonald, 2002): the buildings and
+#: equipment/development uplifts are for capital (one-off) costs, the outsourcing
+#: uplift for the operating (recurring) costs of a service moved to a provider.
+OPTIMISM_BIAS_KIND = {
+    "outsourcing": "operating",
+    "equipment_development": "capital",
+    "standard_buildings": "capital",
+    "non_standard_buildings": "capital",
+}
+
 #: Flows a shock (a multiplier by year) can act on.
 SHOCK_FLOWS = ("referrals", "cla_starts", "early_help", "ehcp_new")
 
@@ -136,7 +148,176 @@ DELIVERY_VEHICLES = ("council", "partnership", "company", "trust")
 #: Who pays, in the financial case.
 FUNDERS = ("council", "dsg_high_needs", "dfe_grant", "home_office_grant")
 
+# ---------------------------------------------------------------------------
+# VAT: how each cost line and each service line is treated (data, not code)
+# ---------------------------------------------------------------------------
+
+#: VAT treatments of a purchase. Only a standard-rated purchase carries input VAT
+#: (20%): pay, grants and allowances are outside the scope, welfare and education
+#: supplies exempt, some transport zero-rated (HMRC, VAT Notice 700, section 4).
+#: ``mixed`` lines hold several kinds of spending; their standard-rated share is
+#: a figure the scenario gives (``finance.vat_standard_rated_share.<line>``).
+VAT_TREATMENTS = ("outside_scope", "exempt", "zero_rated", "standard_rated", "mixed")
+
+
+@dataclass(frozen=True)
+class VatRule:
+    """How one cost line is treated for VAT when a company buys it.
+
+    ``treatment`` is one of :data:`VAT_TREATMENTS`; ``reference`` the statute or
+    HMRC manual section; ``why`` the reason in plain words. ``disbursement``
+    marks money a company pays on as the council's agent (DSG place and top-up
+    funding passed to schools and colleges): not the company's input or output
+    (HMRC, VAT Notice 700, section 25).
+    """
+
+    treatment: str
+    reference: str
+    why: str
+    disbursement: bool = False
+
+    @property
+    def standard_rated_share(self) -> float | None:
+        """0 or 1 for a single treatment; None for a mixed line (the scenario must say)."""
+        return None if self.treatment == "mixed" else float(self.treatment == "standard_rated")
+
+
+_WELFARE = ("VAT Act 1994 Sch 9 Group 7 item 9 and Notes (6)(b) and (8); HMRC VATWELF3030")
+_PAY = "HMRC VAT Supply and Consideration manual VATSC03540: an employee's services to the employer are outside the scope"
+
+#: The default VAT treatment of every line the model builds (the scenario may
+#: override the standard-rated share of any of them with a sourced figure).
+LINE_VAT: dict[str, VatRule] = {
+    "placements.in_house_fostering": VatRule(
+        "outside_scope", "VAT Act 1994 s5(2)(a) and s4(1); " + _PAY,
+        "allowances paid to the service's own foster carers meet a child's costs and are not consideration for a "
+        "supply by a business; the rest of the unit cost is the fostering service's own pay"),
+    "placements.ifa": VatRule(
+        "exempt", _WELFARE + "; VAT (Health and Welfare) Order 2003 (SI 2003/24)",
+        "independent fostering agencies are registered with Ofsted (state-regulated), so their placements are "
+        "exempt welfare supplies"),
+    "placements.kinship": VatRule(
+        "outside_scope", "VAT Act 1994 s5(2)(a)",
+        "allowances to family and friends carers are not consideration for a supply"),
+    "placements.council_home": VatRule(
+        "mixed", _PAY + "; VAT Act 1994 Sch 8 Group 1 (food, zero-rated); s4 (repairs, supplies, standard-rated)",
+        "running a children's home is mostly pay, with food (zero-rated) and repairs, cleaning and supplies "
+        "(standard-rated)"),
+    "placements.external_home": VatRule(
+        "exempt", _WELFARE, "private and voluntary children's homes are registered with Ofsted, so their placements "
+        "are exempt welfare supplies"),
+    "placements.secure": VatRule(
+        "exempt", _WELFARE, "secure children's homes are registered and approved, so their placements are exempt "
+        "welfare supplies"),
+    "placements.supported_16_plus": VatRule(
+        "mixed", _WELFARE + " (item 9(a) charities; Ofsted-registered supported accommodation from 28 October 2023)",
+        "exempt when bought from a charity or, from October 2023, a registered provider; support bought from an "
+        "unregulated private provider before then was standard-rated"),
+    "placements.placed_with_parents": VatRule(
+        "outside_scope", "VAT Act 1994 s4(1)", "no placement fee is paid"),
+    "placements.placed_for_adoption": VatRule(
+        "outside_scope", "VAT Act 1994 s4(1)", "no placement fee is paid to prospective adopters"),
+    "placements.other": VatRule("mixed", "depends on the provider", "a mix of placement types"),
+    "staff.permanent_pay": VatRule("outside_scope", _PAY, "pay, employer national insurance and pension"),
+    "staff.agency_pay": VatRule(
+        "standard_rated", "HMRC VAT Notice 700/34 (staff); HMRC VTAXPER67050",
+        "an employment business supplying a worker makes a standard-rated supply of staff, on the whole charge "
+        "including the worker's pay"),
+    "staff.agency_premium": VatRule(
+        "standard_rated", "HMRC VAT Notice 700/34 (staff); HMRC VTAXPER67050",
+        "part of the agency's standard-rated charge for the supply of staff"),
+    "staff.recruitment": VatRule(
+        "mixed", "VAT Act 1994 s4 (advertising and agency fees); " + _PAY,
+        "advertising and recruitment agency fees are standard-rated; induction time is pay"),
+    "early_help": VatRule("mixed", _PAY + "; " + _WELFARE,
+                          "early help is mostly pay, with services commissioned from charities (exempt welfare)"),
+    **{f"send.{setting}": VatRule(
+        "outside_scope", "School and Early Years Finance (England) Regulations; VAT Act 1994 Sch 9 Group 6 item 1; "
+        "HMRC VAT Notice 700, section 25 (disbursements)",
+        "high-needs place and top-up funding paid to schools and colleges funds education by eligible bodies; a "
+        "company passing it on pays it as the council's agent", disbursement=True)
+       for setting in ("mainstream", "resourced_base", "maintained_special", "post_16")},
+    "send.independent_special": VatRule(
+        "exempt", "VAT Act 1994 Sch 9 Group 6 item 1 and Note (1)(a); HMRC VAT Notice 700, section 25",
+        "independent special school fees were exempt education (from 1 January 2025 private school fees are "
+        "standard-rated, Finance Act 2025, which a council recovers under s33 but a company could not); a company "
+        "passing the fees on pays them as the council's agent", disbursement=True),
+    "send.assessments": VatRule("mixed", _PAY + "; VAT Act 1994 s4",
+                                "assessment is mostly staff time, with some bought-in reports"),
+    "send.transport": VatRule(
+        "mixed", "VAT Act 1994 Sch 8 Group 8 item 4(a) (vehicles of 10 or more seats, zero-rated); s4 (taxis)",
+        "buses and coaches are zero-rated; taxis and private hire cars are standard-rated"),
+    "overheads.support_services": VatRule(
+        "standard_rated", "VAT Act 1994 s4 and s41A; HMRC VATGPB3210",
+        "support services a council sells to its company are not supplied as a public authority (no special "
+        "legal regime), so they are business supplies, standard-rated; bought elsewhere they are standard-rated too"),
+}
+for _line in SERVICE_LINES:
+    LINE_VAT[f"services.{_line}.other"] = VatRule(
+        "mixed", _PAY + "; VAT Act 1994 s4",
+        "a service's other costs hold management and support staff (pay), legal and professional fees, buildings "
+        "and supplies (mostly standard-rated) and grants (outside the scope)")
+
+#: Lines whose VAT a scenario may state (``finance.vat_standard_rated_share.<line>``).
+VAT_LINES = tuple(LINE_VAT)
+
+#: How a company's supplies to the council in each service line are treated: the
+#: share that is taxable (1) or exempt (0), and why. A scenario may override a
+#: share with ``finance.vat_taxable_output_share.<line>``. Taxable supplies
+#: to the council cost nothing: the council recovers the VAT under s33 VAT Act
+#: 1994, and the company recovers the VAT on the inputs it uses for them.
+OUTPUT_VAT: dict[str, VatRule] = {
+    "social_care": VatRule(
+        "exempt", _WELFARE + "; HMRC VATGPB8225 (children's services trusts)",
+        "care and protection of children and young people delivered for the council are welfare services"),
+    "early_help": VatRule("exempt", _WELFARE, "family support directly connected with the protection of children"),
+    "education_services": VatRule(
+        "standard_rated", "HMRC VATGPB8225", "educational support services supplied to the council are taxable"),
+    "send": VatRule("standard_rated", "HMRC VATGPB8225",
+                    "SEND assessment and casework for the council are educational support services, taxable"),
+    "virtual_school": VatRule("standard_rated", "HMRC VATGPB8225",
+                              "educational support for looked-after children, taxable"),
+    "commissioning": VatRule("standard_rated", "VAT Act 1994 s4; no exemption in Sch 9 applies",
+                             "commissioning services for the council are taxable business services"),
+    "community_health_commissioning": VatRule("standard_rated", "VAT Act 1994 s4; no exemption in Sch 9 applies",
+                                              "commissioning services, taxable"),
+    "participation_engagement": VatRule("standard_rated", "VAT Act 1994 s4", "engagement services, taxable"),
+    "cyp_plan": VatRule("standard_rated", "VAT Act 1994 s4", "planning and facilitation services, taxable"),
+}
+
+#: The default treatment of an option's own items, by category, when a company
+#: buys them (an item's ``vat:`` overrides it). None: the item must say.
+ITEM_VAT: dict[str, VatRule | None] = {
+    "company_running": None,
+    "board": VatRule("outside_scope", "VAT Act 1994 s94(4)",
+                     "fees of office holders (chair, non-executive directors) are not business supplies"),
+    "client_function": None,
+    "commissioning": None,
+    "support_services": LINE_VAT["overheads.support_services"],
+    "audit_insurance": None,
+    "pension": VatRule("outside_scope", "VAT Act 1994 s5(2)(a)",
+                       "employer pension contributions are not consideration for a supply"),
+    "partnership_fee": None,
+    "improvement": None,
+    "other": None,
+    "property": None, "project_management": None, "leadership_board": None, "finance": None, "hr": None,
+    "it": VatRule("standard_rated", "VAT Act 1994 s4", "IT equipment and services are standard-rated"),
+    "legal": VatRule("standard_rated", "VAT Act 1994 s4", "legal services are standard-rated"),
+    "branding": VatRule("standard_rated", "VAT Act 1994 s4", "design and printing services are standard-rated"),
+    "redundancy": VatRule("outside_scope", "VAT Act 1994 s5(2)(a)", "compensation to staff is not a supply"),
+    "exit": None,
+}
+
+#: Item categories that the council buys itself even under a company (its own
+#: client team, a fee to a partner council): their VAT is refunded under s33.
+COUNCIL_CATEGORIES = ("client_function", "partnership_fee")
+
+#: Parameters given in cash by financial year, never in a price year.
+CASH_PARAMETERS = ("finance.budget_envelope", "funding.dsg_high_needs.allocation",
+                   "funding.dsg_high_needs.opening_deficit")
+
 VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "vat_line": VAT_LINES,
     "placement": PLACEMENT_TYPES,
     "setting": EHCP_SETTINGS,
     "line": SERVICE_LINES,
@@ -208,23 +389,45 @@ _SPECS = [
     ParamSpec("costs.send.assessment", "GBP", "cost of one EHC needs assessment"),
     ParamSpec("costs.send.transport_share", "share", "share of children with an EHC plan given home-to-school transport"),
     ParamSpec("costs.send.transport_per_pupil", "GBP/year", "annual home-to-school transport cost per pupil transported"),
-    ParamSpec("costs.overheads.support_services", "GBP/year", "support services (finance, HR, IT, legal, property) for the service"),
+    ParamSpec("costs.overheads.support_services", "GBP/year", "support services (finance, HR, IT, legal, property) for the service, outside the service lines' budgets"),
+    ParamSpec("costs.overheads.buy_back_share", "share", "share of the support services a company buys back from the council (the rest it buys elsewhere)"),
+    ParamSpec("costs.overheads.stranded_share", "share", "share of the support services a company does not buy back that the council cannot shed (stranded costs), by year"),
     ParamSpec("costs.real_growth.{growth_line}", "share/year", "annual price growth above general inflation"),
     # Service lines in scope
     ParamSpec("services.{line}.budget", "GBP/year", "whole base-year cost of the service line, including what the model builds up from caseloads (the rest is held as the line's other costs)"),
+    ParamSpec("services.{line}.pay_share_of_other", "share", "share of the line's other costs that is staff pay (transferred to a company with the service, and pensionable)"),
     # Finance and appraisal method
     ParamSpec("finance.vat_rate", "share", "standard rate of VAT"),
-    ParamSpec("finance.vatable_share_of_spend", "share", "share of non-pay spend that bears VAT"),
-    ParamSpec("finance.corporation_tax_rate", "share", "corporation tax rate on a company's surplus"),
+    ParamSpec("finance.vat_standard_rated_share.{vat_line}", "share", "share of a cost line that is standard-rated purchases (VAT-exclusive), when a company buys it"),
+    ParamSpec("finance.vat_taxable_output_share.{line}", "share", "share of a company's supplies to the council in a service line that is taxable (the rest exempt)"),
+    ParamSpec("finance.corporation_tax_rate", "share", "corporation tax main rate, by financial year"),
+    ParamSpec("finance.corporation_tax_small_profits_rate", "share", "corporation tax small profits rate, by financial year (from FY2023)"),
+    ParamSpec("finance.corporation_tax_lower_limit", "GBP/year", "profits up to which the small profits rate applies (12-month period, no associated companies)"),
+    ParamSpec("finance.corporation_tax_upper_limit", "GBP/year", "profits above which the main rate applies in full (12-month period, no associated companies)"),
+    ParamSpec("finance.corporation_tax_marginal_fraction", "ratio", "marginal relief standard fraction between the limits, by financial year (3/200 = 0.015 from FY2023)"),
+    ParamSpec("finance.company_associated_companies", "companies", "companies associated with the company for corporation tax (the limits are divided by this plus one)"),
     ParamSpec("finance.general_inflation", "share/year", "general inflation (GDP deflator) beyond the published series"),
     ParamSpec("finance.company_surplus_share", "share", "a company's surplus as a share of its turnover (taxed at the corporation tax rate)"),
-    ParamSpec("finance.pension_rate_difference", "share points", "a company's LGPS employer rate minus the council's, on the pay of staff it employs"),
+    ParamSpec("finance.pension_rate_difference", "share points", "a company's LGPS employer rate minus the council's, on the pensionable pay of all the staff it employs"),
+    ParamSpec("finance.pension_bond_cover", "GBP", "indemnity or bond the LGPS admission agreement requires of a company (0 or absent: the council guarantees)"),
+    ParamSpec("finance.pension_bond_premium_rate", "share", "annual premium of the pension bond, as a share of its cover"),
+    ParamSpec("finance.pension_cessation_payment", "GBP", "exit payment to the pension fund when a company's admission ends (LGPS Regulations 2013, reg 64)"),
     ParamSpec("finance.weeks_per_year", "weeks", "weeks a placement is paid for in a year"),
     ParamSpec("finance.budget_envelope", "GBP/year", "cash budget available for the services appraised, by financial year (cash prices)"),
-    ParamSpec("appraisal.optimism_bias_mitigation", "share", "how far optimism bias is reduced from its upper towards its lower bound as risks are costed (0 = upper, 1 = lower)"),
+    ParamSpec("funding.dsg_high_needs.allocation", "GBP/year", "dedicated schools grant high-needs block income, by financial year (cash)"),
+    ParamSpec("funding.dsg_high_needs.growth", "share/year", "growth of the high-needs block income after the last year given (cash)"),
+    ParamSpec("funding.dsg_high_needs.opening_deficit", "GBP", "cumulative DSG high-needs deficit carried into the first year (cash)"),
+    ParamSpec("appraisal.optimism_bias_mitigation", "share", "default for options that state none: how far optimism bias is reduced from its upper towards its lower bound (0 = upper, 1 = lower)"),
     ParamSpec("appraisal.optimism_bias.{ob}.upper", "ratio", "optimism bias upper bound (Green Book supplementary guidance)"),
     ParamSpec("appraisal.optimism_bias.{ob}.lower", "ratio", "optimism bias lower bound"),
 ]
+
+#: Parameters the model no longer reads, and what replaced them.
+RETIRED_PARAMETERS = {
+    "finance.vatable_share_of_spend": (
+        "VAT is costed line by line from each line's treatment (wcf_model.catalogue.LINE_VAT); give the "
+        "standard-rated share of a mixed line as finance.vat_standard_rated_share.<line> (docs/money.md)"),
+}
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

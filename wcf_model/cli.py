@@ -17,11 +17,12 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import ScenarioError, UsageError, WcfModelError
+from .errors import ScenarioError, SkippedFileWarning, UsageError, WcfModelError
 from .limits import MAX_DRAWS, MAX_SEED
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -65,9 +66,25 @@ def _year(text: str) -> int:
     return _whole_number(text, 1900, 2200)
 
 
-def _years(text: str) -> int:
-    """A number of years (a window of history)."""
-    return _whole_number(text, 1, 60)
+def _count_of_years(text: str) -> int:
+    """A number of years, from 0."""
+    return _whole_number(text, 0, 60)
+
+
+def _draws_or_none(text: str) -> int:
+    """Draws, or 0 for none."""
+    return _whole_number(text, 0, MAX_DRAWS)
+
+
+def _share(text: str) -> float:
+    """A proportion strictly between 0 and 1 (0.9 for 90%)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.9 for 90%), got {text}")
+    return value
 
 
 def _scenario_files(paths: Sequence[str]) -> list[Path]:
@@ -87,8 +104,19 @@ def _scenario_files(paths: Sequence[str]) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
+    from .effect_library import is_library_file, load_library
+
     failed = 0
     for path in _scenario_files(args.paths):
+        if is_library_file(path):  # scenarios/effects/: checked as an effect library
+            entries, problems = load_library([path])
+            if problems:
+                failed += 1
+                print(f"INVALID {path}: " + "\n  ".join(["effect library problems:", *map(str, problems)]),
+                      file=sys.stderr)
+            else:
+                print(f"ok {path}: effect library, {len(entries)} effects")
+            continue
         try:
             sc = load_scenario(path, strict=args.strict)
         except ScenarioError as exc:
@@ -111,8 +139,8 @@ def _note(text: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import check_output_folder, default_output_dir, write_set
-    from .results import appraise, json_text, write_csv
+    from .outputs import check_output_folder, default_output_dir, write_csv, write_set
+    from .results import appraise, json_text
     from .scenario import load_scenario
 
     sc = load_scenario(args.scenario)
@@ -194,11 +222,112 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import backtest, backtest_json
+def _origins(text: str) -> list[int]:
+    try:
+        years = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected years separated by commas such as 2016,2017,2018, got '{text}'") from None
+    if not years:
+        raise argparse.ArgumentTypeError("give at least one year")
+    return years
 
-    result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to)
-    print(backtest_json(result) if args.json else result.to_text())
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .figures import national_backtest_chart
+    from .forecast import HORIZON
+    from .outputs import check_output_folder, write_csv, write_set
+
+    if not args.all:
+        if args.fit_to is None:
+            raise UsageError("backtest --la needs --fit-to YEAR (the last published year the fit may use)")
+        if args.origins is not None or args.horizon is not None or args.out is not None:
+            raise UsageError("--origins, --horizon and -o/--out go with --all; with --la use --fit-to and --to")
+        result = backtest(args.la, args.fit_to, data_dir=args.data, window=args.window, last_year=args.to,
+                          method=args.method, draws=args.draws)
+        print(backtest_json(result) if args.json else result.to_text())
+        return EXIT_OK
+    if args.fit_to is not None or args.to is not None or args.json:
+        raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
+    out = args.out if args.out is not None else Path("outputs") / "backtest"
+    inputs = [args.data] if args.data is not None else []
+    check_output_folder(out, inputs)
+    frame = load_all(args.data)
+    nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
+                           method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
+                           source=str(args.data) if args.data is not None else "data/")
+    text = nb.to_text()
+    chart = national_backtest_chart(nb)
+
+    def csv(frame_):
+        return lambda p: write_csv(frame_, p, float_format="%.6g")
+    written = write_set(out, {
+        "summary.csv": csv(nb.summary()),
+        "scores.csv": csv(nb.scores),
+        "forecasts.csv": csv(nb.forecasts),
+        "coverage.csv": lambda p: write_csv(nb.coverage(), p, index=True, float_format="%.4f"),
+        "unscored.csv": csv(nb.unscored),
+        "summary.txt": lambda p: p.write_text(text + "\n", encoding="utf-8"),
+        "backtest.png": lambda p: p.write_bytes(chart.png()),
+    }, inputs=inputs, say=_note)
+    print(text)
+    print()
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_reference_class(args: argparse.Namespace) -> int:
+    from .outputs import check_output_folder, write_csv, write_set
+    from .reference_class import (
+        build_panel,
+        estimate_reference_class,
+        load_overruns,
+        load_reference_class,
+        load_statistics,
+        overrun_summary,
+        reference_class_table,
+        unit_of,
+    )
+    from .reference_figures import event_study_chart, overrun_chart
+
+    out = args.out if args.out is not None else Path.cwd() / "outputs" / "reference-class"
+    inputs = [p for p in (args.data, args.reference_class, args.overruns) if p is not None]
+    check_output_folder(out, inputs)
+    spells = load_reference_class(args.reference_class)
+    panel = build_panel(load_statistics(args.data))
+    if args.exclude:
+        panel = panel[~panel["unit"].isin({unit_of(c) for c in args.exclude})]
+    res = estimate_reference_class(panel, spells, horizon=args.horizon, leads=args.leads, placebos=args.placebos,
+                                   seed=args.seed, level=args.level, models=args.models)
+    overruns = load_overruns(args.overruns)
+    table = res.table()
+
+    def csv(frame):
+        return lambda p: write_csv(frame, p, float_format="%.6g")
+
+    files = {
+        "estimates.csv": csv(table),
+        "contributions.csv": csv(res.contributions()),
+        "reference_class.csv": csv(reference_class_table(spells, panel)),
+        "overruns.csv": csv(overruns.drop(columns=["line"])),
+        "overrun_summary.csv": csv(overrun_summary(overruns)),
+        "overruns.png": lambda p, c=overrun_chart(overruns): p.write_bytes(c.png()),
+    }
+    for name, est in res.estimates.items():
+        files[f"{name}.png"] = lambda p, c=event_study_chart(est): p.write_bytes(c.png())
+    for path in write_set(out, files, inputs=inputs, say=_note):
+        print(f"wrote {path}")
+    pct = round(100 * args.level)
+    print(f"\nChange after a move to a trust or company, against councils that had not moved "
+          f"({pct}% placebo interval; first {args.horizon + 1} figures after each move):")
+    for row in table[table["term"] == "overall"].itertuples():
+        scale = "%" if row.scale == "log" else ""
+        mid, lo, hi = ((row.estimate_pct, row.lower_pct, row.upper_pct) if row.scale == "log"
+                       else (row.estimate, row.lower, row.upper))
+        pre = table[(table["driver"] == row.driver) & (table["term"] == "pretrend")]["p_value"].iloc[0]
+        print(f"  {row.label:<40} {mid:+7.2f}{scale:1} ({lo:+.2f} to {hi:+.2f}) [{row.unit}]; "
+              f"{int(row.councils)} councils; pre-trend p = {pre:.2f}")
     return EXIT_OK
 
 
@@ -247,15 +376,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("backtest", help="fit on published years up to a year, project, compare with what was published")
-    p.add_argument("--la", required=True, help="local authority code, old (885) or new (E10000034)")
-    p.add_argument("--fit-to", required=True, type=_year, metavar="YEAR", help="last published year the fit may use")
-    p.add_argument("--to", type=_year, default=None, metavar="YEAR", help="last published year to compare (default: latest)")
-    p.add_argument("--window", type=_years, default=3, help="years of history averaged for each rate (default 3)")
+    p = sub.add_parser("backtest", help="how well the model would have forecast what was later published, "
+                                        "beside naive forecasts; one authority (--la) or every one (--all)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--la", help="local authority code, old (885) or new (E10000034)")
+    who.add_argument("--all", action="store_true", help="every authority in the data, from each of --origins")
+    p.add_argument("--fit-to", type=_year, default=None, metavar="YEAR", help="with --la: last published year the fit may use")
+    p.add_argument("--to", type=_year, default=None, metavar="YEAR", help="with --la: last published year to compare (default: latest)")
+    p.add_argument("--origins", type=_origins, default=None, metavar="YEARS",
+                   help="with --all: forecast origins, comma-separated (default 2016,2017,2018,2019)")
+    p.add_argument("--horizon", type=_positive_int, default=None, metavar="N",
+                   help="with --all: years scored after each origin (default 5)")
+    p.add_argument("--method", choices=("pooled", "window"), default="pooled",
+                   help="pooled forecast rate paths (default) or the windowed mean of each rate")
+    p.add_argument("--window", type=_positive_int, default=3, help="years of history averaged for each windowed rate (default 3)")
+    p.add_argument("--draws", type=_draws_or_none, default=500, help="Monte Carlo draws for the 10th-90th band (default 500; 0 for none)")
+    p.add_argument("--jobs", type=_positive_int, default=None, help="with --all: worker processes (default: one per processor)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder with dfe_extract.csv or of DfE downloads (default: data/)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+                   help="folder with dfe_extract.csv or of DfE downloads (default: data/); --all needs every authority")
+    p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
+                   help="with --all: folder for the tables and chart (default outputs/backtest/)")
+    p.add_argument("--json", action="store_true", help="with --la: print JSON instead of a table")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("reference-class",
+                       help="what changed after councils moved children's services to a trust or company")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder of DfE downloads for every council, or one whose dfe_extract.csv covers them "
+                        "(default: data/)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/reference-class/)")
+    p.add_argument("--horizon", type=_count_of_years, default=3, help="last year after the move averaged (default 3: four figures)")
+    p.add_argument("--leads", type=_count_of_years, default=3, help="years before the move checked for pre-trends (default 3)")
+    p.add_argument("--placebos", type=_positive_int, default=999, help="placebo draws for the intervals (default 999)")
+    p.add_argument("--seed", type=_seed, default=20170919, help="seed of the placebo draws")
+    p.add_argument("--level", type=_share, default=0.9, help="interval coverage (default 0.9)")
+    p.add_argument("--models", nargs="+", default=["trust", "company"], choices=["trust", "company", "partnership"],
+                   help="kinds of move to estimate (default: trust company)")
+    p.add_argument("--exclude", nargs="*", default=[], metavar="CODE",
+                   help="DfE codes of councils to leave out (e.g. 885 when appraising Worcestershire itself)")
+    p.add_argument("--reference-class", type=Path, default=None, metavar="CSV",
+                   help="the reference class (default data/reference_class.csv)")
+    p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
+                   help="published overruns (default data/reference_class_overruns.csv)")
+    p.set_defaults(func=cmd_reference_class)
     return parser
 
 
@@ -282,6 +445,23 @@ def _stoppable() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _notes() -> Iterator[None]:
+    """Warnings that a file was left out are printed as notes (once each), not as Python warnings."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' own
+            if issubclass(category, SkippedFileWarning):
+                _note(str(message))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("default", SkippedFileWarning)
+        yield
+
+
 def _quiet_stdout() -> None:
     """After a broken pipe: send what is left in the buffer nowhere, so Python's
     own flush at exit does not complain a second time."""
@@ -294,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with _stoppable():
+        with _stoppable(), _notes():
             code = args.func(args)
             sys.stdout.flush()  # a reader that went away shows here, not at exit
         return code

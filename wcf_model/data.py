@@ -38,6 +38,7 @@ import csv
 import hashlib
 import io
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wcf_model.errors import DataError, InputFileError
+from wcf_model.errors import DataError, InputFileError, SkippedFileWarning
 from wcf_model.limits import MAX_DFE_FILE_BYTES, read_limited
 
 
 class UnknownLayout(DataError):
-    """A readable CSV whose columns match no DfE layout wcf-model knows (skipped in a folder of downloads)."""
+    """A file that is not a DfE download of a layout wcf-model knows (skipped in a folder of downloads)."""
+
+
+class DamagedDownload(DataError):
+    """A DfE download of a known layout that cannot be read: never skipped, since its figures would be lost."""
 
 #: The identifier used for England in both code columns (its ONS code).
 ENGLAND = "E92000001"
@@ -553,10 +558,20 @@ def read_dfe(path: str | Path) -> pd.DataFrame:
         holds a cell that is neither a number nor a known marker.
     """
     path = Path(path)
-    text = _read_text(path)
-    # Recognise the header before parsing, so a stray file (a README, a
-    # spreadsheet) is reported as "not a DfE layout", not as a CSV parse error.
-    layout = _match_layout(_header(text), path.name)
+    try:
+        text = _read_text(path)
+        # Recognise the header before parsing, so a stray file (a README, a
+        # spreadsheet) is reported as "not a DfE layout", not as a CSV parse error.
+        layout = _match_layout(_header(text), path.name)
+    except DataError as err:
+        raise UnknownLayout(str(err)) from None
+    try:
+        return _read_layout(path, text, layout)
+    except DataError as err:  # the file is a DfE download, but damaged
+        raise DamagedDownload(str(err)) from None
+
+
+def _read_layout(path: Path, text: str, layout: Layout) -> pd.DataFrame:
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
@@ -888,7 +903,7 @@ def series(frame: pd.DataFrame, measure: str) -> pd.Series:
     return out
 
 
-def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool = False,
+def read_folder(source: str | Path, la_codes: Iterable[int | str] | None, strict: bool = False,
                 say: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, dict]:
     """Read every recognised DfE download in a folder for some authorities.
 
@@ -896,13 +911,16 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     ----------
     source : str or Path
         Folder of DfE CSV downloads.
-    la_codes : iterable
-        Authorities to keep (old or new codes); England is always kept.
+    la_codes : iterable or None
+        Authorities to keep (old or new codes); England is always kept. None
+        keeps every authority (a national back-test reads them all).
     strict : bool
         Fail on a file that is not a recognised layout, instead of skipping it.
-        A ``.csv`` file that cannot be read at all (binary, damaged, a cell
-        that is neither a number nor a known marker) always fails, naming the
-        file: a damaged download must not silently drop its figures.
+        A download of a recognised layout that cannot be read (a damaged row,
+        a cell that is neither a number nor a known marker) always fails,
+        naming the file: a damaged download must not silently drop its
+        figures. A skipped file is told to ``say``, or else issued as a
+        :class:`SkippedFileWarning`.
     say : callable, optional
         Receives one line per file read or skipped (progress for a command line).
 
@@ -921,7 +939,7 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     source = Path(source)
     if not source.is_dir():
         raise DataError(f"{source} is not a folder of DfE downloads")
-    wanted = {normalise_la_code(c) for c in la_codes} | {ENGLAND}
+    wanted = None if la_codes is None else {normalise_la_code(c) for c in la_codes} | {ENGLAND}
     frames, inputs, skipped = [], [], []
     for path in sorted(p for p in source.iterdir() if p.is_file()):
         try:
@@ -929,14 +947,16 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
         except DataError as err:
             if strict:
                 raise DataError(f"{err} (strict)") from None
-            if path.suffix.lower() == ".csv" and not isinstance(err, UnknownLayout):
+            if isinstance(err, DamagedDownload):
                 raise DataError(f"{path}: this download cannot be read ({err}); download it again, or move it "
                                 f"out of {source}") from None
             if say:
                 say(f"skipped {path.name}: {err}")
+            else:  # never without a word: a library user sees a warning, the command line a note
+                warnings.warn(f"{path}: skipped: {err}", SkippedFileWarning, stacklevel=2)
             skipped.append(path.name)
             continue
-        kept = tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]
+        kept = tidy if wanted is None else tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]
         frames.append(kept)
         inputs.append({
             "file": path.name,
@@ -951,12 +971,13 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str], strict: bool 
     if not frames:
         raise DataError(f"no recognised DfE files in {source}")
     extract = combine(frames)
-    missing = sorted(c for c in wanted if not (extract["la_code"].eq(c) | extract["new_la_code"].eq(c)).any())
+    missing = sorted(c for c in wanted or () if not (extract["la_code"].eq(c) | extract["new_la_code"].eq(c)).any())
     if missing:
         raise DataError(f"no rows for la_code {', '.join(missing)} in the files in {source}")
     for row in inputs:
         row["rows_in_extract"] = int((extract["source_file"] == row["file"]).sum())
-    provenance = {"la_codes": sorted(wanted), "inputs": inputs, "skipped": skipped}
+    codes = sorted(wanted) if wanted is not None else sorted(set(extract["la_code"]))
+    provenance = {"la_codes": codes, "inputs": inputs, "skipped": skipped}
     return extract, provenance
 
 

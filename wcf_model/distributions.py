@@ -230,3 +230,25 @@ def ppf(spec: Mapping, u: np.ndarray, central: float) -> np.ndarray:
     """
     params = {**spec, "_central": central}
     return np.asarray(REGISTRY[spec["type"]].ppf(params, np.asarray(u, dtype=float)), dtype=float)
+
+
+#: Quantiles at which :func:`mean` evaluates a distribution (midpoint rule).
+_MEAN_GRID = (np.arange(20_000) + 0.5) / 20_000
+
+
+def mean(spec: Mapping | None, central: float) -> float:
+    """The expected value of a distribution [its unit]: the central value when there is none.
+
+    Computed as the average of the inverse CDF over 20,000 evenly spaced
+    quantiles (the midpoint rule for E[X] = integral of ppf(u) du), which is
+    exact to well under 0.1% for the bounded distributions scenarios use and
+    the same on every run.
+
+    Examples
+    --------
+    >>> round(mean({"type": "triangular", "low": 1, "mode": 2, "high": 6}, 2), 4)
+    3.0
+    """
+    if not spec or spec.get("type") == "fixed":
+        return float(central)
+    return float(np.mean(ppf(spec, _MEAN_GRID, central)))

@@ -98,3 +98,8 @@ class OutputError(WcfModelError):
     over an input, into a system folder, a file where a folder is needed, or
     a write the operating system refused (a full or read-only disk). Nothing
     of the user's has been changed when this is raised."""
+
+
+class SkippedFileWarning(UserWarning):
+    """A file left out of a folder of inputs (not a DfE download wcf-model reads): said, never silent.
+    The command line shows it as a note."""

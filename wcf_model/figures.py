@@ -93,26 +93,104 @@ def caseload_table(projection: Projection) -> pd.DataFrame:
     return wide.round(0)
 
 
+#: Published measures of a back-test, in words.
+BACKTEST_WORDS = {
+    "referrals": "Referrals in the year",
+    "cin_at_31_march": "Children in need (31 March)",
+    "cpp_at_31_march": "Child protection plans (31 March)",
+    "cla_at_31_march": "Children looked after (31 March)",
+    "cla_starts": "Starting to be looked after",
+    "cla_ceased": "Ceasing to be looked after",
+    "ehcp_total": "EHC plans (January)",
+    "sw_case_holders_fte": "Case-holding social workers (FTE, 30 September)",
+}
+
+
 def backtest_table(bt: Backtest) -> pd.DataFrame:
-    """Projected, published and error by measure and year."""
+    """Projected (with its band), published, error, and the naive forecasts, by measure and year."""
     t = bt.table.copy()
-    t["projected"] = t["projected"].round(0)
-    t["error"] = t["error"].round(0)
+    for col in ("projected", "p10", "p90", "error", "flat", "linear", "damped"):
+        if col in t:
+            t[col] = t[col].round(0)
     t["pct_error"] = t["pct_error"].round(1)
-    return t.rename(columns={"pct_error": "error (%)"})
+    t["measure"] = t["measure"].map(lambda m: BACKTEST_WORDS.get(m, m))
+    return t.rename(columns={"pct_error": "error (%)", "p10": "10th percentile", "p90": "90th percentile",
+                             "actual": "published", "horizon": "years ahead",
+                             "flat": "naive: last figure", "linear": "naive: straight line",
+                             "damped": "naive: damped trend"})
+
+
+#: How each naive forecast is named to a reader, given the origin.
+NAIVE_WORDS = {
+    "flat": lambda y: f"the {y} figure carried forward",
+    "linear": lambda y: f"a straight line through {y - 4}-{y}",
+    "damped": lambda y: "a damped trend",
+}
 
 
 def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = "children looked after") -> Chart:
-    """Projected against published for one measure of a back-test."""
+    """The forecast from the origin against what was published, with its band and the naive forecasts beside it."""
     rows = bt.table[bt.table["measure"] == measure].set_index("year")
-    mape = bt.mape.get(measure)
-    title = (f"Fitted to {bt.fit_to}, the model's forecast of {words} was out by {mape:.1f}% a year on average"
-             if mape is not None else f"Back-test of {words}")
-    subtitle = f"{bt.la_name}: projection from figures published up to {bt.fit_to}, against what was published later."
-    alt = (f"Line chart comparing projected and published {words} in {bt.la_name}, "
-           + "; ".join(f"{y}: projected {r.projected:,.0f}, published {r.actual:,.0f}" for y, r in rows.iterrows()) + ".")
-    return line_chart({"Published": rows["actual"], f"Forecast from {bt.fit_to}": rows["projected"]},
-                      title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize())
+    hist = bt.history[bt.history["measure"] == measure].set_index("year")["value"] if len(bt.history) else None
+    published = pd.concat([hist, rows["actual"]]) if hist is not None and len(hist) else rows["actual"]
+    scores = bt.scores.set_index("measure").loc[measure] if measure in set(bt.scores.get("measure", [])) else None
+    y = bt.fit_to
+    title = f"Back-test of {words}"
+    if scores is not None and pd.notna(scores.get("mape_model")):
+        naive = {k: scores[f"mape_{k}"] for k in NAIVE_WORDS if pd.notna(scores.get(f"mape_{k}"))}
+        best = min(naive, key=naive.get) if naive else None
+        title = f"Forecast from {y}, the model was out by {scores['mape_model']:.1f}% a year on average on {words}"
+        if best is not None:
+            title += (f"; the best naive forecast, {NAIVE_WORDS[best](y)}, by {naive[best]:.1f}%")
+    years = f"{int(rows.index.min())}-{int(rows.index.max())}" if len(rows) else ""
+    subtitle = (f"{bt.la_name}: forecasts made from the figures published up to {y}, against the figures "
+                f"published for {years} (DfE)." + (f" Shaded: the model's 10th-90th percentile band over "
+                                                   f"{bt.draws:,} draws." if bt.draws else ""))
+    lines = {"Published": published, "Model": rows["projected"],
+             "Last figure": rows["flat"], "Straight line": rows["linear"], "Damped trend": rows["damped"]}
+    alt = (f"Line chart of {words} in {bt.la_name}: published "
+           + ", ".join(f"{int(yr)}: {v:,.0f}" for yr, v in published.items())
+           + "; forecasts from " + str(y) + " by year (model, last figure, straight line, damped trend): "
+           + "; ".join(f"{int(yr)}: {r.projected:,.0f}, {r.flat:,.0f}, {r.linear:,.0f}, {r.damped:,.0f}"
+                       for yr, r in rows.iterrows()) + ".")
+    band = ("8 in 10 draws", rows["p10"], rows["p90"]) if rows["p10"].notna().any() else None
+    return line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize(), band=band,
+                      ymin=None)
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def trust_sentence(bt: Backtest) -> str:
+    """How far a councillor can trust the projection, in one plain-English sentence from the back-test."""
+    s = bt.scores.set_index("measure") if len(bt.scores) else pd.DataFrame()
+    words = {"cin_at_31_march": "children in need", "referrals": "referrals",
+             "cpp_at_31_march": "child protection plans", "cla_at_31_march": "children looked after"}
+    headline = [m for m in words if m in s.index and pd.notna(s.loc[m].get("mape_model"))]
+    if not headline:
+        return ("There are no later published figures to test the projection against, so how far to trust it "
+                "is not known.")
+    headline.sort(key=lambda m: s.loc[m, "mape_model"])
+    lost = [m for m in headline if any(s.loc[m, f"mase_model"] >= s.loc[m, f"mase_{k}"] for k in NAIVE_WORDS
+                                       if pd.notna(s.loc[m].get(f"mase_{k}")))]
+    years = f"{int(bt.table['year'].min())}-{int(bt.table['year'].max())}"
+    out = _and([f"{s.loc[m, 'mape_model']:.0f}% for {words[m]}" for m in headline])
+    text = (f"How far to trust it: had this method been used in {bt.fit_to}, its forecasts for {years} would have "
+            f"been out, on average each year, by {out}")
+    if not lost:
+        text += ", closer than each simple alternative"
+    elif len(lost) < len(headline):
+        text += f", closer than the simple alternatives except for {_and([words[m] for m in lost])}"
+    else:
+        text += ", no closer than the simple alternatives"
+    covered = int(s.loc[headline, "covered"].sum()) if "covered" in s else 0
+    banded = int(s.loc[headline, "banded"].sum()) if "banded" in s else 0
+    if banded:
+        text += (f", and {'all ' if covered == banded else ''}{covered}{'' if covered == banded else f' of {banded}'} "
+                 "published figures fell inside its 8-in-10 band")
+    return text + "; so read each projected figure as a central estimate with that band around it, not as an exact count."
 
 
 def _m(x: float) -> str:
@@ -142,6 +220,9 @@ def options_summary_lines(res) -> dict[str, str]:
             import numpy as np
             lo, hi = np.percentile(u.npv_vs_baseline(oid), [5, 95])
             text += f"; in 9 draws out of 10 the difference lies between {_m(lo)} and {_m(hi)}"
+        cash = a.council_cash_vs_baseline(oid)[0]
+        text += (f". In cash to the council, including VAT and tax, it costs {_m(abs(cash))} "
+                 f"{'more' if cash >= 0 else 'less'} over the same years")
         if any(not c.met for c in opt.csf.values()):
             text += "; it fails a critical success factor"
         parts[oid] = text + "."
@@ -272,3 +353,41 @@ def waterfall_figure(att, option: str, option_label: str, old_name: str, new_nam
     subtitle = "Net present cost against the baseline, £ million; each change's share averaged over every order (Shapley)"
     alt = "Waterfall: " + "; ".join(f"{label} {value:+,.1f}m" for label, value in steps) + "."
     return waterfall_chart(steps, title=title, subtitle=subtitle, alt=alt, xlabel="£ million against the baseline")
+
+
+def national_backtest_chart(nb) -> Chart:
+    """Median scaled error by forecast origin for each headline measure: the model against the naive forecasts."""
+    import matplotlib.pyplot as plt
+
+    from .forecast import MEASURES
+    from .plots import LINESTYLES, MARKERS, PALETTE, STYLE
+
+    summary = nb.summary()
+    names = {"model": "Model", "flat": "Last figure", "linear": "Straight line", "damped": "Damped trend"}
+    wins = int(summary["beats_every_median"].sum())
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharex=True)
+        for ax, measure in zip(axes.ravel(), MEASURES):
+            t = summary[summary["measure"] == measure]
+            for i, (key, label) in enumerate(names.items()):
+                ax.plot(t["origin"], t[f"median_mase_{key}"], color=PALETTE[i], marker=MARKERS[i],
+                        linestyle=LINESTYLES[i], linewidth=2.4 if key == "model" else 1.6, markersize=5, label=label)
+            ax.set_title(MEASURES[measure].capitalize(), fontsize=11, loc="left")
+            ax.set_ylim(bottom=0)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("Median MASE")
+        for ax in axes[1]:
+            ax.set_xlabel("Forecast origin (last year the fit used)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=4, frameon=False, fontsize=10)
+        fig.tight_layout(rect=(0, 0, 1, 0.94))
+    title = (f"The model's median error is below all three naive forecasts in {wins} of {len(summary)} "
+             "measure-origins")
+    subtitle = (f"Median across {nb.authorities} English authorities of the mean absolute scaled error of forecasts "
+                f"{nb.horizon} years ahead from each origin (1 = the size of a typical year's change; lower is better).")
+    alt = "Four line charts of median MASE by origin. " + " ".join(
+        f"{MEASURES[r['measure']].capitalize()} {r['origin']}: model {r['median_mase_model']:.2f}, last figure "
+        f"{r['median_mase_flat']:.2f}, straight line {r['median_mase_linear']:.2f}, damped trend "
+        f"{r['median_mase_damped']:.2f}." for r in summary.to_dict("records"))
+    return Chart(fig, title, subtitle, alt)

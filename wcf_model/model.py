@@ -87,10 +87,16 @@ def population_given(param: Parameter, years: list[str]) -> np.ndarray:
     """Which projection years have a population figure of their own [bool, (years,)].
 
     A single ``value`` counts as the first year's figure; later years grow.
+    Figures only for years before the projection (the latest mid-year
+    estimate is a year old when an appraisal starts) carry the last of them
+    into the first year, as any figure by year carries forward.
     """
     if param.values is None:
         return np.arange(len(years)) == 0
-    return np.array([y in param.values for y in years]) | (np.array(years) < min(param.values))
+    given = np.array([y in param.values for y in years]) | (np.array(years) < min(param.values))
+    if not given.any():
+        given[0] = True
+    return given
 
 
 def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, years: list[str]) -> Projection:

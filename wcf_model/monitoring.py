@@ -26,6 +26,7 @@ A UTF-8 CSV with one figure a line and these columns (any order):
     financial years and have no period.
 ``value`` (required)
     A plain number in the measure's unit (no thousands separators, no ``%``).
+    Only signed measures (an overspend, a surplus, a deficit) may be negative.
 ``source`` (required)
     Where the figure comes from: publication, release, table.
 ``unit`` (optional)
@@ -78,6 +79,11 @@ class Measure:
         ``"share"`` (a ratio of two figures on the same date).
     when : str
         When in each financial year the figure refers to, in words.
+    signed : bool
+        Whether the figure may be negative (a surplus that is a deficit, an
+        underspend written as a negative overspend).
+    not_projected : str
+        Why the model projects no counterpart, for measures it never projects.
     """
 
     name: str
@@ -85,6 +91,8 @@ class Measure:
     unit: str
     kind: str
     when: str = ""
+    signed: bool = False
+    not_projected: str = ""
 
 
 _STOCKS = {
@@ -132,6 +140,26 @@ def _catalogue() -> dict[str, Measure]:
                 Measure(f"{role}_agency_percent", f"Agency share of {words.lower()}", "percent", "share",
                         workforce)]
     out.append(Measure("cash", "Cash cost of the option", "GBP", "flow", over))
+    # The money of a company that runs the service (a company or trust option)
+    out += [
+        Measure("gross_spend", "Gross spending of the company", "GBP", "flow",
+                "over each financial year (outturn, or a forecast outturn where the year was not over), cash"),
+        Measure("gross_budget", "Gross budget of the company", "GBP", "flow", "for each financial year, cash",
+                not_projected="the business case costs the service; it sets no budget for the company "
+                              "(give finance.budget_envelope to compare one)"),
+        Measure("outturn_variance", "Overspend against budget", "GBP", "flow",
+                "over each financial year, cash (an underspend is negative)", signed=True,
+                not_projected="an overspend is measured against a budget the business case does not set"),
+        Measure("company_surplus", "Company surplus before tax", "GBP", "flow",
+                "over each financial year, cash (a deficit is negative)", signed=True),
+        Measure("corporation_tax", "Corporation tax paid by the company", "GBP", "flow",
+                "on each financial year's profits, cash"),
+        Measure("staff_fte", "Staff employed by the company (FTE)", "FTE", "census", "at a date inside each "
+                "financial year", not_projected="the model counts the social workers, managers and reviewing "
+                "officers the caseloads need, not every member of the company's staff"),
+        Measure("dsg_high_needs_cumulative_deficit", "DSG high-needs deficit carried", "GBP", "stock",
+                "at 31 March, each year's end, cash (a surplus is negative)", signed=True),
+    ]
     return {m.name: m for m in out}
 
 
@@ -206,7 +234,7 @@ def _check_value(text: str, measure: Measure | None) -> tuple[float | None, str 
     value = float(text)
     if (why := magnitude_problem(value)) is not None:
         return None, f"{text!r} {why}"
-    if measure is not None and value < 0:
+    if measure is not None and value < 0 and not measure.signed:
         return None, f"{text} is negative; {_lower_first(measure.words)} cannot be"
     if measure is not None and measure.unit == "percent" and value > 100:
         return None, f"{text} is over 100 but the unit is percent"
@@ -409,8 +437,9 @@ def projected_bands(results, option: str | None = None) -> pd.DataFrame:
         Columns ``measure``, ``period``, ``p10``, ``p50``, ``p90`` [each in the
         measure's unit]. From an appraisal: every caseload and staff measure,
         each role's agency share (``<role>_agency_percent``, agency FTE / FTE in
-        post x 100, computed draw by draw) and the option's ``cash`` [GBP,
-        nominal]. ``attrs`` holds ``option``, ``option_label``, ``authority``
+        post x 100, computed draw by draw), the option's ``cash`` [GBP,
+        nominal] and, where the option has them, the money measures of
+        :func:`money_measures`. ``attrs`` holds ``option``, ``option_label``, ``authority``
         and ``draws``.
 
     Raises
@@ -432,9 +461,32 @@ def projected_bands(results, option: str | None = None) -> pd.DataFrame:
             with np.errstate(divide="ignore", invalid="ignore"):
                 values[f"{role}_agency_percent"] = np.where(in_post > 0, agency / in_post * 100, np.nan)
     values["cash"] = a.options[option].financial_total
+    values.update(money_measures(a.options[option], a.nominal_index))
     out = pd.DataFrame(_percentile_rows(values, list(a.years)))
     out.attrs.update(option=option, option_label=sc.options[option].label, authority=sc.header.authority.name,
                      draws=a.draws)
+    return out
+
+
+def money_measures(result, nominal_index: np.ndarray) -> dict[str, np.ndarray]:
+    """The projected money an actuals file can be held against, for one option [GBP, cash], ``(draws, years)``.
+
+    ``gross_spend``: what a company or trust spends, its turnover (the lines it
+    buys, its own costs and its irrecoverable VAT); ``company_surplus`` and
+    ``corporation_tax`` of a company; ``dsg_high_needs_cumulative_deficit``
+    where the scenario gives the high-needs income. Absent where the option has
+    no such money.
+    """
+    out: dict[str, np.ndarray] = {}
+    company = getattr(result, "company", None)
+    if company is not None:
+        out["gross_spend"] = company.turnover * nominal_index
+        if company.profits is not None:
+            out["company_surplus"] = company.profits * nominal_index
+        if "company.corporation_tax" in result.financial:
+            out["corporation_tax"] = result.financial["company.corporation_tax"]
+    if getattr(result, "high_needs", None) is not None:
+        out["dsg_high_needs_cumulative_deficit"] = result.high_needs["cumulative_deficit"]
     return out
 
 
@@ -516,7 +568,9 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
     years = sorted(set(bands["period"]))
     gone = []
     for measure, rows in left.groupby("measure", sort=False):
+        why = MEASURES[measure].not_projected if measure in MEASURES else ""
         reason = (f"outside the projection's years ({years[0]} to {years[-1]})" if measure in projected_measures
+                  else f"not projected: {why}" if why
                   else "not projected for this option (the scenario has no parameters for it)")
         gone.append({"measure": measure, "periods": _period_text(list(rows["period"])), "figures": len(rows),
                      "reason": reason})
@@ -718,6 +772,96 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
 
 __all__ = [
     "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "compare", "headline",
-    "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals", "require_periods",
-    "summary",
+    "money_measures", "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals",
+    "require_periods", "spend_gap", "summary",
 ]
+
+
+# ---------------------------------------------------------------------------
+# The company's money: how far the case was from what it spent, and why
+# ---------------------------------------------------------------------------
+
+#: Columns of the frame :func:`spend_gap` returns.
+GAP_COLUMNS = ("step", "amount", "total", "explanation")
+
+
+def spend_gap(sc, option: str, actuals: pd.DataFrame, year: str, vintage: str | None = None) -> pd.DataFrame:
+    """The business case's projected company spending in one year against what was spent, step by step.
+
+    Central run, cash [GBP]. Each step re-prices one thing the case could not
+    know, with the model, and the last step is what is left:
+
+    1. *projected*: the company's gross spending (:func:`money_measures`) in the
+       case as written, with the inflation forecast of its deflator vintage;
+    2. *inflation*: the same case re-run with the outturn GDP deflator
+       (``vintage``, the latest by default): the change is general inflation
+       the case did not foresee;
+    3. *children looked after*: its placement lines scaled by the children
+       looked after on average in the year as published (``cla_closing`` at the
+       two 31 Marches) over the projected average: the change is demand;
+    4. *the rest*: the published spending less all of that: placement prices
+       above the case's real growth, and spending on services the case does not
+       cost.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The business case.
+    option : str
+        The company option that went ahead.
+    actuals : pandas.DataFrame
+        From :func:`read_actuals`; needs ``gross_spend`` for ``year``, and
+        ``cla_closing`` for ``year`` and the year before for step 3.
+    year : str
+        Financial year, e.g. ``"2023-24"``.
+    vintage : str, optional
+        Deflator vintage with the outturn (the latest by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`GAP_COLUMNS`: ``amount`` is each step's change, ``total``
+        the running total, so the last row's total is the published figure.
+    """
+    from .appraisal import appraise_options
+    from .prices import load_deflators
+    from .scenario import scenario_from_document
+    from .schema import financial_year_label, financial_year_start
+
+    value = actuals.set_index(["measure", "period"])["value"]
+    if ("gross_spend", year) not in value.index:
+        raise UsageError(f"the actuals hold no gross_spend for {year}")
+    actual = float(value["gross_spend", year])
+    case = appraise_options(sc)
+    if option not in case.options or case.options[option].company is None:
+        raise UsageError(f"option {option!r} is not a company or trust in the appraisal")
+    t = case.years.index(year)
+    projected = float(money_measures(case.options[option], case.nominal_index)["gross_spend"][0, t])
+    latest = vintage or str(load_deflators().name)
+    doc = {**sc.document, "scenario": {**sc.document["scenario"], "deflator_vintage": latest}}
+    outturn = appraise_options(scenario_from_document(doc, sc.path))
+    r = outturn.options[option]
+    inflated = float(money_measures(r, outturn.nominal_index)["gross_spend"][0, t])
+    rows = [("projected", projected, f"the company's gross spending in {year} as the case projects it "
+                                     f"(deflator vintage {sc.header.deflator_vintage or 'latest'})"),
+            ("inflation", inflated - projected, f"general inflation as it turned out (deflator vintage {latest})")]
+    before = financial_year_label(financial_year_start(year) - 1)
+    if ("cla_closing", year) in value.index and ("cla_closing", before) in value.index:
+        published = (float(value["cla_closing", before]) + float(value["cla_closing", year])) / 2
+        modelled = float(r.projection.caseloads.cla.average[0, t])
+        placements = sum(r.financial[ln.name][0, t] for ln in r.lines if ln.group == "placements")
+        share = float(r.company.months[t]) / MONTHS_IN_YEAR
+        demand = placements * share * (published / modelled - 1)
+        rows.append(("children looked after", demand,
+                     f"{published:,.0f} children looked after on average in {year} as published, against "
+                     f"{modelled:,.0f} projected, at the case's placement costs"))
+    explained = sum(v for _, v, _ in rows)
+    rows.append(("the rest", actual - explained,
+                 "placement prices above the case's real growth, and spending on services the case does not cost"))
+    frame = pd.DataFrame(rows, columns=["step", "amount", "explanation"])
+    frame["total"] = frame["amount"].cumsum()
+    frame.attrs.update(option=option, year=year, actual=actual)
+    return frame[list(GAP_COLUMNS)]
+
+
+MONTHS_IN_YEAR = 12

@@ -99,6 +99,15 @@ def inert(value: Any) -> Any:
     return value
 
 
+def write_csv(frame: Any, path: str | Path, index: bool = False, **to_csv: Any) -> None:
+    """A table as CSV that no spreadsheet runs as formulas: every text field, heading and
+    index label through :func:`inert`; numbers as numbers. The one CSV writer of outputs."""
+    safe = frame.map(inert).rename(columns=inert)
+    if index:
+        safe = safe.rename(index=inert)
+    safe.to_csv(path, index=index, lineterminator="\n", **to_csv)
+
+
 def from_inert(value: Any) -> Any:
     """The text :func:`inert` was given (for reading back a workbook wcf-model wrote).
 

@@ -77,7 +77,7 @@ class Chart:
 
 
 def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, alt: str,
-               ylabel: str, ymin: float | None = 0) -> Chart:
+               ylabel: str, ymin: float | None = 0, band: tuple[str, pd.Series, pd.Series] | None = None) -> Chart:
     """Lines by year, each labelled at its last point.
 
     Parameters
@@ -88,25 +88,48 @@ def line_chart(series: Mapping[str, pd.Series], *, title: str, subtitle: str, al
         Headline, what is plotted, and a text alternative for screen readers.
     ylabel : str
         Axis label with its unit.
+    band : (label, low, high), optional
+        A shaded, hatched band between two series indexed by year (e.g. a
+        forecast's 10th and 90th percentiles), labelled at its right end.
     """
     if len(series) > len(PALETTE):
         raise ValueError(f"at most {len(PALETTE)} series on one chart, got {len(series)}")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.2))
+        labels: list[tuple[float, float, str, str, int]] = []  # (x, y, text, colour, size) at each line's end
+        if band is not None:
+            text, low, high = band
+            ax.fill_between(low.index, low.to_numpy(), high.to_numpy(), color=PALETTE[5], alpha=0.2, hatch="//",
+                            edgecolor=PALETTE[5], linewidth=0)
+            labels.append((high.index[-1], high.iloc[-1], text, "#3D3D3D", 9))
         for i, (label, s) in enumerate(series.items()):
             s = s.dropna()
             ax.plot(s.index, s.to_numpy(), color=PALETTE[i], marker=MARKERS[i],
                     linestyle=LINESTYLES[i], linewidth=2, markersize=5, label=label)
             if len(s):
-                ax.annotate(label, (s.index[-1], s.iloc[-1]), xytext=(6, 0),
-                            textcoords="offset points", va="center", color=PALETTE[i], fontsize=10)
+                labels.append((s.index[-1], s.iloc[-1], label, PALETTE[i], 10))
         ax.set_ylabel(ylabel)
         if ymin is not None:
             ax.set_ylim(bottom=ymin)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.margins(x=0.12)
+        _end_labels(ax, labels)
         fig.tight_layout()
     return Chart(fig, title, subtitle, alt)
+
+
+def _end_labels(ax, labels: list[tuple[float, float, str, str, int]]) -> None:
+    """Write each line's label just right of its end, nudged apart so that no two overlap."""
+    low, high = ax.get_ylim()
+    gap = (high - low) * 0.06  # about one line of 10-point text on a 4.2-inch chart
+    placed: list[float] = []
+    for x, y, text, colour, size in sorted(labels, key=lambda item: item[1]):
+        at = max([y, *(p + gap for p in placed)])
+        placed.append(at)
+        # the nudge in points, from the data scale of the axes
+        nudge = (ax.transData.transform((x, at))[1] - ax.transData.transform((x, y))[1]) * 72 / ax.figure.dpi
+        ax.annotate(text, (x, y), xytext=(6, nudge), textcoords="offset points", va="center", color=colour,
+                    fontsize=size, annotation_clip=False)
 
 
 def band_chart(history: Mapping[str, pd.Series], projection: pd.DataFrame, *, title: str, subtitle: str,

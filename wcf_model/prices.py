@@ -8,24 +8,34 @@ it is in.
 The deflator series live in ``data/gdp_deflators.csv`` (built by
 ``scripts/build_deflators.py``), one series per vintage. Years beyond a
 vintage's last figure are extended at ``finance.general_inflation`` (or 2% a
-year, the Bank of England's target, when a scenario does not say).
+year, the Bank of England's target, when a scenario does not say). When that
+rate is given by year, each year beyond the series grows at its own year's
+rate (a year after the last one given carries the last rate forward).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .schema import financial_year_start
+from .schema import financial_year_label, financial_year_start
 
 DEFLATOR_FILE = "gdp_deflators.csv"
 DEFLATOR_COLUMNS = ["vintage", "financial_year", "index", "base", "status", "publication"]
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 #: Annual inflation assumed beyond the last year of a deflator series [share/year].
 DEFAULT_INFLATION = 0.02
+
+#: General inflation [share/year]: one rate for every year, or the rate of a given financial year.
+Inflation = float | Callable[[str], float]
+
+
+def _rate(inflation: Inflation, fy: str) -> float:
+    return float(inflation(fy)) if callable(inflation) else float(inflation)
 
 
 def load_deflators(vintage: str | None = None, data_dir: str | Path | None = None) -> pd.Series:
@@ -52,21 +62,31 @@ def load_deflators(vintage: str | None = None, data_dir: str | Path | None = Non
     return out
 
 
-def deflator_path(deflator: pd.Series, years: list[str], inflation: float = DEFAULT_INFLATION) -> np.ndarray:
-    """The deflator over ``years``, extended at ``inflation`` outside the series [index]."""
+def deflator_path(deflator: pd.Series, years: list[str], inflation: Inflation = DEFAULT_INFLATION) -> np.ndarray:
+    """The deflator over ``years``, extended at ``inflation`` outside the series [index].
+
+    After the series' last year the index compounds year by year at each year's
+    own rate, ``index(y) = index(y - 1) x (1 + rate(y))``; before its first
+    year it is deflated the same way. ``inflation`` is one rate or a function
+    of the financial year (e.g. ``Parameter.central``).
+    """
     first, last = deflator.index[0], deflator.index[-1]
+    first_start, last_start = financial_year_start(first), financial_year_start(last)
     out = []
     for fy in years:
+        start = financial_year_start(fy)
         if fy in deflator.index:
             out.append(deflator[fy])
         elif fy > last:
-            out.append(deflator[last] * (1 + inflation) ** (financial_year_start(fy) - financial_year_start(last)))
+            steps = [financial_year_label(y) for y in range(last_start + 1, start + 1)]
+            out.append(deflator[last] * np.prod([1 + _rate(inflation, y) for y in steps]))
         else:
-            out.append(deflator[first] / (1 + inflation) ** (financial_year_start(first) - financial_year_start(fy)))
+            steps = [financial_year_label(y) for y in range(start + 1, first_start + 1)]
+            out.append(deflator[first] / np.prod([1 + _rate(inflation, y) for y in steps]))
     return np.array(out, dtype=float)
 
 
-def price_factor(from_year: str, to_year: str, deflator: pd.Series, inflation: float = DEFAULT_INFLATION) -> float:
+def price_factor(from_year: str, to_year: str, deflator: pd.Series, inflation: Inflation = DEFAULT_INFLATION) -> float:
     """Multiply a figure in ``from_year`` prices by this to express it in ``to_year`` prices.
 
     Examples

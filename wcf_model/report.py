@@ -33,6 +33,7 @@ from .figures import (
     npv_distribution_figure,
     options_summary_lines,
     tornado_figure,
+    trust_sentence,
 )
 from .model import Projection
 from .decision import ValueOfInformation, value_of_information
@@ -109,9 +110,7 @@ def demand_section(sc: Scenario, history: History, projection: Projection | None
         bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
     except DataError as exc:
         return DemandSection(charts, table, [], pd.DataFrame(), f"{note}No back-test: {exc}.")
-    summary = note + (f"Fitted to the figures published up to {fit_to} and projected without hindsight, the model's "
-               "forecasts were out on average by: "
-               + "; ".join(f"{m.replace('_', ' ')} {v:.1f}%" for m, v in bt.mape.items()) + ".")
+    summary = note + trust_sentence(bt)
     if bt.not_estimated:
         summary += " Not estimated from published figures: " + ", ".join(bt.not_estimated) + "."
     return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
@@ -222,6 +221,64 @@ def _heading(column: object) -> str:
     return HEADINGS.get(text, text.replace("_", " ").capitalize() if text.islower() else text)
 
 
+def _effects_html(sc: Scenario) -> list[str]:
+    """The effects section: each effect marked evidence or judgement, with its source."""
+    from .effect_library import effect_basis_table
+
+    table = effect_basis_table(sc)
+    if table.empty:
+        return ["<h2>Effects the options claim</h2>", "<p>No option claims an effect on the model's inputs.</p>"]
+    evidence = table["basis"].str.startswith("evidence")
+    n, k = len(table), int(evidence.sum())
+    lead = (f"{k} of the {n} effects the options claim rest on evidence and {n - k} on judgement. "
+            if k else f"All {n} effects the options claim are judgements: no evidence in the effect library applies. ")
+    parts = ["<h2>Effects the options claim</h2>",
+             f"<p>{_e(lead)}Evidence means a measured change: from the councils that moved their children's "
+             "services to a trust or company, compared with councils that did not, or from a published "
+             "evaluation; its range is the measured interval. Judgement means no evidence applies, and the "
+             "scenario says why. Confidence runs from 1 (a randomised trial) to 5 (judgement).</p>",
+             _table(_effects_display(sc, table))]
+    limits = table[evidence & (table["limits"] != "")].drop_duplicates("limits")
+    if not limits.empty:
+        # sentences every entry shares are said once, then what is particular to each
+        sentences = [[s.strip() for s in text.split(". ") if s.strip()] for text in limits["limits"]]
+        common = [s for s in sentences[0] if all(s in other for other in sentences)]
+        rows = pd.DataFrame({"Evidence": limits["label"].to_numpy(),
+                             "Also": [". ".join(s for s in ss if s not in common).rstrip(".") + "."
+                                      if any(s not in common for s in ss) else "" for ss in sentences]})
+        text = ". ".join(common).rstrip(".") + "." if common else ""
+        parts.append("<details><summary>What the evidence does not show</summary>"
+                     + (f"<p>{_e(text)}</p>" if text else "")
+                     + _table(rows[rows["Also"] != ""].rename(columns={"Also": "And for this effect"}))
+                     + "</details>")
+    return parts
+
+
+def _effects_display(sc: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """The effects table in words a reader can follow (sizes as the model applies them)."""
+    from .catalogue import parameter_specs
+
+    units = {d: parameter_specs()[d].unit for d in table["driver"]}
+
+    def size(v: float, mode: str, driver: str) -> str:
+        if mode == "multiply":
+            return f"{100 * v:+.1f}%"
+        if units[driver] == "share":
+            return f"{100 * v:+.1f} points"
+        return f"{v:+.3g} {units[driver]}"
+
+    return pd.DataFrame({
+        "Option": [sc.options[o].label for o in table["option"]],
+        "Effect": [f"{e.replace('_', ' ')} ({d})" for e, d in zip(table["effect"], table["driver"])],
+        "Basis": table["basis"].to_numpy(),
+        "Change": [size(c, m, d) for c, m, d in zip(table["change"], table["mode"], table["driver"])],
+        "Range (5th to 95th percentile)": [f"{size(a, m, d)} to {size(b, m, d)}" for a, b, m, d
+                                           in zip(table["p5"], table["p95"], table["mode"], table["driver"])],
+        "Confidence": table["confidence"].to_numpy(),
+        "Source": table["source"].to_numpy(),
+    })
+
+
 def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False) -> str:
     if frame.empty:
         return "<p>None.</p>"
@@ -234,7 +291,7 @@ def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False
             if isinstance(v, float) and pd.isna(v):
                 cells.append("<td></td>")
             elif col in money:
-                cells.append(f'<td class="num">£{v:,.0f}</td>')
+                cells.append(f'<td class="num">{"-" if v < 0 else ""}£{abs(v):,.0f}</td>')
             elif isinstance(v, bool):
                 cells.append(f"<td>{'yes' if v else 'no'}</td>")
             elif isinstance(v, (int, float)):
@@ -280,6 +337,7 @@ class Analysis:
     mca: McaResult | None
     monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
     monitored_option: str | None = None
+    spend_gap: pd.DataFrame | None = None      # the company's projected spending against what it spent
 
 
 def analyse(sc: Scenario, draws: int, actuals: Path | pd.DataFrame | None = None, option: str | None = None,
@@ -292,16 +350,21 @@ def analyse(sc: Scenario, draws: int, actuals: Path | pd.DataFrame | None = None
     """
     if "population.age_0_17" not in sc.parameters:
         return None
-    from .monitoring import compare, read_actuals
+    from .monitoring import compare, read_actuals, spend_gap
 
     if actuals is not None and not isinstance(actuals, pd.DataFrame):
         actuals = read_actuals(actuals)  # a bad file is refused before the appraisal, not after it
     res = appraise(sc, draws=draws, draws_from=draws_from)
     voi = value_of_information(res) if res.draws is not None else None
-    comparison = None
+    comparison = gap = None
     if actuals is not None:
         comparison = compare(res, actuals, option)
-    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline)
+        chosen = option or sc.baseline
+        spent = sorted(actuals.loc[actuals["measure"] == "gross_spend", "period"])
+        spent = [y for y in spent if y in res.central.years]
+        if spent and res.central.options[chosen].company is not None:
+            gap = spend_gap(sc, chosen, actuals, spent[-1])
+    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline, gap)
 
 
 def turns_on(analysis: Analysis) -> dict[str, str]:
@@ -369,6 +432,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
         if res.central.warnings:
             parts += ["<h3>What the costs leave out</h3><ul>"
                       + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
+        parts += _money_html(res)
     if analysis is not None:
         parts += _uncertainty_html(analysis) + _mca_html(analysis) + _monitoring_html(analysis)
     parts += ["<h2>The options</h2>",
@@ -376,10 +440,7 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     for oid, opt in sc.options.items():
         if opt.description:
             parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(opt.description)}</p>")
-    parts += ["<h2>Effects the options claim</h2>",
-              "<p>Each effect changes one model input from its start date, with the evidence the "
-              "scenario cites. Confidence 5 means judgement with no quantified evidence.</p>",
-              _table(effects_table(sc))]
+    parts += _effects_html(sc)
     parts += ["<h2>Multi-criteria inputs</h2>",
               "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
               "criteria scored by the model (cost) are derived from the appraisal, above.</p>",
@@ -409,13 +470,59 @@ def render_html(sc: Scenario, history: History, demand: DemandSection, analysis:
     return "\n".join(parts)
 
 
+def _money_html(res: Results) -> list[str]:
+    """The cost to the council in cash, VAT and tax in words, and the high-needs block."""
+    from .tax import both_numbers, money_table, vat_general, vat_specifics
+
+    sc, a = res.scenario, res.central
+    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
+    table = money_table(res).rename(columns={
+        "economic_vs_baseline": "Economic case against baseline (£)",
+        "council_cash_vs_baseline": "Cash to the council against baseline (£)",
+        "irrecoverable_vat": "Irrecoverable VAT (£)", "corporation_tax": "Corporation tax (£)",
+        "pensions": "Pension costs (£)", "stranded_overheads": "Stranded council costs (£)",
+        "high_needs_deficit_at_end": f"High-needs deficit by {a.years[-1]} (£)"})
+    money = tuple(c for c in table.columns if c.endswith("(£)"))
+    parts = ["<h2>The cost to the council: VAT, tax and the high-needs block</h2>",
+             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
+             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
+             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
+             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
+             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
+             _table(table, money=money)]
+    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
+    if specifics:
+        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
+                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(text)}</li>"
+                               for oid, text in specifics) + "</ul>")
+    companies = [oid for oid, r in a.options.items() if r.company is not None]
+    if companies and "finance.pension_bond_cover" not in sc.parameters:
+        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
+                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
+                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
+                     "cost, but a contingent liability, since the council pays what the company cannot when the "
+                     "admission ends (regulation 64).</p>")
+    hn = {oid: r.high_needs for oid, r in a.options.items() if r.high_needs is not None}
+    if hn:
+        base = hn.get(a.baseline)
+        if base is not None:
+            parts.append(
+                f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
+                f"the dedicated schools grant's high-needs block. Under {_e(sc.options[a.baseline].label)} the "
+                f"projected spending on it exceeds the block's income by £{base['cumulative_deficit'][0, -1] / 1e6:,.1f}m "
+                f"in total by {a.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
+                "the council's general fund under a statutory override, but the council carries it.</p>")
+    return parts
+
+
 def _uncertainty_html(a: Analysis) -> list[str]:
     sc, res = a.res.scenario, a.res
     parts = ["<h2>How sure is the result, and what decides it?</h2>"]
     if res.draws is not None:
         parts.append(npv_distribution_figure(res).html())
     for oid in [o for o in sc.options if o != sc.baseline][:3]:
-        parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
+        if (a.tornado.loc[a.tornado["option"] == oid, "swing"] > 0).any():  # no input moves it: no chart to draw
+            parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
     found = a.switching[a.switching["switching_value"].notna()]
     if found.empty:
         parts.append("<p><strong>Switching values.</strong> No single input, anywhere in the range the scenario "
@@ -454,19 +561,43 @@ def _monitoring_html(a: Analysis) -> list[str]:
     sc = a.res.scenario
     label = sc.options[a.monitored_option].label
     table = summary(a.monitoring)
-    from .monitoring import not_compared
-
     parts = ["<h2>Monitoring: what happened against what was projected</h2>",
              f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
              "is flagged when it falls outside the projection's 10th-90th percentile band.</p>",
              _table(table.round(1))]
-    left_out = not_compared(a.monitoring)
-    if not left_out.empty:
-        parts += [f"<p>Not compared: {int(left_out['figures'].sum())} figure(s) of the actuals file, "
-                  "for the reasons given.</p>", _table(left_out)]
     for measure in MONITORED_CHARTS:
         if measure in set(a.monitoring["measure"]):
             parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
+    parts += _money_monitoring_html(a)
+    return parts
+
+
+def _money_monitoring_html(a: Analysis) -> list[str]:
+    """The company's published money against the case, and what explains the gap in its spending."""
+    from .monitoring import MEASURES, not_compared
+
+    money = a.monitoring[a.monitoring["measure"].map(lambda m: MEASURES[m].unit == "GBP" and m != "cash")]
+    parts = []
+    if not money.empty:
+        table = money.assign(measure=money["measure"].map(lambda m: MEASURES[m].words))[
+            ["measure", "period", "actual", "projected", "p10", "p90"]]
+        parts += ["<h3>The company's money against the business case</h3>",
+                  "<p>Published figures (council papers and the press, sources in the actuals file) against the "
+                  "projection's median and its 10th-90th percentile band, in cash.</p>",
+                  _table(table, money=("actual", "projected", "p10", "p90"))]
+    left = not_compared(a.monitoring)
+    if not left.empty:
+        words = {m: MEASURES[m].words if m in MEASURES else m for m in left["measure"]}
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(words[r.measure].lower())} ({_e(r.periods)}), "
+                                                     f"{_e(r.reason)}" for r in left.itertuples()) + ".</p>")
+    if a.spend_gap is not None:
+        g = a.spend_gap
+        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
+        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
+                  f"£{projected / 1e6:,.1f}m of company spending; £{actual / 1e6:,.1f}m was spent (a forecast outturn): "
+                  f"£{(actual - projected) / 1e6:,.1f}m more. The steps below re-price what the case could not "
+                  "know, with the model.</p>",
+                  _table(g, money=("amount", "total"))]
     return parts
 
 

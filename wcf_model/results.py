@@ -22,7 +22,6 @@ from . import __version__
 from .appraisal import Appraisal, appraise_options
 from .errors import Problem, ScenarioError, UsageError
 from .limits import MAX_DRAWS_MEMORY
-from .outputs import inert
 from .register import assumptions_register
 from .scenario import Scenario
 
@@ -89,13 +88,22 @@ class Results:
         return envelope - self.central.options[option].financial_total[0]
 
     def summary(self) -> pd.DataFrame:
-        """One row per option: NPVs (central, and percentiles of the difference), cash, chances."""
+        """One row per option: NPVs (central, and percentiles of the difference), cash, chances.
+
+        Beside the economic case (``npv_*``, Green Book: real, discounted, VAT and
+        tax left out) it gives the cost to the council in cash including VAT and
+        tax (``council_cash_*``: every line the council funds, all years,
+        undiscounted), of which ``irrecoverable_vat`` and ``corporation_tax``, and
+        the DSG high-needs deficit the council carries at the end
+        (``high_needs_cumulative_deficit``), when the scenario gives the income.
+        """
         a, u = self.central, self.uncertain
         least = self.prob_least_cost()
         rows = []
         for oid, r in a.options.items():
             opt = self.scenario.options[oid]
             diff = u.npv_vs_baseline(oid)
+            cash_diff = u.council_cash_vs_baseline(oid)
             row = {
                 "option": oid, "label": opt.label, "baseline": opt.baseline,
                 "npv_cost": r.npv_cost[0], "npv_vs_baseline": a.npv_vs_baseline(oid)[0],
@@ -104,6 +112,14 @@ class Results:
                 **{f"npv_cost_p{q}": v for q, v in zip(PERCENTILES, np.percentile(u.options[oid].npv_cost, PERCENTILES))},
                 **{f"npv_vs_baseline_p{q}": v for q, v in zip(PERCENTILES, np.percentile(diff, PERCENTILES))},
                 "nominal_total": r.financial_total[0].sum(),
+                "council_cash_total": r.council_cash[0].sum(),
+                "council_cash_vs_baseline": a.council_cash_vs_baseline(oid)[0],
+                **{f"council_cash_vs_baseline_p{q}": v
+                   for q, v in zip(PERCENTILES, np.percentile(cash_diff, PERCENTILES))},
+                "irrecoverable_vat": _line_total(r, "company.irrecoverable_vat"),
+                "corporation_tax": _line_total(r, "company.corporation_tax"),
+                **({"high_needs_cumulative_deficit": r.high_needs["cumulative_deficit"][0, -1]}
+                   if r.high_needs is not None else {}),
                 "prob_least_cost": least[oid],
                 "passes_csf": all(c.met for c in opt.csf.values()),
                 "payback_year": self.payback_year(oid),
@@ -115,7 +131,8 @@ class Results:
                 row["npv_vs_baseline_contract"] = r.npv_cost_contract[0] - a.options[a.baseline].npv_cost_contract[0]
             rows.append(row)
         out = pd.DataFrame(rows)
-        money = [c for c in out.columns if c.startswith(("npv", "nominal"))]
+        money = [c for c in out.columns if c.startswith(("npv", "nominal", "council_cash", "high_needs"))
+                 or c in ("irrecoverable_vat", "corporation_tax")]
         out[money] = out[money].round(2)
         return out
 
@@ -145,12 +162,19 @@ class Results:
 
     @property
     def annual(self) -> pd.DataFrame:
-        """Tidy central values: option, year, account, line, unit, value."""
+        """Tidy central values: option, year, account, line, unit, value.
+
+        Accounts: ``economic`` and ``financial`` by cost line, and, where the
+        scenario gives the DSG high-needs income, ``high_needs`` (income,
+        spending, deficit, cumulative_deficit; cash).
+        """
         a = self.central
         rows = []
         for oid, r in a.options.items():
-            for account, lines, unit in (("economic", r.economic, "GBP, base-year prices"),
-                                         ("financial", r.financial, "GBP, cash")):
+            accounts = [("economic", r.economic, "GBP, base-year prices"), ("financial", r.financial, "GBP, cash")]
+            if r.high_needs is not None:
+                accounts.append(("high_needs", r.high_needs, "GBP, cash"))
+            for account, lines, unit in accounts:
                 for line, values in lines.items():
                     for t, year in enumerate(a.years):
                         rows.append({"option": oid, "year": year, "account": account, "line": line,
@@ -187,6 +211,9 @@ class Results:
                     **({"budget_headroom_by_year": {y: _money(v) for y, v in zip(a.years, self.budget_headroom(oid))}}
                        if self.budget_headroom(oid) is not None else {}),
                 },
+                "council_cash": self._council_cash(oid, s),
+                **({"high_needs": {k: {y: _money(v) for y, v in zip(a.years, arr[0])}
+                                   for k, arr in r.high_needs.items()}} if r.high_needs is not None else {}),
                 "prob_least_cost": round(float(s["prob_least_cost"]), 4),
                 "mca_score": round(float(mca.totals[oid]), 4) if mca is not None else None,
                 **({"mca_rank": int(mca.ranks[oid]), "mca_prob_preferred": round(float(mca.prob_preferred[oid]), 4)}
@@ -205,6 +232,10 @@ class Results:
                 "npv_cost": "central run: every input at its central value; GBP, base-year prices, discounted",
                 "percentiles": "of npv_vs_baseline across the Monte Carlo draws (all options share the draws)",
                 "annual": "central run",
+                "council_cash": ("the cost to the council in cash, including VAT and corporation tax: every line the "
+                                 "council funds, all years, undiscounted (GBP, cash); vs_baseline percentiles across "
+                                 "the Monte Carlo draws"),
+                "high_needs": "DSG high-needs block: income, spending it funds, in-year and cumulative deficit (GBP, cash)",
                 "mca_score": "weighted total, 0-100 (DCLG swing weights); cost scored from the central NPV",
             },
             **({"mca_preferred": mca.preferred} if mca is not None else {}),
@@ -214,6 +245,24 @@ class Results:
             "warnings": a.warnings,
         }
 
+    def _council_cash(self, oid: str, s: pd.Series) -> dict:
+        """The ``council_cash`` block of one option in ``results.json``."""
+        a = self.central
+        r, base = a.options[oid], a.options[a.baseline]
+        of_which = {name: _money(_line_total(r, line)) for name, line in (
+            ("irrecoverable_vat", "company.irrecoverable_vat"), ("corporation_tax", "company.corporation_tax"),
+            ("pension_rate_difference", "company.pension_rate_difference"), ("pension_bond", "company.pension_bond"),
+            ("pension_cessation", "company.pension_cessation"), ("stranded_overheads", "council.stranded_overheads"))
+            if line in r.financial}
+        return {
+            "total": _money(s["council_cash_total"]),
+            "vs_baseline": _money(s["council_cash_vs_baseline"]),
+            **{f"p{q}": _money(s[f"council_cash_vs_baseline_p{q}"]) for q in PERCENTILES},
+            "by_year": {y: _money(v) for y, v in zip(a.years, r.council_cash[0])},
+            "vs_baseline_by_year": {y: _money(v) for y, v in zip(a.years, r.council_cash[0] - base.council_cash[0])},
+            "of_which": of_which,
+        }
+
     def to_json(self, path: str | Path) -> None:
         Path(path).write_text(json_text(self), encoding="utf-8")
 
@@ -221,6 +270,12 @@ class Results:
         from .report import write_workbook
 
         write_workbook(Path(path), workbook(self))
+
+
+def _line_total(r, line: str) -> float:
+    """One financial line's total over all years, central run [GBP, cash]; 0 if the option has none."""
+    values = r.financial.get(line)
+    return float(values[0].sum()) if values is not None else 0.0
 
 
 def json_text(results: Results) -> str:
@@ -264,11 +319,6 @@ def first_non_finite(doc: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """A table as CSV that no spreadsheet runs as formulas (text through :func:`~wcf_model.outputs.inert`)."""
-    frame.map(inert).rename(columns=inert).to_csv(path, index=False, lineterminator="\n")
-
-
 def workbook(results: Results) -> dict[str, pd.DataFrame]:
     """Sheets a finance officer can read: summary, annual real and cash by line, assumptions."""
     annual = results.annual
@@ -278,8 +328,23 @@ def workbook(results: Results) -> dict[str, pd.DataFrame]:
                                                              values="value", sort=False)
         return t.round(2).reset_index()
 
-    return {"Summary": results.summary().round(2), "Annual real": wide("economic"),
-            "Annual nominal": wide("financial"), "Assumptions": assumptions_register(results.scenario),
+    from .tax import money_table
+
+    base_year = results.scenario.header.base_year
+    cost = money_table(results).round(2).rename(columns={
+        "option": "Option",
+        "economic_vs_baseline": f"Economic case against baseline (£, {base_year} prices, discounted)",
+        "council_cash_vs_baseline": "Cash to the council against baseline (£, all years)",
+        "irrecoverable_vat": "Irrecoverable VAT (£ cash, all years)",
+        "corporation_tax": "Corporation tax (£ cash, all years)",
+        "pensions": "Pension costs (£ cash, all years)",
+        "stranded_overheads": "Stranded council costs (£ cash, all years)",
+        "high_needs_deficit_at_end": f"High-needs deficit by {results.central.years[-1]} (£ cash)"})
+    return {"Summary": results.summary().round(2), "Cost to the council": cost,
+            "Annual real": wide("economic"),
+            "Annual nominal": wide("financial"),
+            **({"High-needs block": wide("high_needs")} if (annual["account"] == "high_needs").any() else {}),
+            "Assumptions": assumptions_register(results.scenario),
             "Warnings": pd.DataFrame({"warning": results.central.warnings})}
 
 

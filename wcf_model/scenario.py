@@ -430,6 +430,8 @@ def _validate_parameters(c: _Collector, tree: Any, strict: bool) -> dict[str, Pa
                     below = ", ".join(allowed_keys(name))
                     c.add(loc, f"'{name}' is a group of parameters, not one figure; "
                                f"expected a mapping with keys such as {below}")
+            elif name in catalogue.RETIRED_PARAMETERS:
+                c.add(loc, f"'{name}' is no longer used: {catalogue.RETIRED_PARAMETERS[name]}")
             else:
                 where = f"under '{'.'.join(prefix)}'" if prefix else "at the top of parameters"
                 c.add(loc, f"unknown parameter '{key}' {where}{suggest(key, allowed)} "
@@ -460,6 +462,9 @@ def _validate_parameters(c: _Collector, tree: Any, strict: bool) -> dict[str, Pa
             hint = "" if fig.unit in UNITS else suggest(fig.unit, list(UNITS))
             c.add(loc + ("unit",), f"wrong unit: {name} is measured in '{spec.unit}', got '{fig.unit}'{hint}")
         _check_figure_values(c, loc, fig, spec.unit, fig.values is not None)
+        if name in catalogue.CASH_PARAMETERS and fig.price_year is not None:
+            c.add(loc + ("price_year",), f"{name} is cash by financial year, so it takes no price_year "
+                                         "(the model does not re-price it)")
         if strict:
             for must in ("source", "confidence"):
                 if getattr(fig, must) is None:
@@ -485,6 +490,8 @@ def _check_mix(c: _Collector, params: dict[str, Parameter], group: str) -> None:
 def _timing_year(t: Any, option: Option) -> str | None:
     if t == "go_live":
         return _timing_year(option.go_live, option) if option.go_live is not None else None
+    if t == "end":
+        return _timing_year(option.end, option) if option.end is not None else None
     if isinstance(t, dt.date):
         return financial_year_of(t)
     return t
@@ -527,8 +534,23 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
                 for tkey, t in timings:
                     if t == "go_live" and opt.go_live is None:
                         c.add(iloc + (tkey,), "is 'go_live' but the option has no go_live date")
+                    if t == "end" and opt.end is None:
+                        c.add(iloc + (tkey,), "is 'end' but the option has no end date")
+                _check_item_money_rules(c, iloc, kind, item_id, item, opt)
         for eid, eff in opt.effects.items():
             _validate_effect(c, loc + ("effects", eid), eff, params, specs)
+            if eff.driver in params:
+                _check_destinations_priced(c, loc + ("effects", eid), eff, params)
+        for item_id in set(opt.one_off_costs) & set(opt.recurring_costs):
+            c.add(loc + ("recurring_costs", item_id),
+                  f"options.{oid}.recurring_costs.{item_id} has the same id as options.{oid}.one_off_costs.{item_id}; "
+                  "each cost item of an option needs its own id, or one would hide the other in the accounts")
+        known_lines = set(catalogue.LINE_VAT)
+        groups = {n.split(".")[0] for n in known_lines} | {".".join(n.split(".")[:2]) for n in known_lines}
+        for k, name in enumerate(opt.tax.council_contracts):
+            if name not in known_lines | groups:
+                c.add(loc + ("tax", "council_contracts", k),
+                      f"'{name}' is not a cost line or group{suggest(name, sorted(known_lines | groups))}")
         for fid in opt.csf:
             if fid not in csfs:
                 c.add(loc + ("csf", fid), f"not a critical success factor defined under "
@@ -538,6 +560,112 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
             if fid not in opt.csf:
                 c.add(loc, f"does not say whether it meets critical success factor '{fid}' "
                            f"(add csf: {{{fid}: {{met: true/false, rationale: ...}}}})")
+
+
+def _check_item_money_rules(c: _Collector, iloc: tuple[Any, ...], kind: str, item_id: str, item: Any,
+                            opt: Option) -> None:
+    """An item's optimism bias category must suit its kind of cost (Green Book supplementary guidance)."""
+    if item.optimism_bias == "none":
+        return
+    wanted = "capital" if kind == "one_off_costs" else "operating"
+    got = catalogue.OPTIMISM_BIAS_KIND[item.optimism_bias]
+    if got != wanted:
+        fits = [k for k, v in catalogue.OPTIMISM_BIAS_KIND.items() if v == wanted]
+        what = "a one-off (capital) cost" if kind == "one_off_costs" else "a recurring (operating) cost"
+        c.add(iloc + ("optimism_bias",),
+              f"'{item.optimism_bias}' is the Green Book uplift for {got} costs, but this is {what}; "
+              f"use one of {', '.join(fits)}")
+
+
+#: Mixes whose effects move children between categories: driver prefix -> (price prefix, categories, words).
+_MIXES = {
+    "demand.ehcp.setting_mix.": ("costs.send.annual.", "setting"),
+    "demand.cla.placement_mix.": ("costs.placements.weekly.", "placement type"),
+}
+
+
+def _check_destinations_priced(c: _Collector, loc: tuple[Any, ...], eff: Effect,
+                               params: dict[str, Parameter]) -> None:
+    """An effect on a mix moves children; every category it can move them into must have a price.
+
+    Lowering one share moves its children to every other category with a share
+    (the mix is re-normalised); raising it moves children into it. A category
+    with children and no price would make them vanish from the costs.
+    """
+    for prefix, (price_prefix, words) in _MIXES.items():
+        if not eff.driver.startswith(prefix):
+            continue
+        category = eff.driver[len(prefix):]
+        share = params[eff.driver].central()
+        lo = hi = eff.change
+        if eff.distribution is not None and eff.distribution.get("type") in DISTRIBUTIONS:
+            try:
+                lo, hi = DISTRIBUTIONS[eff.distribution["type"]].support({**eff.distribution, "_central": eff.change})
+            except (KeyError, TypeError, ValueError):
+                pass
+        if eff.mode == "set":
+            lowers, raises = lo < share, hi > share
+        else:
+            lowers, raises = lo < 0, hi > 0
+        destinations = []
+        if raises:
+            destinations.append(category)
+        if lowers:
+            destinations += [n[len(prefix):] for n in params if n.startswith(prefix) and n != eff.driver
+                             and params[n].central() > 0]
+        for d in destinations:
+            if price_prefix + d not in params:
+                c.add(loc + ("driver",),
+                      f"moves children into the {words} '{d}', which has no price ({price_prefix}{d} is not given): "
+                      "price it, or the children it moves would vanish from the costs")
+
+
+def _resolve_based_on(c: _Collector, tree: Any) -> Any:
+    """The tree with each option that names ``based_on`` laid over a copy of that option.
+
+    The copy never inherits ``baseline``; chains are allowed, cycles refused.
+    """
+    options = tree.get("options") if isinstance(tree, LocDict) else None
+    if not isinstance(options, LocDict) or not any(isinstance(o, LocDict) and "based_on" in o
+                                                   for o in options.values()):
+        return tree
+    done: dict[Any, Any] = {}
+
+    def resolve(oid: Any, seen: tuple[Any, ...]) -> Any:
+        if oid in done:
+            return done[oid]
+        raw = options[oid]
+        base_id = raw.get("based_on") if isinstance(raw, LocDict) else None
+        if base_id is None:
+            done[oid] = raw
+            return raw
+        if not isinstance(base_id, str) or base_id not in options or base_id == oid:
+            c.add(("options", oid, "based_on"), f"no other option '{base_id}' to copy"
+                  f"{suggest(str(base_id), [str(o) for o in options if o != oid])}")
+            done[oid] = raw
+            return raw
+        if base_id in seen:
+            c.add(("options", oid, "based_on"), f"based_on makes a cycle: {' -> '.join(map(str, (*seen, oid, base_id)))}")
+            done[oid] = raw
+            return raw
+        base = resolve(base_id, (*seen, oid))
+        copy = LocDict(loc=base.loc)
+        for key, value in base.items():
+            if key not in ("baseline", "based_on"):
+                copy[key] = value
+                copy.locs[key] = base.locs[key]
+        done[oid] = overlay(copy, raw)
+        return done[oid]
+
+    merged = LocDict(loc=options.loc)
+    for oid in options:
+        merged[oid] = resolve(oid, ())
+        merged.locs[oid] = options.locs[oid]
+    out = LocDict(loc=tree.loc)
+    for key, value in tree.items():
+        out[key] = merged if key == "options" else value
+        out.locs[key] = tree.locs[key]
+    return out
 
 
 def _validate_effect(c: _Collector, loc: tuple[Any, ...], eff: Effect,
@@ -599,12 +727,51 @@ def _model(c: _Collector, model: type[BaseModel], data: Any, prefix: tuple[Any, 
         return None
 
 
-def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
-        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], dict[str, Correlation], list[Problem]]:
+def _effect_library(tree: LocDict, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+    """The effect library a scenario's ``use:`` effects cite, read only if one does.
+
+    ``scenario.effect_library`` names files or folders relative to the file it
+    is written in; without it, the project's ``scenarios/effects/``.
+    """
+    from .effect_library import DEFAULT_LIBRARY, load_library
+
+    options = data.get("options")
+    cites = isinstance(options, dict) and any(
+        isinstance(o, dict) and isinstance(o.get("effects"), dict)
+        and any(isinstance(e, dict) and "use" in e for e in o["effects"].values())
+        for o in options.values())
+    if not cites:
+        return {}, []
+    header = tree.get("scenario") if isinstance(tree, LocDict) else None
+    named = header.get("effect_library") if isinstance(header, LocDict) else None
+    if named is None:
+        paths = [DEFAULT_LIBRARY]
+    else:
+        where = header.locs.get("effect_library")
+        base = Path(where.file).parent if where is not None else Path(".")
+        paths = [base / p for p in ([named] if isinstance(named, str) else named) if isinstance(p, str)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        where = header.locs.get("effect_library") if isinstance(header, LocDict) else None
+        return None, [Problem(where.file if where else str(missing[0]), where.line if where else None,
+                              "scenario.effect_library", f"no effect library at {m}") for m in missing]
+    entries, problems = load_library(paths)
+    return (entries if not problems else None), problems
+
+
+def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = True) -> tuple[
+        Header | None, dict[str, Option], Mca | None, dict[str, Parameter], dict[str, Correlation], list[Problem],
+        dict[str, Any]]:
     """Check a merged scenario section by section, so one bad option does not
-    hide the problems of the others."""
+    hide the problems of the others. Returns the plain data too, with library
+    effects (``use:``) resolved."""
+    from .effect_library import resolve_effects
+
     c = _Collector(tree, fallback)
+    tree = c.tree = _resolve_based_on(c, tree)
     data = plain(tree)
+    library, library_problems = _effect_library(tree, data)
+    c.problems += resolve_effects(data, tree, fallback, library, library_problems, from_files).problems
     for key in data:
         if key not in _SECTIONS:
             c.add((key,), f"unknown top-level key '{key}'{suggest(key, list(_SECTIONS))} "
@@ -641,7 +808,32 @@ def _validate(tree: LocDict, fallback: str, strict: bool) -> tuple[
     if mca is not None and valid_options:
         _validate_mca(c, mca, options)
     _check_takes_effect(c, header, options, params, data.get("correlations"))
-    return header, options, mca, params, correlations, c.problems
+    return header, options, mca, params, correlations, _once_at_origin(c.problems, raw_options), data
+
+
+def _once_at_origin(problems: list[Problem], raw_options: Any) -> list[Problem]:
+    """Drop a problem that an option only has because ``based_on`` copied it from another.
+
+    The copy's parts keep the lines they were written on, so the same mistake
+    would otherwise be reported once per copy; the one keyed to the option it
+    was written in is kept.
+    """
+    if not isinstance(raw_options, dict):
+        return problems
+    origin = {oid: o["based_on"] for oid, o in raw_options.items()
+              if isinstance(o, dict) and isinstance(o.get("based_on"), str)}
+    seen = {(p.file, p.line, p.key, p.message) for p in problems}
+
+    def inherited(p: Problem) -> bool:
+        parts, visited = p.key.split("."), set()
+        while len(parts) > 2 and parts[0] == "options" and parts[1] in origin and parts[1] not in visited:
+            visited.add(parts[1])    # a based_on cycle is refused elsewhere; don't follow it here
+            parts[1] = origin[parts[1]]
+            if (p.file, p.line, ".".join(parts), p.message) in seen:
+                return True
+        return False
+
+    return [p for p in problems if not inherited(p)]
 
 
 # ---------------------------------------------------------------------------
@@ -659,16 +851,17 @@ def _check_takes_effect(c: _Collector, header: Header | None, options: dict[str,
         _check_contract_years(c, header)
         _check_costs_in_period(c, options, first, last)
         _check_effects_in_period(c, options, last)
-        _check_population_years(c, params, first)
     _check_option_ends(c, options)
     _check_effect_ranges(c, options, params)
     _check_correlation_pairs(c, raw_correlations)
 
 
 def _when(t: Any, option: Option) -> tuple[str, dt.date | None] | None:
-    """A timing as (financial year, date or None), with go_live resolved; None if unknown."""
+    """A timing as (financial year, date or None), with go_live and end resolved; None if unknown."""
     if t == "go_live":
         t = option.go_live
+    elif t == "end":
+        t = option.end
     if isinstance(t, dt.date):
         return financial_year_of(t), t
     return (t, None) if isinstance(t, str) else None
@@ -716,16 +909,6 @@ def _check_costs_in_period(c: _Collector, options: dict[str, Option], first: str
                 c.add(loc + ("values",), f"every year given is after {period}, so the cost would never be counted")
 
 
-def _check_population_years(c: _Collector, params: dict[str, Parameter], first: str) -> None:
-    """The 0-17 population drives every caseload: by year, it needs a figure for the
-    first year appraised or later (earlier years alone leave the projection without one)."""
-    population = params.get("population.age_0_17")
-    if population is not None and population.values and max(population.values) < first:
-        c.add(("parameters", "population", "age_0_17", "values"),
-              f"every year given ({', '.join(sorted(population.values))}) is before the first year appraised "
-              f"({first}); give the population for {first} or later")
-
-
 def _check_option_ends(c: _Collector, options: dict[str, Option]) -> None:
     for oid, opt in options.items():
         start, end = _when(opt.go_live, opt), _when(opt.end, opt)
@@ -744,11 +927,24 @@ def _check_effects_in_period(c: _Collector, options: dict[str, Option], last: st
                       "change nothing")
 
 
+#: Where a ``set`` effect's distribution is checked: its ends, or for one without an
+#: end (a normal), its 0.1st and 99.9th percentiles. Draws beyond them are so rare
+#: (one in a thousand on each side) that cutting them back does not move a result;
+#: a distribution that crosses the range before them would be cut back materially.
+TAIL = 1e-3
+
+
 def _check_effect_ranges(c: _Collector, options: dict[str, Option], params: dict[str, Parameter]) -> None:
     """An effect may not take its driver out of the driver's range (a share above 1, a
     count below 0) nor past the largest number the model accepts: the model would cut it
-    back, or overflow, without a word. Checked at the central change and at the ends of
-    the change's distribution, against the driver's central value(s)."""
+    back, or overflow, without a word.
+
+    Checked at the central change, against the driver's central value(s); for a
+    ``set`` effect, whose distribution is the driver's new value itself, also at
+    the ends of that distribution. The draws of an ``add`` or ``multiply``
+    effect's change may cross the range in a tail (a normal from a published
+    estimate); those few are cut back by design (:mod:`wcf_model.effects`).
+    """
     specs = parameter_specs()
     for oid, opt in options.items():
         for eid, eff in opt.effects.items():
@@ -757,15 +953,33 @@ def _check_effect_ranges(c: _Collector, options: dict[str, Option], params: dict
             unit = UNITS[specs[eff.driver].unit]
             loc = ("options", oid, "effects", eid)
             changes = [("change", eff.change)]
-            dist = DISTRIBUTIONS.get(eff.distribution.get("type")) if eff.distribution else None
-            if dist is not None and not check_distribution(eff.distribution, eff.change):
-                changes += [("distribution", v) for v in dist.support({**eff.distribution, "_central": eff.change})]
+            if eff.mode == "set" and eff.distribution and not check_distribution(eff.distribution, eff.change):
+                changes += [("distribution", v) for v in _distribution_ends(eff.distribution, eff.change)]
             param = params[eff.driver]
             centrals = [param.central(y) for y in (param.values or [None])]
             for key, change in changes:
                 if (why := _reach_problem(eff, change, centrals, unit)) is not None:
-                    c.add(loc + (key,), why)
+                    c.add(loc + (key,), ("at the ends of its distribution (for an unbounded one, its 0.1st and "
+                                         "99.9th percentiles) it " if key == "distribution" else "it ") + why)
                     break
+
+
+def _distribution_ends(spec: dict[str, Any], central: float) -> tuple[float, float]:
+    """The lowest and highest values a distribution gives: its bounds, or for an unbounded
+    side its :data:`TAIL` quantile (the normal's from the standard library, so that
+    validation does not need scipy for the common case)."""
+    from statistics import NormalDist
+
+    from .distributions import ppf
+
+    low, high = DISTRIBUTIONS[spec["type"]].support({**spec, "_central": central})
+    if math.isfinite(low) and math.isfinite(high):
+        return low, high
+    if spec["type"] == "normal":
+        tails = NormalDist(spec["mean"], spec["sd"]).inv_cdf(TAIL), NormalDist(spec["mean"], spec["sd"]).inv_cdf(1 - TAIL)
+    else:
+        tails = tuple(float(v) for v in ppf(spec, np.array([TAIL, 1 - TAIL]), central))
+    return (low if math.isfinite(low) else tails[0]), (high if math.isfinite(high) else tails[1])
 
 
 def _reach_problem(eff: Effect, change: float, centrals: list[float], unit: Any) -> str | None:
@@ -774,20 +988,12 @@ def _reach_problem(eff: Effect, change: float, centrals: list[float], unit: Any)
         reach = np.array([change] if eff.mode == "set" else
                          [d + change if eff.mode == "add" else d * (1 + change) for d in centrals], dtype=float)
     shown = f"[{_num(unit.low) if unit.low is not None else '-'}, {_num(unit.high) if unit.high is not None else '-'}]"
-    bounded = [(unit.low, reach.min(), "below"), (unit.high, reach.max(), "above")]
-    for bound, value, side in bounded:
-        if bound is None or not (value < bound if side == "below" else value > bound):
-            continue
-        if not math.isfinite(value):
-            return (f"a {eff.distribution['type']} distribution has no {'lower' if side == 'below' else 'upper'} "
-                    f"bound, so some draws would take {eff.driver} {side} its range {shown} ({unit.name}) and the "
-                    "model would cut them back without a word; use a distribution bounded inside the range "
-                    "(truncnormal, triangular, pert, uniform)")
-        return (f"would take {eff.driver} to {_num(value)}, {side} its range {shown} ({unit.name}), and the model "
-                "would cut it back without a word; keep the effect inside the range")
-    finite = reach[np.isfinite(reach)]
-    if finite.size and np.abs(finite).max() > MAX_MAGNITUDE:
-        return (f"would take {eff.driver} to {_num(float(np.abs(finite).max()))}, past the largest figure the "
+    for bound, value, side in ((unit.low, reach.min(), "below"), (unit.high, reach.max(), "above")):
+        if bound is not None and (value < bound if side == "below" else value > bound):
+            return (f"would take {eff.driver} to {_num(value)}, {side} its range {shown} ({unit.name}), and the "
+                    "model would cut it back without a word; keep the effect inside the range")
+    if np.abs(reach).max() > MAX_MAGNITUDE:
+        return (f"would take {eff.driver} to {_num(float(np.abs(reach).max()))}, past the largest figure the "
                 f"model accepts ({MAX_MAGNITUDE:g})")
     return None
 
@@ -885,7 +1091,7 @@ def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     for _, doc in chain[1:]:
         merged = overlay(merged, doc)
     if problems:
-        _, _, _, _, _, found = _validate(merged, str(top_file), strict)
+        found = _validate(merged, str(top_file), strict)[5]
         raise ScenarioError(problems + found)
     return _build(merged, path, tuple(p for p, _ in chain), strict)
 
@@ -897,15 +1103,16 @@ def scenario_from_document(document: dict[str, Any], path: str | Path = "<docume
     Used to evaluate a scenario assembled in memory, such as one that mixes two
     versions of a business case when attributing the difference between them.
     """
-    return _build(document, Path(path), (Path(path),), strict)
+    return _build(document, Path(path), (Path(path),), strict, from_files=False)
 
 
-def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool) -> Scenario:
-    header, options, mca, params, correlations, problems = _validate(tree, str(path), strict)
+def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool, from_files: bool = True) -> Scenario:
+    header, options, mca, params, correlations, problems, resolved = _validate(tree, str(path), strict, from_files)
     if problems or header is None or mca is None:
         raise ScenarioError(problems)
-    resolved = plain(tree)
     resolved["scenario"].pop("extends", None)
+    # the library has been read into the effects, so the resolved scenario stands alone
+    resolved["scenario"].pop("effect_library", None)
     return Scenario(
         path=path,
         files=files,

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from .catalogue import DELIVERY_VEHICLES, FUNDERS, OPTIMISM_BIAS_CATEGORIES, SERVICE_LINES
+from .catalogue import DELIVERY_VEHICLES, FUNDERS, OPTIMISM_BIAS_CATEGORIES, SERVICE_LINES, VAT_TREATMENTS
 
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -49,13 +49,14 @@ FinancialYear = Annotated[str, AfterValidator(_check_fy)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Confidence = Annotated[int, Field(ge=1, le=5)]
-#: When something happens: a date, a financial year, or the option's go-live.
-Timing = dt.date | FinancialYear | Literal["go_live"]
+#: When something happens: a date, a financial year, the option's go-live or its end.
+Timing = dt.date | FinancialYear | Literal["go_live", "end"]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 #: Set-up (one-off) cost categories, as in the 2018 outline business case.
 SETUP_CATEGORIES = (
     "property", "project_management", "leadership_board", "finance", "hr", "it",
-    "legal", "branding", "pension", "redundancy", "other",
+    "legal", "branding", "pension", "redundancy", "exit", "other",
 )
 #: Recurring cost categories an option may add.
 RECURRING_CATEGORIES = (
@@ -67,6 +68,7 @@ RecurringCategory = Literal[RECURRING_CATEGORIES]  # type: ignore[valid-type]
 ServiceLine = Literal[SERVICE_LINES]  # type: ignore[valid-type]
 Vehicle = Literal[DELIVERY_VEHICLES]  # type: ignore[valid-type]
 Funder = Literal[FUNDERS]  # type: ignore[valid-type]
+VatTreatmentName = Literal[VAT_TREATMENTS]  # type: ignore[valid-type]
 OptimismBias = Literal[(*OPTIMISM_BIAS_CATEGORIES, "none")]  # type: ignore[valid-type]
 
 
@@ -95,6 +97,9 @@ class Header(Strict):
     contract_years: Annotated[int, Field(ge=1, le=60)] | None = Field(
         None, description="length of a delivery contract, for a shorter view of the appraisal (e.g. 5)")
     extends: str | None = None
+    effect_library: str | list[str] | None = Field(
+        None, description="effect library files or folders (relative to this file) that 'use:' effects cite; "
+                          "the project's scenarios/effects/ if omitted")
 
 
 class Figure(Strict):
@@ -118,6 +123,39 @@ class Figure(Strict):
         return self
 
 
+class VatTreatment(Strict):
+    """How an item is treated for VAT when a company buys it (see ``wcf_model.catalogue.LINE_VAT``).
+
+    ``standard_rated_share`` is the share of the item that is standard-rated
+    purchases; it is required for a ``mixed`` item and implied by the others
+    (1 for standard-rated, 0 otherwise). ``reference`` cites the statute or
+    HMRC manual section the treatment rests on.
+    """
+
+    treatment: VatTreatmentName
+    standard_rated_share: Share | None = None
+    reference: str = Field(min_length=1)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _share_for_mixed(self) -> VatTreatment:
+        if self.treatment == "mixed" and self.standard_rated_share is None:
+            raise ValueError("a 'mixed' treatment needs standard_rated_share (the share that is standard-rated)")
+        if self.treatment != "mixed" and self.standard_rated_share is not None:
+            implied = float(self.treatment == "standard_rated")
+            if self.standard_rated_share != implied:
+                raise ValueError(f"a '{self.treatment}' item has a standard-rated share of {implied:g}; "
+                                 "use treatment: mixed for a share in between")
+        return self
+
+    @property
+    def share(self) -> float:
+        """The standard-rated share [0-1]."""
+        if self.standard_rated_share is not None:
+            return self.standard_rated_share
+        return float(self.treatment == "standard_rated")
+
+
 class OneOffCost(Figure):
     """A one-off cost of an option [GBP], e.g. a set-up cost."""
 
@@ -128,6 +166,9 @@ class OneOffCost(Figure):
     when: Timing = "go_live"
     optimism_bias: OptimismBias = "none"
     funder: Funder = "council"
+    bought_by: Literal["company", "council"] | None = Field(
+        None, description="who contracts for it under a company option; one-off items default to the council")
+    vat: VatTreatment | None = None
 
 
 class RecurringCost(Figure):
@@ -138,9 +179,13 @@ class RecurringCost(Figure):
     unit: Literal["GBP/year"] = "GBP/year"
     category: RecurringCategory
     start: Timing = "go_live"
-    end: Timing | None = None
+    end: Timing | None = Field(None, description="when it stops; by default when the option ends (if it does)")
     optimism_bias: OptimismBias = "none"
     funder: Funder = "council"
+    bought_by: Literal["company", "council"] | None = Field(
+        None, description="who contracts for it under a company option; by default the company, except the "
+                          "council's own client function and partnership fees")
+    vat: VatTreatment | None = None
 
 
 class Effect(Strict):
@@ -164,11 +209,21 @@ class Effect(Strict):
     evidence: str = Field(min_length=1)
     confidence: Confidence
     note: str | None = None
+    # Written by the loader when an effect cites the effect library (use: NAME);
+    # see wcf_model.effect_library. A hand-written effect is a judgement.
+    library: str | None = Field(None, description="the library entry this effect was resolved from")
+    basis: Literal["evidence", "judgement"] = "judgement"
+    source: str | None = Field(None, description="the library entry's citation, design and interval")
+    limits: str | None = Field(None, description="what the evidence does not show")
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    widen: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
 
     @model_validator(mode="after")
     def _fade_pair(self) -> Effect:
         if (self.fade_after_years is None) != (self.fade_years is None):
             raise ValueError("give both 'fade_after_years' and 'fade_years', or neither")
+        if self.basis == "evidence" and self.library is None:
+            raise ValueError("'basis: evidence' belongs to an effect resolved from the effect library (use: NAME)")
         return self
 
 
@@ -177,11 +232,48 @@ class CsfAssessment(Strict):
     rationale: str = Field(min_length=1)
 
 
+class ObMitigation(Strict):
+    """How far an option's optimism bias is mitigated, and why (Green Book supplementary guidance).
+
+    ``value`` 0 keeps the upper bound (the starting point at strategic outline
+    case), 1 reaches the lower bound (every risk costed); ``stage`` names the
+    stage of the case the estimates come from.
+    """
+
+    value: Share
+    stage: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+
+
+class OptionTax(Strict):
+    """An option's VAT structure (used by company and trust vehicles).
+
+    ``contract``: ``separate_supplies`` (default) costs VAT with partial
+    exemption over the company's mixed outputs (VAT Notice 706, standard
+    method); ``single_supply`` treats the contract as one supply whose
+    character follows its larger element (HMRC VATGPB8225: taxable when the
+    educational support element is as large as or larger than the welfare
+    element, otherwise exempt). ``council_contracts`` lists cost lines or groups
+    (``placements``, ``send.transport``) the council keeps buying itself, so their
+    VAT is refunded under s33 VAT Act 1994 and they are not the company's.
+    """
+
+    contract: Literal["separate_supplies", "single_supply"] = "separate_supplies"
+    council_contracts: list[str] = []
+    rationale: str | None = None
+
+
 class Option(Strict):
-    """One delivery option (DOMAIN.md, Options)."""
+    """One delivery option (DOMAIN.md, Options).
+
+    ``based_on`` names another option this one copies before its own keys are
+    laid over it (the scenario overlay rules), e.g. a company that returns
+    in-house: ``based_on: company_broad`` and ``end: 2024-10-01``.
+    """
 
     label: str
     description: str | None = None
+    based_on: str | None = None
     baseline: bool = False
     vehicle: Vehicle
     go_live: dt.date | FinancialYear | None = None
@@ -191,6 +283,8 @@ class Option(Strict):
     recurring_costs: dict[str, RecurringCost] = {}
     effects: dict[str, Effect] = {}
     csf: dict[str, CsfAssessment] = {}
+    optimism_bias_mitigation: ObMitigation | None = None
+    tax: OptionTax = OptionTax()
 
     @model_validator(mode="after")
     def _scope_unique(self) -> Option:

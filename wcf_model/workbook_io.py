@@ -1322,6 +1322,8 @@ def _check_orphans(r: _Reader, by_year_t: _Table, by_year: dict[str, tuple[int, 
     listed |= {_cost_name(*(str(c.get(k)).strip() for k in KEYS[COSTS])) for _, c in costs.rows}
     before = _by_year_figures(r.base)
     for name, (row, given) in by_year.items():
+        if any(v is _BAD for v in given.values()):
+            continue  # a cell that could not be read; its problem is recorded
         unchanged = name in before and _same_values(before[name][1], given)
         if given and name not in listed and not unchanged:
             r.problems.append(Problem(r.file, row, by_year_t.ref("name", row),
