@@ -33,6 +33,7 @@ lab: $(DEV)
 ## bench: performance figures (not pass/fail tests)
 bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/hostile.py
 
 ## validate: check every shipped scenario under --strict
 validate: $(DEV)

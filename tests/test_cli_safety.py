@@ -67,3 +67,17 @@ def test_every_limit_is_listed_in_the_readme_with_its_value():
         value = getattr(limits, name)
         assert {"MAX_MAGNITUDE": 1e15, "MAX_SEED": 2**63 - 1, "MAX_DRAWS_MEMORY": 2 * 1024**3}.get(name, value) == value
         assert rows[name].strip().removesuffix(" bytes") == words.get(name, f"{value:,}"), name
+
+
+def test_problems_are_printed_fifty_at_most_then_counted(tmp_path, capsys):
+    # 1,000 lines naming no measure (999 of them also repeating the first): 1,999 problems,
+    # of which the message lists the first 50 and counts the rest (a million lines once printed 86 MB)
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("measure,period,value,source\n" + "no_such_measure,2019-20,1,DfE\n" * 1000, encoding="utf-8")
+    assert cli.main(["report", str(WORCS / "2019-full-business-case.yaml"), "--no-notebooks",
+                     "--actuals", str(actuals), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "1,999 problems in actuals file" in err
+    assert err.count(f"\n  {actuals}:") == 50  # one line each
+    assert "... and 1,949 more (only the first 50 are shown" in err
+    assert len(err) < 20_000
