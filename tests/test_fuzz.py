@@ -250,6 +250,7 @@ CELL_VALUES = st.one_of(NUMBERS.filter(lambda x: not isinstance(x, int) or abs(x
 def edit_cells(book: bytes, data) -> bytes:
     """Cells set to other values, rows and sheets removed or renamed, with openpyxl."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     wb = load_workbook(io.BytesIO(book))
     for _ in range(data.draw(st.integers(1, 4), label="edits")):
@@ -262,7 +263,7 @@ def edit_cells(book: bytes, data) -> bytes:
             value = data.draw(CELL_VALUES, label="value")
             try:
                 ws.cell(row, col).value = value
-            except (ValueError, TypeError):  # openpyxl itself refuses some values (control characters)
+            except (ValueError, TypeError, IllegalCharacterError):  # openpyxl refuses some values itself
                 pass
         elif op == "delete_row":
             ws.delete_rows(data.draw(st.integers(1, ws.max_row)))
