@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed
 WORCS  := scenarios/worcestershire
 
-.PHONY: report test fuzz lab bench data validate clean
+.PHONY: report test fuzz lab bench data examples validate clean
 
 ## report: appraise the Worcestershire scenarios; HTML report and Excel workbook in outputs/
 report: $(DEV)
@@ -39,13 +39,17 @@ bench: $(DEV)
 validate: $(DEV)
 	$(BIN)/wcf-model validate --strict scenarios/
 
-## data: rebuild data/ from DfE downloads (SOURCE=..., LA=885) and HM Treasury deflators (HMT=...)
+## data: rebuild data/ whole, for every authority, from DfE downloads (SOURCE=...) and HM Treasury deflators (HMT=...)
 SOURCE ?= ../shared/data/dfe
 HMT    ?= ../shared/data/hmt
-LA     ?= 885
 data: $(DEV)
-	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data --la $(LA)
+	@if [ -n "$(LA)" ]; then echo "make data: LA=$(LA) is not needed: the extract always holds every English authority" >&2; exit 2; fi
+	$(BIN)/python scripts/build_data.py --source $(SOURCE) --out data
 	$(BIN)/python scripts/build_deflators.py --source $(HMT) --out data
+
+## examples: regenerate the example baseline (scenarios/examples/) from data/, e.g. after `make data`
+examples: $(DEV)
+	$(BIN)/wcf-model new-council --la 871 --base-year 2026-27 -o scenarios/examples/slough-2026-27.yaml --force
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -3,15 +3,18 @@
     python scripts/build_actuals.py                      # Worcestershire, 2019-20 to 2024-25
     python scripts/build_actuals.py --la 886 --first 2020-21 --last 2023-24 --out data/actuals/kent.csv
 
-Reads the published statistics in data/dfe_extract.csv for one authority
-(wcf_model.data.load_extract), keeps the figures that have a counterpart the
-model projects (wcf_model.monitoring.PUBLISHED), labels each with the
-financial year its reference date falls in (a 31 March stock or a flow to 31
-March: the year ending then; a 30 September or January census, or a mid-year
-population estimate: the year containing it), and writes the actuals CSV that
+Reads the published statistics in data/dfe_extract.csv.gz for one authority
+with wcf_model.monitoring.published_actuals (the figures that have a
+counterpart the model projects, each labelled with the financial year its
+reference date falls in: a 31 March stock or a flow to 31 March, the year
+ending then; a 30 September or January census, or a mid-year population
+estimate, the year containing it), and writes the actuals CSV that
 wcf_model.monitoring.read_actuals reads: measure, period, value, unit, source,
-note. Figures the DfE did not publish (suppressed, not available) are left out
-and listed on the screen; a missing figure is never written as zero.
+note, la_code. The la_code column ties the file to its authority: it cannot be
+compared with another council's scenario. Figures the DfE did not publish
+(suppressed, not available) are left out and listed on the screen; a missing
+figure is never written as zero. (Without a file, the report and the monitoring
+notebook take the same figures for the scenario's own authority directly.)
 
 The money of the body that ran the service (gross spending and budget,
 overspend, surplus, corporation tax, staff, the DSG high-needs deficit) is not
@@ -31,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import io
 import re
 import sys
@@ -41,39 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 
-import pandas as pd  # noqa: E402
-
 from wcf_model.data import load_extract  # noqa: E402
 from wcf_model.errors import DataError  # noqa: E402
-from wcf_model.monitoring import ACTUALS_COLUMNS, MEASURES, PUBLISHED, period_problem, read_actuals  # noqa: E402
+from wcf_model.monitoring import ACTUALS_COLUMNS, period_problem, published_actuals, read_actuals  # noqa: E402
 from wcf_model.outputs import write_all  # noqa: E402
-from wcf_model.schema import financial_year_of  # noqa: E402
-
-#: Model measure -> what the published figure is, for the note ({date} is its reference date).
-NOTES = {
-    "population_0_17": "ONS mid-year estimate of children aged 0-17, {date}",
-    "referrals": "referrals to children's social care in the year to {date} (CIN census table C1)",
-    "rereferrals": "re-referrals within 12 months of a previous referral, year to {date} (table C1)",
-    "cin_closing": "children in need at {date} (CIN census table B1)",
-    "cpp_closing": "children on child protection plans at {date} (CIN census table D5)",
-    "cla_closing": "children looked after at {date} (SSDA903)",
-    "cla_starts": "children who started to be looked after in the year to {date} (SSDA903)",
-    "cla_exits": "children who ceased to be looked after in the year to {date} (SSDA903)",
-    "ehcp_closing": "statements and EHC plans in force at the January census, {date} (SEN2, all ages)",
-    "social_worker_in_post_fte": (
-        "case-holding children's social workers (FTE) at the {date} workforce census: "
-        "the published figure the model's social workers in post are compared with (as in back-tests)"),
-    "social_worker_agency_percent": (
-        "agency social workers as a percentage of agency plus in post, all children's social workers, "
-        "{date} workforce census"),
-}
-
-
-def _date_words(iso: str) -> str:
-    d = dt.date.fromisoformat(iso)
-    if d.month == 1 and d.day == 15:  # SEN2: the census day moves; the extract records 15 January
-        return f"January {d.year}"
-    return f"{d.day} {d:%B} {d.year}"
 
 
 def _number(value: float) -> str:
@@ -100,45 +73,28 @@ def build(la: int | str, first: str, last: str, data_dir: Path | None = None,
     first, last : str
         First and last financial year to keep, e.g. ``"2019-20"``, ``"2024-25"``.
     data_dir : Path, optional
-        Folder holding ``dfe_extract.csv`` (the repository's ``data/`` by default).
+        Folder holding ``dfe_extract.csv.gz`` (the repository's ``data/`` by default).
     money_dir : Path, optional
         Folder of published money files by authority (None: leave money out).
 
     Returns
     -------
     (str, list of str)
-        The CSV text (UTF-8, ``\\n`` line ends) and notes on unpublished figures.
+        The CSV text (UTF-8, ``\\n`` line ends; every line names the authority in
+        ``la_code``) and notes on unpublished figures.
     """
-    extract = load_extract(la, list(dict.fromkeys(PUBLISHED.values())), data_dir=data_dir)
-    rows, skipped = [], []
-    for measure, published in PUBLISHED.items():
-        found = extract[extract["measure"] == published].sort_values("reference_date")
-        unit = MEASURES[measure].unit
-        for r in found.itertuples():
-            period = financial_year_of(dt.date.fromisoformat(r.reference_date))
-            if not first <= period <= last:
-                continue
-            if r.unit != unit:
-                raise DataError(f"{published} is in {r.unit!r} in the extract but {measure} is in {unit!r}")
-            if pd.isna(r.value):
-                skipped.append(f"{measure} {period}: not published ({r.marker or 'blank'}) in {r.source_file}")
-                continue
-            rows.append({
-                "measure": measure, "period": period, "value": _number(r.value), "unit": unit,
-                "source": f"{'' if 'DfE' in r.publication else 'DfE, '}{r.publication} ({r.source_file})",
-                "note": NOTES[measure].format(date=_date_words(r.reference_date)),
-            })
+    frame, skipped = published_actuals(la, first, last, data_dir)
+    rows = frame.to_dict("records")
     if money_dir is not None:
-        money = money_dir / f"{_slug(extract['la_name'].iloc[0])}.csv" if len(extract) else None
-        if money is not None and money.is_file():
-            for r in read_actuals(money).itertuples():
-                if first <= r.period <= last:
-                    rows.append({"measure": r.measure, "period": r.period, "value": _number(r.value),
-                                 "unit": r.unit, "source": r.source, "note": r.note})
+        name = load_extract(la, data_dir=data_dir)["la_name"].iloc[0]
+        money = money_dir / f"{_slug(name)}.csv"
+        if money.is_file():
+            rows += [r for r in read_actuals(money).to_dict("records") if first <= r["period"] <= last]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(ACTUALS_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=[*ACTUALS_COLUMNS, "la_code"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow({**row, "value": _number(row["value"]), "la_code": frame.attrs["la_code"]})
     return buf.getvalue(), skipped
 
 
@@ -147,7 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--la", default="885", help="authority code, old or new (default 885, Worcestershire)")
     parser.add_argument("--first", default="2019-20", help="first financial year (default 2019-20)")
     parser.add_argument("--last", default="2024-25", help="last financial year (default 2024-25)")
-    parser.add_argument("--data", type=Path, default=None, help="folder with dfe_extract.csv (default data/)")
+    parser.add_argument("--data", type=Path, default=None, help="folder with dfe_extract.csv.gz (default data/)")
     parser.add_argument("--out", type=Path, default=None,
                         help="file to write (default data/actuals/<authority name>.csv)")
     return parser.parse_args(argv)

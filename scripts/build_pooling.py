@@ -26,7 +26,7 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
 
 import numpy as np  # noqa: E402
 
-from wcf_model.data import read_folder  # noqa: E402
+from wcf_model.dfe import read_folder  # noqa: E402
 from wcf_model.errors import DataError  # noqa: E402
 from wcf_model.forecast import MEASURES, MIN_AUTHORITIES, POOLING_FILE, Panel, fit_pooling, pooling_json  # noqa: E402
 from wcf_model.outputs import write_all  # noqa: E402

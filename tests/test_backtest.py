@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import SHARED_DFE
+from conftest import REPO, SHARED_DFE
 from wcf_model import DataError
 from wcf_model.backtest import backtest
 
@@ -116,8 +116,19 @@ def test_the_band_comes_from_draws(worcs):
     assert worcs.draws == 500
 
 
+def one_authority(folder):
+    """An extract of Worcestershire and England alone (the shipped one holds every authority)."""
+    from wcf_model.data import EXTRACT_NAME, read_extract
+
+    frame = read_extract(REPO / "data" / EXTRACT_NAME)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame[frame.la_code.isin(["885", "E92000001"])].to_csv(folder / EXTRACT_NAME, index=False)
+    return folder
+
+
 def test_backtest_all_needs_every_authority_for_the_pooled_method(tmp_path):
-    run = [sys.executable, "-m", "wcf_model.cli", "backtest", "--all", "--origins", "2018", "-o", str(tmp_path / "o")]
+    run = [sys.executable, "-m", "wcf_model.cli", "backtest", "--all", "--origins", "2018", "-o", str(tmp_path / "o"),
+           "--data", str(one_authority(tmp_path / "data"))]
     r = subprocess.run(run, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "the pooled method needs at least 30" in r.stderr
@@ -125,10 +136,11 @@ def test_backtest_all_needs_every_authority_for_the_pooled_method(tmp_path):
 
 
 def test_backtest_all_writes_its_tables_and_stays_quiet_off_a_terminal(tmp_path):
-    # the shipped extract holds one authority, enough for the windowed method
+    # an extract of one authority is enough for the windowed method
     out = tmp_path / "national"
     run = [sys.executable, "-m", "wcf_model.cli", "backtest", "--all", "--method", "window", "--origins",
-           "2017,2018", "--horizon", "3", "--draws", "0", "--jobs", "1", "-o", str(out)]
+           "2017,2018", "--horizon", "3", "--draws", "0", "--jobs", "1", "-o", str(out),
+           "--data", str(one_authority(tmp_path / "data"))]
     r = subprocess.run(run, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""  # no progress bar when stderr is not a terminal
@@ -166,7 +178,7 @@ def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_scor
     if not SHARED_DFE.is_dir():
         pytest.skip(f"published DfE files not found at {SHARED_DFE}")
     from wcf_model.backtest import national_backtest
-    from wcf_model.data import read_folder
+    from wcf_model.dfe import read_folder
 
     frame = read_folder(SHARED_DFE, None)[0]
     # a slice: the shared parameters are fitted on every authority, 30 and two changed ones scored

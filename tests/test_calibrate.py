@@ -381,5 +381,5 @@ def test_worcestershire_fit_to_2018(write):
     assert out["workforce.caseload_target"].years == (2017, 2018)
     assert not any(e.fallback for e in out.values())
     doc = yaml.safe_load(MINIMAL)
-    doc["parameters"] = to_parameters(out, "DfE statistics, data/dfe_extract.csv, fitted to 2018")
+    doc["parameters"] = to_parameters(out, "DfE statistics, data/dfe_extract.csv.gz, fitted to 2018")
     assert set(load_scenario(write("w.yaml", yaml.safe_dump(doc)), strict=True).parameters) == set(out)

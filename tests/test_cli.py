@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -68,3 +69,55 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_version():
     r = wcf("--version")
     assert r.returncode == 0 and r.stdout.startswith("wcf-model ")
+
+
+def test_help_gives_a_sentence_per_argument_and_an_example_per_command():
+    import argparse
+
+    from wcf_model.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == {"validate", "run", "report", "export-assumptions", "import-assumptions", "diff",
+                                "backtest", "reference-class", "new-council", "sweep", "authorities"}
+    for name, p in sub.choices.items():
+        assert p.epilog.startswith("examples:") and f"wcf-model {name} " in p.epilog, name
+        assert p.description and len(p.description) > 40, name
+        for action in p._actions:
+            if action.dest != "help":
+                # positional arguments too: a whole sentence, not a bare name
+                assert action.help and action.help[0].isupper() and len(action.help) > 20, (name, action.dest)
+    r = wcf("report", "--help")
+    assert r.returncode == 0
+    assert re.search(r"SCENARIO +The scenario file to report on\.", r.stdout) and "examples:" in r.stdout
+
+
+def test_progress_is_a_bar_on_a_terminal_and_silent_elsewhere(tmp_path):
+    import os
+    import pty
+
+    from conftest import REPO
+
+    scenario = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
+    out = tmp_path / "out"
+    parent, child = pty.openpty()     # standard error on a terminal, as when a user runs it
+    # the scenario's own 1,000 draws: a run of a few seconds, long enough for the bar to appear
+    proc = subprocess.Popen([sys.executable, "-m", "wcf_model.cli", "run", str(scenario), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=child)
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            data = os.read(parent, 4096)
+        except OSError:      # the other end closed
+            break
+        if not data:
+            break
+        shown += data
+    proc.communicate(timeout=300)
+    os.close(parent)
+    assert proc.returncode == 0
+    assert b"wcf-model run:" in shown and b"appraisal" in shown      # the bar and the stage it is at
+    quiet = wcf("run", scenario, "--draws", "20", "--out", out)
+    # not a terminal: no bar (the warnings about what the costs leave out are still given)
+    assert quiet.returncode == 0 and "wcf-model run:" not in quiet.stderr and "\r" not in quiet.stderr

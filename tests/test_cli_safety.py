@@ -43,10 +43,17 @@ def test_output_cut_short_by_the_reader_exits_quietly(tmp_path):
 
 
 def test_actuals_outside_the_projection_are_listed_not_dropped(tmp_path, capsys):
+    import csv
+    import io
+
     actuals = tmp_path / "actuals.csv"
     shipped = (REPO / "data" / "actuals" / "worcestershire.csv").read_text(encoding="utf-8")
-    actuals.write_text(shipped + "cla_closing,2035-36,900,children,a later year,\n"
-                                 "cla_closing,2036-37,910,children,a later year,\n", encoding="utf-8")
+    later = io.StringIO()
+    writer = csv.DictWriter(later, fieldnames=shipped.splitlines()[0].split(","), lineterminator="\n")
+    for period, value in (("2035-36", 900), ("2036-37", 910)):
+        writer.writerow({"la_code": "885", "measure": "cla_closing", "period": period, "value": value,
+                         "unit": "children", "source": "a later year", "note": ""})
+    actuals.write_text(shipped + later.getvalue(), encoding="utf-8")
     assert cli.main(["report", str(WORCS / "2019-full-business-case.yaml"), "--no-notebooks", "--draws", "20",
                      "--actuals", str(actuals), "--option", "company_broad", "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err

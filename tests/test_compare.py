@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -89,3 +90,30 @@ def test_diff_command(tmp_path):
     text = subprocess.run([sys.executable, "-m", "wcf_model.cli", "diff", old, new],
                           capture_output=True, text=True, timeout=300)
     assert text.returncode == 0 and "assumption(s) changed" in text.stdout
+
+
+def test_diff_reports_every_option_and_never_minus_zero():
+    old = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
+    new = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+    r = subprocess.run([sys.executable, "-m", "wcf_model.cli", "diff", old, new, "--json"],
+                       capture_output=True, text=True, timeout=300)
+    doc = json.loads(r.stdout)
+    options = {o["id"]: o for o in doc["options"]}
+    # every option of either version but the baseline; those only the 2019 case has (the broadened
+    # company, and the company that returns in-house) reported, with their results, as added
+    before, after = load_scenario(old), load_scenario(new)
+    assert set(options) == (set(before.options) | set(after.options)) - {"in_house"}
+    assert {o for o, row in options.items() if row["status"] == "added"} == set(after.options) - set(before.options)
+    broad = options["company_broad"]
+    assert broad["status"] == "added" and broad["old_npv_vs_baseline"] is None
+    assert broad["new_npv_vs_baseline"] == pytest.approx(
+        attribute(load_scenario(old), load_scenario(new)).new["company_broad"], abs=0.01)
+    assert broad["new_npv_vs_baseline"] > 1e7
+    assert options["company_csc"]["change"] == 0 and "-0.0" not in r.stdout
+    text = subprocess.run([sys.executable, "-m", "wcf_model.cli", "diff", old, new],
+                          capture_output=True, text=True, timeout=300).stdout
+    assert "Wholly owned company: broadened scope (company_broad): added in worcestershire-2019-fbc: £" in text
+    csc = options["company_csc"]["new_npv_vs_baseline"]
+    assert f"Wholly owned company: children's social care (company_csc): £{csc:,.0f} -> £{csc:,.0f} (no change)" in text
+    # a change that rounds to nothing has no sign
+    assert not re.search(r"-£?0(?![\d,.])", text)

@@ -1,4 +1,4 @@
-"""Tests for wcf_model.data and scripts/build_data.py.
+"""Tests for wcf_model.dfe (the downloads), wcf_model.data (the extract) and scripts/build_data.py.
 
 Unit tests read the small files in tests/fixtures/dfe/ (same formats as the DfE
 downloads, a few rows each). Tests marked ``realdata`` read the published files
@@ -8,6 +8,7 @@ expected values are the published figures, each with where it comes from.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
@@ -24,19 +25,14 @@ from hypothesis import strategies as st
 from wcf_model.data import (
     ENGLAND,
     EXTRACT_NAME,
-    MARKERS,
-    MEASURE_UNITS,
-    S251_COLUMNS,
-    S251_LINES,
     TIDY_COLUMNS,
     combine,
-    detect_layout,
     load_extract,
     normalise_la_code,
-    read_dfe,
     read_extract,
     series,
 )
+from wcf_model.dfe import MARKERS, MEASURE_UNITS, S251_COLUMNS, S251_LINES, detect_layout, read_dfe
 from wcf_model.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -323,7 +319,7 @@ def test_old_and_new_codes_select_the_same_rows(extract_dir):
 
 
 def test_load_extract_unknown_authority_names_it_and_the_known_codes(extract_dir):
-    with pytest.raises(DataError, match=r"no rows for la_code 999 in .*dfe_extract\.csv; known codes: .*885"):
+    with pytest.raises(DataError, match=r"no rows for la_code 999 in .*dfe_extract\.csv\.gz; `wcf-model authorities` lists"):
         load_extract(999, data_dir=extract_dir)
 
 
@@ -368,28 +364,35 @@ def test_series_refuses_ambiguous_frames():
 
 
 def test_build_script_on_fixtures(tmp_path):
-    done = run_build("--source", str(FIXTURES), "--out", str(tmp_path), "--la", "885")
+    done = run_build("--source", str(FIXTURES), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     for name in BAD_FILES:  # skipped with a note, not a crash
         assert f"skipped {name}" in done.stdout
     frame = read_extract(tmp_path / EXTRACT_NAME)
-    assert set(frame.la_code) == {"885", ENGLAND}
+    # every authority in the files is kept: Worcestershire, Kent and the joint return of the fixtures
+    assert {"885", "886", ENGLAND} <= set(frame.la_code)
+    every = combine(read_dfe(p) for p in sorted(FIXTURES.glob("*.csv")) if p.name not in BAD_FILES)
+    assert len(frame) == len(every)
     provenance = json.loads((tmp_path / "dfe_extract.provenance.json").read_text())
     inputs = {row["file"]: row for row in provenance["inputs"]}
     assert inputs[S251.name]["sha256"] == hashlib.sha256(S251.read_bytes()).hexdigest()
     assert inputs[WIDE_2019.name]["publication"].endswith("LA tables, 2019 release")
     assert sum(row["rows_in_extract"] for row in inputs.values()) == len(frame) == provenance["output"]["rows"]
     assert sorted(provenance["skipped"]) == sorted(BAD_FILES)
+    text = gzip.decompress((tmp_path / EXTRACT_NAME).read_bytes())
+    assert hashlib.sha256(text).hexdigest() == provenance["output"]["csv_sha256"]
     first = (tmp_path / EXTRACT_NAME).read_bytes()
     assert run_build("--source", str(FIXTURES), "--out", str(tmp_path)).returncode == 0
     assert (tmp_path / EXTRACT_NAME).read_bytes() == first  # rebuilds are byte-identical
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
 
 
-def test_build_script_other_authority_by_new_code(tmp_path):
-    done = run_build("--source", str(FIXTURES), "--out", str(tmp_path), "--la", "E10000016")
-    assert done.returncode == 0, done.stderr
-    assert set(read_extract(tmp_path / EXTRACT_NAME).la_code) == {"886", ENGLAND}
+def test_build_script_has_no_partial_extracts(tmp_path):
+    # `make data LA=871` once replaced the whole extract with one council's rows,
+    # so every other council's report lost its history: there is no --la any more.
+    done = run_build("--source", str(FIXTURES), "--out", str(tmp_path), "--la", "871")
+    assert done.returncode == 2 and "unrecognized arguments: --la" in done.stderr
+    assert not (tmp_path / EXTRACT_NAME).exists()
 
 
 @pytest.mark.parametrize(
@@ -397,8 +400,6 @@ def test_build_script_other_authority_by_new_code(tmp_path):
     [
         (["--source", "no/such/folder"], r"--source no/such/folder is not a folder"),
         (["--source", str(FIXTURES), "--strict"], r"empty\.csv is empty.*strict"),
-        (["--source", str(FIXTURES), "--la", "999"], r"no rows for la_code 999"),
-        (["--source", str(FIXTURES), "--la", "abc"], r"not a local authority code"),
     ],
 )
 def test_build_script_bad_input_exits_2_with_one_line(tmp_path, args, message):
@@ -415,17 +416,25 @@ def test_build_script_bad_input_exits_2_with_one_line(tmp_path, args, message):
 # ---------------------------------------------------------------------------
 
 
-def test_shipped_extract_is_small_and_tidy():
+def test_shipped_extract_is_small_and_covers_every_authority():
     path = SHIPPED / EXTRACT_NAME
+    # under 1 MB compressed to ship in the repository (about 21 MB as plain CSV)
     assert path.stat().st_size < 1_000_000
     frame = read_extract(path)
-    assert set(frame.la_code) == {"885", ENGLAND}
     assert not frame.duplicated(["la_code", "measure", "year"]).any()
+    # England has 153 children's services authorities; each has a row for 31 March 2025 in
+    # cla_number_and_rate_per_10k_children_2021_to_2025.csv (City of London's suppressed, c;
+    # the Isles of Scilly's not applicable, z), as do the abolished Cumbria and Northamptonshire (z).
+    latest = frame[(frame.measure == "cla_at_31_march") & (frame.year == 2025)]
+    assert len(set(latest.la_code) - {"909", "928", ENGLAND}) == 153
+    for code in ("885", "871", "394", "330", "857", "201", "420", "942", "835"):
+        assert code in set(frame.la_code), code
 
 
-def test_shipped_extract_old_and_new_codes_agree():
+def test_shipped_extract_reads_the_same_figures_either_way():
     pd.testing.assert_frame_equal(load_extract(885), load_extract("E10000034"))
     assert set(load_extract("England").la_code) == {ENGLAND}
+    assert set(load_extract(871).la_name) == {"Slough"}
 
 
 def test_shipped_extract_keeps_suppressed_cells():
@@ -577,7 +586,8 @@ def test_real_every_file_is_recognised(real_dir):
 
 @pytest.mark.realdata
 def test_shipped_extract_is_what_the_script_builds(real_dir, tmp_path):
-    done = run_build("--source", str(real_dir), "--out", str(tmp_path), "--la", "885")
+    # `make data` rebuilds the whole extract, byte for byte
+    done = run_build("--source", str(real_dir), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     for name in (EXTRACT_NAME, "dfe_extract.provenance.json"):
         assert (tmp_path / name).read_bytes() == (SHIPPED / name).read_bytes(), f"data/{name} is stale: rebuild it"

@@ -273,7 +273,7 @@ def test_combined_forecast_is_never_negative(values):
 def published():
     if not SHARED_DFE.is_dir():
         pytest.skip(f"published DfE files not found at {SHARED_DFE}")
-    from wcf_model.data import read_folder
+    from wcf_model.dfe import read_folder
 
     return read_folder(SHARED_DFE, None)[0]
 

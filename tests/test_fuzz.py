@@ -7,7 +7,7 @@ an internal error (any other exception), never a hang, and never more than the
 limits of :mod:`wcf_model.limits` allow.
 
 Each test starts from a shipped file (the Worcestershire scenarios and the
-template, the workbooks exported from them, the Worcestershire actuals) and
+example generated for Slough, the workbooks exported from them, the Worcestershire actuals) and
 mutates it: values replaced by values of other types and extreme sizes, keys and
 rows and sheets added, removed or renamed, structure broken (a truncated file,
 random bytes, a damaged zip part), and the text re-encoded. The library is
@@ -48,7 +48,7 @@ from wcf_model.workbook_io import build_workbook, import_assumptions
 
 WORCS = REPO / "scenarios" / "worcestershire"
 CHAIN = ["base.yaml", "2018-outline-business-case.yaml", "2019-full-business-case.yaml"]
-TEMPLATE = REPO / "scenarios" / "templates" / "new-council.yaml"
+TEMPLATE = REPO / "scenarios" / "examples" / "slough-2026-27.yaml"  # a generated baseline, on its own
 ACTUALS = REPO / "data" / "actuals" / "worcestershire.csv"
 
 #: ``make fuzz`` loads the "fuzz" profile, whose many examples mark a campaign.
@@ -182,7 +182,7 @@ def mutate_text(raw: bytes, data) -> bytes:
 
 
 def write_chain(where: Path, target: str, content: bytes) -> Path:
-    """The Worcestershire chain (or the template) in ``where``, with ``target`` replaced; the file to load."""
+    """The Worcestershire chain (or the Slough example) in ``where``, with ``target`` replaced; the file to load."""
     if target == TEMPLATE.name:
         (where / target).write_bytes(content)
         return where / target

@@ -91,3 +91,35 @@ def test_the_baselines_own_effects_are_part_of_its_projection(write):
     assert sw[0] == pytest.approx(without.measures()["social_worker_in_post_fte"][0, 0])
     cin_avg = with_plan.caseloads.cin.average[0, 1]
     assert sw[1] == pytest.approx(cin_avg / 15)
+
+
+LATEST_ESTIMATE_BEFORE_BASE_YEAR = """\
+scenario:
+  extends: {base}
+  name: from-the-latest-estimate
+  title: Appraised from 2021-22 with the mid-2019 estimate as the latest
+  base_year: "2021-22"
+parameters:
+  population:
+    age_0_17:
+      values: {{"2018-19": 117046, "2019-20": 117645}}
+      unit: children
+      source: ONS mid-year estimates
+      confidence: 1
+"""
+
+
+def test_a_population_estimate_before_the_base_year_is_grown_to_it(write):
+    # The issue's failure: a case appraised from a year after the latest ONS
+    # estimate ("internal error: the population needs a figure for at least one
+    # year"). The first year is the mid-2019 figure grown for two years at the
+    # scenario's growth rate, 0.0041: 117,645 x 1.0041^2 = 118,611.
+    path = write("later.yaml", LATEST_ESTIMATE_BEFORE_BASE_YEAR.format(base=REPO / "scenarios" / "worcestershire" / "base.yaml"))
+    sc = load_scenario(path)
+    pop = project(sc).caseloads.population[0]
+    assert pop[0] == pytest.approx(117_645 * 1.0041 ** 2)
+    assert pop[0] == pytest.approx(118_611, abs=1)
+    assert pop[1] == pytest.approx(pop[0] * 1.0041)
+    # the appraisal uses the same path
+    from wcf_model import appraise
+    assert appraise(sc).central.options["in_house"].projection.caseloads.population[0, 0] == pytest.approx(pop[0])

@@ -13,9 +13,11 @@ import wcf_model as wm
 from conftest import REPO
 from wcf_model.backtest import COMPARED
 from wcf_model.errors import DataError, UsageError
+from wcf_model.results import appraise
+from wcf_model.scenario import load_scenario
 from wcf_model.monitoring import (
     ACTUALS_COLUMNS, COMPARISON_COLUMNS, MEASURES, PUBLISHED, compare, headline, monitoring_chart,
-    not_compared, projected_bands, read_actuals, summary,
+    not_compared, projected_bands, published_actuals, read_actuals, summary,
 )
 
 SHIPPED = REPO / "data" / "actuals" / "worcestershire.csv"
@@ -346,3 +348,55 @@ def test_spend_gap_steps_add_up_to_what_was_spent():
     assert gap["amount"].iloc[1] > 0 and gap["amount"].iloc[2] > 0
     # the steps add up to the published figure, to the penny
     assert gap["total"].iloc[-1] == pytest.approx(177_000_000, abs=0.01)
+
+
+# ---------------------------------------------------------------------------
+# The authority is the scenario's
+# ---------------------------------------------------------------------------
+
+SLOUGH_2019 = """\
+scenario:
+  extends: {base}
+  name: slough-2019
+  title: Slough from 2019-20, on Worcestershire's other figures
+  authority: {{la_code: 871, name: Slough}}
+parameters:
+  population:
+    age_0_17: {{values: {{"2019-20": 43479}}, unit: children, source: ONS mid-2019 estimate, confidence: 1}}
+"""
+
+
+def test_an_actuals_file_for_another_authority_is_refused(write):
+    # The issue's failure: Worcestershire's 117,526 children were charted against Slough's
+    # projected 43,900. The shipped file names its authority (la_code 885) on every line.
+    path = write("slough.yaml", SLOUGH_2019.format(base=REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"))
+    res = appraise(load_scenario(path))
+    assert read_actuals(SHIPPED).attrs["la_code"] == "885"
+    with pytest.raises(DataError, match=r"holds figures for Worcestershire \(885\), but the scenario is for "
+                                        r"Slough \(871\)"):
+        compare(res, SHIPPED)
+
+
+def test_the_same_authority_by_its_new_code_is_accepted(write, tmp_path):
+    text = SHIPPED.read_text(encoding="utf-8").replace(",885\n", ",E10000034\n")
+    path = write("worcs.csv", text)
+    assert read_actuals(path).attrs["la_code"] == "E10000034"
+    res = appraise(load_scenario(REPO / "scenarios" / "worcestershire" / "base.yaml"))
+    assert len(compare(res, path)) > 0
+
+
+def test_an_actuals_file_holds_one_authority(write):
+    text = SHIPPED.read_text(encoding="utf-8").splitlines()
+    text[2] = text[2].removesuffix(",885") + ",871"
+    with pytest.raises(DataError, match=r":3: la_code: 871 differs from 885 on line 2"):
+        read_actuals(write("mixed.csv", "\n".join(text) + "\n"))
+
+
+def test_published_actuals_are_the_authoritys_own(write):
+    # Slough's children looked after at 31 March 2020 (DfE, 2023 release): 195; its mid-2019 population 43,479.
+    figures, _ = published_actuals(871, "2019-20", "2024-25")
+    assert figures.attrs["la_code"] == "871"
+    cla = figures[(figures.measure == "cla_closing") & (figures.period == "2019-20")].value.iloc[0]
+    assert cla == 195
+    pop = figures[(figures.measure == "population_0_17") & (figures.period == "2019-20")].value.iloc[0]
+    assert pop == 43_479

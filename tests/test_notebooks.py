@@ -42,3 +42,20 @@ def test_notebook_runs_under_papermill(path, tmp_path):
     executed = json.loads(out.read_text(encoding="utf-8"))
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_without_a_warning(path, caplog):
+    """A comment holding '=' once hid 'draws' from papermill ('Unable to parse line 3')."""
+    import ast
+
+    translators = require("papermill.translators")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = "".join(cell["source"])
+    assigned = [t.id for node in ast.parse(source).body if isinstance(node, ast.Assign) for t in node.targets]
+    with caplog.at_level("WARNING"):
+        found = translators.PythonTranslator.inspect({"source": source})
+    assert [r.getMessage() for r in caplog.records] == []
+    assert [p.name for p in found] == assigned
+    assert {"scenario", "draws", "seed"} <= set(assigned)

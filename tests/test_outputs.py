@@ -78,19 +78,22 @@ def which_set(out: Path, shas: dict[str, str]) -> str:
     """"old" or "new": which run the folder's set came from, having checked every file is from that run.
 
     results.json names its scenario by sha256; summary.csv and results.xlsx
-    must give the company's net present cost results.json gives, to the penny,
-    and annual.csv the total of results.json's annual lines for it.
+    must give the company's net present cost against the baseline that
+    results.json gives, to the penny, and annual.csv the total of
+    results.json's annual lines for it.
     """
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, *SET]), sorted(os.listdir(out))
     doc = json.loads((out / "results.json").read_text())
-    npv = next(o for o in doc["options"] if o["id"] == OPTION)["economic"]["npv_cost"]
+    company = next(o for o in doc["options"] if o["id"] == OPTION)
+    npv = company["economic"]["npv_vs_baseline"]
     with open(out / "summary.csv", newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["option"] == OPTION)
-    assert float(row["npv_cost"]) == pytest.approx(npv, abs=0.01)
+    assert float(row["npv_vs_baseline"]) == pytest.approx(npv, abs=0.01)
     sheet = openpyxl.load_workbook(out / "results.xlsx")["Summary"]
     heads = [c.value for c in sheet[1]]
-    xlsx_row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == OPTION)
-    assert xlsx_row[heads.index("npv_cost")] == pytest.approx(npv, abs=0.01)
+    column = next(i for i, h in enumerate(heads) if str(h).startswith("Economic cost against the baseline"))
+    xlsx_row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == company["label"])
+    assert xlsx_row[column] == pytest.approx(npv, abs=0.01)
     with open(out / "annual.csv", newline="") as f:
         annual = sum(float(r["value"]) for r in csv.DictReader(f) if r["option"] == OPTION)
     assert annual == pytest.approx(sum(a["value"] for a in doc["annual"] if a["option"] == OPTION), abs=1)
@@ -258,7 +261,7 @@ def test_the_next_run_after_a_kill_tidies_up_and_writes(case):
 
 
 def fake_notebooks(names: list[str]):
-    return lambda sc, draws: {n: ("{}", f"<p>{n}</p>") for n in names}
+    return lambda *args, **kwargs: {n: ("{}", f"<p>{n}</p>") for n in names}
 
 
 def test_report_set_includes_its_notebooks(tmp_path, monkeypatch, capsys):

@@ -254,10 +254,10 @@ def test_northamptonshire_runs_on_across_its_split(panel):
 
 def one_council_extract(folder):
     """An extract holding Worcestershire only, as the shipped one did for a single council."""
-    from wcf_model.data import read_extract
+    from wcf_model.data import EXTRACT_NAME, read_extract
 
-    frame = read_extract(REPO / "data" / "dfe_extract.csv")
-    frame[frame.la_code == "885"].to_csv(folder / "dfe_extract.csv", index=False)
+    frame = read_extract(REPO / "data" / EXTRACT_NAME)
+    frame[frame.la_code.isin(["885", "E92000001"])].to_csv(folder / EXTRACT_NAME, index=False)
     return folder
 
 

@@ -75,3 +75,17 @@ def test_effects_without_evidence_allow_for_no_effect(path):
                 low, high = REGISTRY[e.distribution["type"]].support({**e.distribution, "_central": e.change})
                 no_effect = 0.0 if e.mode in ("add", "multiply") else None
                 assert no_effect is not None and low <= no_effect <= high, (oid, eid)
+
+
+def test_the_2019_case_shows_what_happened_but_cannot_prefer_it():
+    # company_then_in_house is hindsight (the return in-house was decided in January 2024): the
+    # March 2019 case shows it beside the options, but a choice made then could not have taken it,
+    # so it fails the case's 'known at the time' factor and the case prefers the broadened company.
+    from wcf_model import appraise
+
+    fbc = load_scenario(WORCS / "2019-full-business-case.yaml")
+    hindsight = fbc.options["company_then_in_house"]
+    assert not all(c.met for c in hindsight.csf.values())
+    assert all(c.met for oid, o in fbc.options.items() if oid != "company_then_in_house"
+               for fid, c in o.csf.items() if fid == "available_at_decision")
+    assert appraise(fbc).mca().preferred == "company_broad"

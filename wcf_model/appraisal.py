@@ -40,7 +40,7 @@ from .costs import (
 from .discounting import discount_factors, present_value
 from .effects import apply_option_effects
 from .inputs import sample_parameters, scenario_design
-from .model import Projection, population_given, project_arrays, require_population
+from .model import Projection, population_given, population_lead, project_arrays, require_population
 from .prices import DEFAULT_INFLATION, deflator_path, load_deflators
 from .errors import WcfModelError
 from .scenario import Scenario
@@ -250,6 +250,7 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     p = to_base_prices(sample_parameters(sc.parameters, years, draws, seed, design), sc.parameters, base_year,
                        deflator, inflation)
     known = population_given(sc.parameters["population.age_0_17"], years)
+    lead = population_lead(sc.parameters["population.age_0_17"], years)
     factors = discount_factors(len(years))
     path = deflator_path(deflator, years, inflation)
     nominal = path / deflator_path(deflator, [base_year], inflation)[0]
@@ -257,14 +258,14 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     warnings: list[str] = []
     # Budgets describe the service before any option acts on it: their residual
     # other costs come from the projection without effects, the same for every option.
-    reference = project_arrays(p, known, years)
+    reference = project_arrays(p, known, years, lead)
     residuals = budget_residuals(service_costs(reference.caseloads, reference.workforce, p, []), p, warnings)
     results = {}
     allocation = sc.parameters.get("funding.dsg_high_needs.allocation")
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
     for oid, option in sc.options.items():
         p_opt = apply_option_effects(p, oid, option, years, draws, seed, design)
-        projection = project_arrays(p_opt, known, years)
+        projection = project_arrays(p_opt, known, years, lead)
         shape = projection.caseloads.population.shape
         found: list[str] = []
         service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)

@@ -41,9 +41,10 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
+from .authorities import ESTIMATED
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import DEFAULT_DATA_DIR, ENGLAND, EXTRACT_NAME, load_authority, normalise_la_code, read_extract, read_folder
+from .data import ENGLAND, load_authority, load_frame, normalise_la_code
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .scenario import Parameter
@@ -274,6 +275,9 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
     banded = project_parameters(params, years, draws=draws, seed=SEED).measures() if uncertain and draws else {}
     rows, excluded, scales, history_rows = [], [], {}, []
     by_measure = _published(la)
+    # a reorganised authority's years before it existed are apportioned estimates: fitted on, never scored
+    estimated = set(zip(la.loc[la["publication"].str.startswith(ESTIMATED), "measure"],
+                        la.loc[la["publication"].str.startswith(ESTIMATED), "year"]))
     for published in measures:
         projected_name, kind = COMPARED[published]
         if published not in by_measure:
@@ -298,6 +302,10 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
                 continue
             h = year - fit_to
             value = actual.get(year, np.nan)
+            if (published, year) in estimated:
+                excluded.append({"measure": published, "year": year, "reason": "an estimate apportioned from the "
+                                 "authorities it replaced, not a published figure"})
+                continue
             if not np.isfinite(value):
                 reason = "not in the data" if year not in actual.index else "not published (suppressed or missing)"
                 excluded.append({"measure": published, "year": year, "reason": reason})
@@ -318,25 +326,6 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
     return {"estimates": estimates, "table": table, "scores": scores,
             "excluded": pd.DataFrame(excluded, columns=["measure", "year", "reason"]), "scales": scales,
             "banded": bool(banded), "history": pd.DataFrame(history_rows, columns=["measure", "year", "value"])}
-
-
-def load_all(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Every authority's tidy rows (and England's) from an extract or a folder of DfE downloads."""
-    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    if (folder / EXTRACT_NAME).is_file():
-        return read_extract(folder / EXTRACT_NAME)
-    frame, _ = read_folder(folder, None)
-    return frame
-
-
-def authority_rows(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
-    """The rows of one authority, found by its old or new code."""
-    code = normalise_la_code(la_code)
-    olds = set(frame.loc[(frame["la_code"] == code) | (frame["new_la_code"] == code), "la_code"])
-    rows = frame[frame["la_code"].isin(olds)].reset_index(drop=True)
-    if rows.empty:
-        raise DataError(f"no rows for la_code {la_code} in the data")
-    return rows
 
 
 def pooling_for(frame: pd.DataFrame | None, fit_to: int, source: str) -> tuple[fc.Pooling | None, str]:
@@ -367,7 +356,7 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
     fit_to : int
         Last published year (31 March, or census year) the fit may use.
     data_dir : str or Path, optional
-        Folder with ``dfe_extract.csv`` or of DfE downloads; ``data/`` by default.
+        Folder with ``dfe_extract.csv.gz`` or of DfE downloads; ``data/`` by default.
     window : int
         Years of history averaged for each windowed rate [years].
     last_year : int, optional
@@ -390,22 +379,27 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
         raise UsageError("window must be at least one year")
     if draws < 0:
         raise UsageError("draws must be 0 or more")
-    frame = None
-    if pooling is None and method == "pooled":
-        frame = load_all(data_dir)
-        la, england = authority_rows(frame, la_code), frame[frame["la_code"] == ENGLAND].reset_index(drop=True)
-        pooling, source = pooling_for(frame, fit_to, str(data_dir or "data/"))
-    else:
-        la, england = load_authority(la_code, data_dir)
-        source = "pooled parameters given by the caller" if pooling is not None else ""
-    later = la[(la["year"] > fit_to) & la["measure"].isin(COMPARED) & la["value"].notna()]
+    frame = load_frame(data_dir)
+    # the authority's history with a reorganised authority's predecessors (wcf_model.authorities)
+    la, england = load_authority(la_code, frame=frame)
+    # reorganised authorities: why a year has no figures, for the messages below
+    why = f" ({la.attrs['note']})" if la.attrs.get("note") else ""
+    published = la[~la["publication"].str.startswith(ESTIMATED)]  # never scored against an estimate
+    later = published[(published["year"] > fit_to) & published["measure"].isin(COMPARED)
+                      & published["value"].notna()]
     end = last_year if last_year is not None else (int(later["year"].max()) if len(later) else None)
     if end is None or end <= fit_to:
-        raise DataError(f"no published figures after {fit_to} for LA {la_code} to compare with")
+        raise DataError(f"no published figures after {fit_to} for LA {la_code} to compare with{why}")
+    if pooling is None and method == "pooled":
+        # the shipped extract is what the shipped parameters were fitted on: use them rather than
+        # fitting again; another folder's figures get parameters of their own
+        pooling, source = pooling_for(frame if data_dir is not None else None, fit_to, str(data_dir or "data/"))
+    else:
+        source = "pooled parameters given by the caller" if pooling is not None else ""
     try:
         out = _score_authority(la, england, fit_to, end, window, method, pooling, draws)
     except DataError as err:
-        raise DataError(f"LA {la_code}: {err}") from None
+        raise DataError(f"LA {la_code}: {err}{why}") from None
     scores = out["scores"]
     mape = (scores.set_index("measure")["mape_model"].rename("mape_percent") if len(scores)
             else pd.Series(dtype=float, name="mape_percent"))
@@ -592,7 +586,7 @@ def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, hor
     Parameters
     ----------
     frame : DataFrame
-        Tidy rows of every authority and England (:func:`load_all`).
+        Tidy rows of every authority and England (:func:`wcf_model.data.load_frame`).
     origins : iterable of int
         Forecast origins (last data year each fit may use).
     horizon : int

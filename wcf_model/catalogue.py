@@ -473,3 +473,300 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     """A ' did you mean ...?' phrase for the nearest choice, or ''."""
     near = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{near[0]}'?" if near else ""
+
+
+# ---------------------------------------------------------------------------
+# Words a reader sees
+# ---------------------------------------------------------------------------
+# Every identifier above has a label here, so the report, the notebooks and the
+# workbook show "independent fostering agency", not "ifa". An identifier this
+# section does not know (a parameter or cost line added later) still reads as
+# words: its underscores become spaces and, for a parameter, its description is
+# used. Option, criterion and critical success factor labels live in the
+# scenario file itself.
+
+#: Vocabulary -> word -> what a reader sees.
+WORDS: dict[str, dict[str, str]] = {
+    "placement": {
+        "in_house_fostering": "in-house fostering", "ifa": "independent fostering agency",
+        "kinship": "kinship (connected persons) care", "council_home": "council children's home",
+        "external_home": "external children's home", "secure": "secure unit",
+        "supported_16_plus": "supported accommodation (16+)", "placed_with_parents": "placed with parents",
+        "placed_for_adoption": "placed for adoption", "other": "other placements",
+    },
+    "setting": {
+        "mainstream": "mainstream schools", "resourced_base": "resourced bases",
+        "maintained_special": "maintained special schools", "independent_special": "independent special schools",
+        "post_16": "post-16 provision",
+    },
+    "line": {
+        "social_care": "children's social care", "education_services": "education services",
+        "early_help": "early help", "commissioning": "commissioning for vulnerable children and families",
+        "community_health_commissioning": "commissioning of community health services",
+        "virtual_school": "virtual school", "send": "SEND services",
+        "participation_engagement": "participation and engagement",
+        "cyp_plan": "children and young people plan",
+    },
+    "role": {
+        "social_worker": "social workers", "team_manager": "team managers",
+        "iro": "independent reviewing officers", "personal_adviser": "personal advisers",
+        "early_help_worker": "early help workers",
+    },
+    "ob": {
+        "outsourcing": "outsourcing", "equipment_development": "equipment and development",
+        "standard_buildings": "standard buildings", "non_standard_buildings": "non-standard buildings",
+    },
+    "growth_line": {"placements": "placements", "staff": "staff", "send": "SEND provision", "other": "other costs"},
+    "flow": {
+        "referrals": "referrals", "cla_starts": "children starting to be looked after",
+        "early_help": "early help episodes", "ehcp_new": "new EHC plans",
+    },
+    "vehicle": {
+        "council": "the council", "partnership": "a partnership with another council",
+        "company": "a council-owned company", "trust": "a children's trust",
+    },
+    "funder": {
+        "council": "Council", "dsg_high_needs": "DSG high-needs block", "dfe_grant": "DfE grant",
+        "home_office_grant": "Home Office grant",
+    },
+    "one_off": {
+        "property": "property", "project_management": "project management",
+        "leadership_board": "leadership and board", "finance": "finance", "hr": "HR", "it": "IT",
+        "legal": "legal", "branding": "branding", "pension": "pension", "redundancy": "redundancy",
+        "other": "other set-up costs",
+    },
+    "recurring": {
+        "company_running": "company running costs", "board": "board and governance",
+        "client_function": "council client function", "commissioning": "commissioning",
+        "support_services": "support services", "audit_insurance": "audit and insurance",
+        "pension": "pension", "partnership_fee": "partner's fee", "improvement": "improvement programme",
+        "other": "other running costs",
+    },
+    "mode": {"add": "added", "multiply": "proportional change", "set": "set to"},
+}
+
+
+def humanise(identifier: str) -> str:
+    """Words from an identifier nobody has labelled: ``"audit_insurance" -> "audit insurance"``."""
+    return identifier.replace("_", " ").replace(".", ": ").strip()
+
+
+def word(vocabulary: str, key: str) -> str:
+    """What a reader sees for a word of a vocabulary: ``word("placement", "ifa")``."""
+    return WORDS.get(vocabulary, {}).get(key) or humanise(key)
+
+
+def sentence_case(text: str) -> str:
+    """First letter capitalised, the rest left alone ("SEND" stays "SEND")."""
+    return text[:1].upper() + text[1:]
+
+
+#: Short labels of parameters, by catalogue name; ``{vocabulary}`` is filled with
+#: :func:`word`. For charts and tables; the description says more.
+PARAMETER_LABELS: dict[str, str] = {
+    "population.age_0_17": "Children aged 0-17",
+    "population.growth_rate": "Growth of the 0-17 population",
+    "demand.referrals.rate_per_10k": "Referral rate",
+    "demand.referrals.rereferral_share": "Share of referrals that are re-referrals",
+    "demand.early_help.episodes_per_10k": "Early help episodes started",
+    "demand.cin.opening_stock": "Children in need at the start",
+    "demand.cin.start_share_of_referrals": "Children in need episodes per referral",
+    "demand.cin.exit_rate": "Children in need whose episode ends in a year",
+    "demand.cpp.opening_stock": "Child protection plans at the start",
+    "demand.cpp.share_of_cin": "Child protection plans as a share of children in need",
+    "demand.cla.opening_stock": "Children looked after at the start",
+    "demand.cla.start_rate_per_10k": "Rate of children starting to be looked after",
+    "demand.cla.exit_rate": "Children looked after who leave care in a year",
+    "demand.cla.placement_mix.{placement}": "Share of looked-after children in {placement}",
+    "demand.cla.uasc_share": "Unaccompanied asylum-seeking children's share of children looked after",
+    "demand.care_leavers.opening_18_21": "Care leavers aged 18-21 at the start",
+    "demand.care_leavers.opening_22_25": "Care leavers aged 22-25 at the start",
+    "demand.care_leavers.leaver_share_of_exits": "Care leavers' share of exits from care",
+    "demand.care_leavers.support_22_25_share": "Care leavers keeping support to 25",
+    "demand.ehcp.opening_stock": "EHC plans at the start",
+    "demand.ehcp.new_per_10k": "New EHC plans a year",
+    "demand.ehcp.ceased_rate": "EHC plans that cease in a year",
+    "demand.ehcp.setting_mix.{setting}": "Share of EHC plans in {setting}",
+    "demand.shocks.{flow}": "Shock to {flow}",
+    "workforce.caseload_target": "Social worker caseload",
+    "workforce.manager_span": "Social workers per team manager",
+    "workforce.iro_caseload": "Independent reviewing officer caseload",
+    "workforce.personal_adviser_caseload": "Personal adviser caseload",
+    "workforce.early_help_caseload": "Early help worker caseload",
+    "workforce.agency_share": "Agency share of social workers",
+    "workforce.vacancy_rate": "Social worker vacancy rate",
+    "workforce.turnover_rate": "Social worker turnover",
+    "costs.placements.weekly.{placement}": "Weekly cost: {placement}",
+    "costs.staff.salary.{role}": "Salary: {role}",
+    "costs.staff.on_cost_rate": "Staff on-costs",
+    "costs.staff.pension_employer_rate": "Employer pension rate",
+    "costs.staff.agency_premium": "Agency premium",
+    "costs.staff.recruitment_per_hire": "Recruitment cost per hire",
+    "costs.early_help.per_episode": "Cost of an early help episode",
+    "costs.send.annual.{setting}": "Yearly cost of an EHC plan in {setting}",
+    "costs.send.assessment": "Cost of an EHC needs assessment",
+    "costs.send.transport_share": "Share of EHC plans with home-to-school transport",
+    "costs.send.transport_per_pupil": "Home-to-school transport per pupil",
+    "costs.overheads.support_services": "Support services",
+    "costs.real_growth.{growth_line}": "Real price growth: {growth_line}",
+    "services.{line}.budget": "Budget: {line}",
+    "finance.vat_rate": "VAT rate",
+    "finance.vatable_share_of_spend": "Share of spending that bears VAT",
+    "finance.corporation_tax_rate": "Corporation tax rate",
+    "finance.general_inflation": "General inflation",
+    "finance.company_surplus_share": "Company surplus",
+    "finance.pension_rate_difference": "Company pension rate above the council's",
+    "finance.weeks_per_year": "Weeks paid a year",
+    "finance.budget_envelope": "Budget envelope",
+    "appraisal.optimism_bias_mitigation": "Optimism bias mitigation",
+    "appraisal.optimism_bias.{ob}.upper": "Optimism bias, upper bound: {ob}",
+    "appraisal.optimism_bias.{ob}.lower": "Optimism bias, lower bound: {ob}",
+}
+
+
+@cache
+def _label_patterns() -> list[tuple[re.Pattern, str]]:
+    out = []
+    for pattern, template in PARAMETER_LABELS.items():
+        regex = re.escape(pattern)
+        for vocab in _PLACEHOLDER.findall(pattern):
+            regex = regex.replace(re.escape("{" + vocab + "}"), f"(?P<{vocab}>[a-z0-9_]+)")
+        out.append((re.compile(f"^{regex}$"), template))
+    return out
+
+
+def parameter_label(name: str) -> str:
+    """A parameter's short label: ``"costs.placements.weekly.ifa" -> "Weekly cost: independent fostering agency"``.
+
+    Falls back on the catalogue's description, then on the name's last part in words.
+    """
+    for regex, template in _label_patterns():
+        m = regex.match(name)
+        if m:
+            return template.format(**{k: word(k, v) for k, v in m.groupdict().items()})
+    spec = parameter_specs().get(name)
+    return sentence_case(spec.description if spec else humanise(name.rsplit(".", 1)[-1]))
+
+
+#: How a unit reads after a number ("£646 a week") and in a heading ("£ a week").
+UNIT_WORDS: dict[str, str] = {
+    "children": "children", "referrals": "referrals", "plans": "plans", "families": "families",
+    "FTE": "FTE", "people": "people", "GBP": "£", "GBP/year": "£ a year",
+    "GBP/week": "£ a week", "GBP/day": "£ a day", "GBP/hour": "£ an hour", "share": "%",
+    "probability": "%", "per 10k children": "per 10,000 children",
+    "per 10k children/year": "per 10,000 children a year", "cases/FTE": "cases per worker",
+    "FTE/manager": "workers per manager", "ratio": "times", "share/year": "% a year",
+    "share points": "percentage points", "years": "years", "weeks": "weeks",
+    "percent": "%", "episodes": "episodes", "cases": "cases",
+}
+
+
+def unit_words(unit: str | None) -> str:
+    """A unit in words: ``"GBP/year" -> "£ a year"``, ``"share" -> "%"``."""
+    return UNIT_WORDS.get(unit or "", humanise(unit or ""))
+
+
+def figure_text(value: float, unit: str | None) -> str:
+    """A stated figure with its unit, as a reader writes it.
+
+    ``(646, "GBP/week") -> "£646 a week"``, ``(0.25, "share") -> "25%"``,
+    ``(20.8, "per 10k children/year") -> "20.8 per 10,000 children a year"``,
+    ``(0.02, "share points") -> "2 percentage points"``, ``(1.5, "ratio") -> "1.5 times"``.
+    """
+    from .formats import percent_exact, quantity
+
+    kind = UNITS[unit].kind if unit in UNITS else ""
+    if kind == "money":
+        per = unit.split("/", 1)[1] if "/" in unit else ""
+        return f"{'-' if value < 0 else ''}£{quantity(abs(value))}" + (f" {unit_words(unit)[2:]}" if per else "")
+    if unit in ("share", "probability", "share/year"):
+        return percent_exact(value) + (" a year" if unit == "share/year" else "")
+    if unit == "share points":
+        return f"{quantity(round(100 * value, 6))} percentage points"
+    return f"{quantity(value)} {unit_words(unit)}".strip()
+
+
+#: Cost lines of the accounts: fixed names, and groups ``prefix.{word}``.
+COST_LINES: dict[str, str] = {
+    "optimism_bias": "Optimism bias",
+    "early_help": "Early help",
+    "staff.permanent_pay": "Staff: permanent pay",
+    "staff.agency_pay": "Staff: agency pay",
+    "staff.agency_premium": "Staff: agency premium",
+    "staff.recruitment": "Staff: recruitment",
+    "send.assessments": "SEND: needs assessments",
+    "send.transport": "SEND: home-to-school transport",
+    "overheads.support_services": "Support services",
+    "company.irrecoverable_vat": "Irrecoverable VAT (company)",
+    "company.corporation_tax": "Corporation tax (company)",
+    "company.pension_rate_difference": "Company's higher pension rate",
+}
+#: Prefix of a cost line -> (vocabulary of its second part, template).
+COST_LINE_GROUPS: dict[str, tuple[str, str]] = {
+    "placements": ("placement", "Placements: {}"),
+    "send": ("setting", "SEND: {}"),
+    "services": ("line", "Other costs of {}"),
+}
+
+
+def cost_line_label(line: str, items: dict[str, str] | None = None) -> str:
+    """A cost line of the accounts in words.
+
+    ``"placements.ifa" -> "Placements: independent fostering agency"``; an
+    option's own item ``"option.<id>"`` takes its label from ``items`` (id ->
+    label, see :func:`item_label`).
+    """
+    if line in COST_LINES:
+        return COST_LINES[line]
+    head, _, rest = line.partition(".")
+    if head == "option" and rest:
+        return (items or {}).get(rest) or sentence_case(humanise(rest))
+    if head in COST_LINE_GROUPS and rest:
+        vocab, template = COST_LINE_GROUPS[head]
+        return template.format(word(vocab, rest.split(".", 1)[0]))
+    return sentence_case(humanise(line))
+
+
+def item_label(item_id: str, category: str, kind: str, label: str | None = None,
+               categories_in_option: list[str] | None = None) -> str:
+    """An option's cost item in words.
+
+    The scenario's own ``label`` wins; otherwise the category's words when the
+    item is the only one of its category in the option (``audit_insurance`` ->
+    "Audit and insurance"), else the item's name in words.
+
+    Parameters
+    ----------
+    kind : str
+        ``"one_off"`` or ``"recurring"``.
+    categories_in_option : list of str, optional
+        The categories of all the option's items of this kind.
+    """
+    if label:
+        return label
+    categories = categories_in_option or [category]
+    if category == "other" and len(categories) == 1:   # the option's only item of this kind
+        return "Set-up costs" if kind == "one_off" else "Running costs"
+    if item_id == category or categories.count(category) == 1:
+        text = word(kind, category)
+        return sentence_case(text) + (" (set-up)" if kind == "one_off" and category not in ("other",) else "")
+    return sentence_case(humanise(item_id))
+
+
+def effect_label(driver: str, label: str | None = None) -> str:
+    """An effect in words: its own ``label``, or "Effect on" the label of the driver it changes."""
+    if label:
+        return label
+    words = parameter_label(driver)
+    return f"Effect on the {words[:1].lower() + words[1:] if not words[:2].isupper() else words}"
+
+
+def option_item_labels(option) -> dict[str, str]:
+    """Item id -> label for every one-off and recurring cost item of an option (see :func:`item_label`)."""
+    out = {}
+    for kind, attr in (("one_off", "one_off_costs"), ("recurring", "recurring_costs")):
+        items = getattr(option, attr)
+        categories = [i.category for i in items.values()]
+        for iid, item in items.items():
+            out[iid] = item_label(iid, item.category, kind, getattr(item, "label", None), categories)
+    return out

@@ -127,6 +127,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"ok {path}: {len(sc.parameters)} parameters, {len(sc.options)} options "
               f"(baseline {sc.baseline}), sha256 {sc.sha256[:12]}"
               + (f", extends {chain}" if chain else ""))
+        if sc.placeholders:  # only without --strict, which refuses them
+            print(f"warning: {path}: {len(sc.placeholders)} placeholder(s) left in; validate --strict, run and "
+                  "report refuse them:\n" + "\n".join(f"  {p}" for p in sc.placeholders), file=sys.stderr)
     if failed:
         print(f"{failed} of {len(_scenario_files(args.paths))} file(s) invalid"
               + (" under --strict" if args.strict else ""), file=sys.stderr)
@@ -139,26 +142,47 @@ def _note(text: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .analysis import study
+    from .monitoring import read_actuals, require_periods
     from .outputs import check_output_folder, default_output_dir, write_csv, write_set
+    from .progress import Bar
     from .results import appraise, json_text
-    from .scenario import load_scenario
+    from .scenario import load_scenario, refuse_placeholders
+    from .workbook import write_results_workbook
 
-    sc = load_scenario(args.scenario)
-    out = args.out if args.out is not None else default_output_dir(sc.name)
-    check_output_folder(out, sc.files)  # before the work, not after it
-    draws = args.draws if args.draws is not None else sc.header.draws
-    results = appraise(sc, draws=draws, seed=args.seed, draws_from="--draws" if args.draws is not None else None)
-    text = json_text(results)
-    written = write_set(out, {
-        "results.json": lambda p: p.write_text(text, encoding="utf-8"),
-        "summary.csv": lambda p: write_csv(results.summary(), p),
-        "annual.csv": lambda p: write_csv(results.annual, p),
-        "results.xlsx": results.to_excel,
-    }, inputs=sc.files, say=_note)
+    with Bar("wcf-model run") as progress:
+        progress("reading the scenario", 4)
+        sc = load_scenario(args.scenario)
+        if not args.allow_placeholders:
+            refuse_placeholders(sc, "run")
+        out = args.out if args.out is not None else default_output_dir(sc.name)
+        inputs = [*sc.files, *(p for p in (args.actuals, args.data) if p is not None)]
+        check_output_folder(out, inputs)  # before the work, not after it
+        actuals = None
+        if args.actuals is not None:  # so is a bad actuals file
+            actuals = read_actuals(args.actuals)
+            require_periods(actuals, sc.financial_years)
+        draws = args.draws if args.draws is not None else sc.header.draws
+        progress("appraisal", 4)
+        results = appraise(sc, draws=draws, seed=args.seed, draws_from="--draws" if args.draws is not None else None)
+        progress("sensitivity and value of information", 4)
+        # the same analysis and workbook writer as wcf-model report, so both write the same results.xlsx
+        st = study(sc, actuals=actuals, option=args.option, data_dir=args.data, results=results)
+        progress("writing", 4)
+        text = json_text(results)
+        written = write_set(out, {
+            "results.json": lambda p: p.write_text(text, encoding="utf-8"),
+            "summary.csv": lambda p: write_csv(results.summary(), p),
+            "annual.csv": lambda p: write_csv(results.annual, p),
+            "results.xlsx": lambda p: write_results_workbook(p, st),
+        }, inputs=inputs, say=_note)
     for path in written:
         print(f"wrote {path}")
     for warning in results.central.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if sc.placeholders:
+        print(f"warning: {len(sc.placeholders)} placeholder(s) left in {args.scenario}: these results describe "
+              "no council (results.json lists them)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -170,6 +194,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .appraisal import appraise_options
     from .compare import diff_document, diff_text
     from .errors import Problem
+    from .progress import Bar
     from .results import check_finite, first_non_finite
     from .scenario import load_scenario
 
@@ -178,14 +203,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
         for sc in (old, new):  # an overflowing version is named, not printed as inf
             if "population.age_0_17" in sc.parameters:
                 check_finite(appraise_options(sc))
-        if not args.json:
-            print(diff_text(old, new))
-            return EXIT_OK
-        doc = diff_document(old, new)
-    if (where := first_non_finite(doc)) is not None:
-        raise ScenarioError([Problem(str(args.new), None, "", f"comparing it with {args.old} gives {where[1]} for "
-                                     f"{where[0]}: a figure in one of them is too large for the arithmetic")])
-    print(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+        with Bar("wcf-model diff") as progress:   # many changes mean many mixtures of the two to appraise
+            if not args.json:
+                text = diff_text(old, new, progress)
+            else:
+                doc = diff_document(old, new, progress)
+                if (where := first_non_finite(doc)) is not None:
+                    raise ScenarioError([Problem(str(args.new), None, "", f"comparing it with {args.old} gives "
+                                                 f"{where[1]} for {where[0]}: a figure in one of them is too "
+                                                 "large for the arithmetic")])
+                text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    print(text)
     return EXIT_OK
 
 
@@ -213,10 +241,14 @@ def cmd_import_assumptions(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .progress import Bar
     from .report import write_report
 
-    written = write_report(args.scenario, out_dir=args.out, draws=args.draws, notebooks=not args.no_notebooks,
-                           actuals=args.actuals, option=args.option, say=_note)
+    with Bar("wcf-model report") as progress:
+        written = write_report(args.scenario, out_dir=args.out, draws=args.draws, seed=args.seed,
+                               notebooks=not args.no_notebooks, actuals=args.actuals, option=args.option,
+                               data_dir=args.data, allow_placeholders=args.allow_placeholders,
+                               say=_note, progress=progress)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -233,7 +265,8 @@ def _origins(text: str) -> list[int]:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import ORIGINS, backtest, backtest_json, load_all, national_backtest
+    from .backtest import ORIGINS, backtest, backtest_json, national_backtest
+    from .data import load_frame
     from .figures import national_backtest_chart
     from .forecast import HORIZON
     from .outputs import check_output_folder, write_csv, write_set
@@ -252,7 +285,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("outputs") / "backtest"
     inputs = [args.data] if args.data is not None else []
     check_output_folder(out, inputs)
-    frame = load_all(args.data)
+    frame = load_frame(args.data)
     nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
                            method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
                            source=str(args.data) if args.data is not None else "data/")
@@ -331,94 +364,299 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services.")
-    parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on any error")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+def cmd_new_council(args: argparse.Namespace) -> int:
+    from .council import build_baseline, write_baseline
 
-    p = sub.add_parser("validate", help="check scenario files and report every problem at once")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or folders of them")
-    p.add_argument("--strict", action="store_true", help="also fail any figure without a source and confidence grade")
+    baseline = build_baseline(args.la, args.base_year, data_dir=args.data)
+    baseline.command = "wcf-model new-council --la {} --base-year {}{}".format(
+        baseline.la_code, baseline.base_year, f" --data {args.data}" if args.data else "")
+    if args.data:
+        baseline.data_note = f" in {args.data}"
+    path = write_baseline(baseline, args.output, force=args.force)
+    grades: dict[int, int] = {}
+    for f in baseline.figures.values():
+        grades[f.confidence] = grades.get(f.confidence, 0) + 1
+    print(f"wrote {path}: {baseline.la_name} (LA {baseline.la_code}), base year {baseline.base_year}, "
+          f"{len(baseline.figures)} figures: {grades.get(1, 0)} published, {grades.get(2, 0)} carried forward "
+          f"from the latest published year, {grades.get(4, 0)} national defaults or proxies and "
+          f"{grades.get(5, 0)} judgements to replace with your own (listed at the top of the file)")
+    for note in baseline.notes:
+        print(f"note: {note}")
+    print(f"next: wcf-model validate --strict {path}; wcf-model report {path}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_option_set, progress_bar, ranked_option, run_sweep, sweep_tasks, write_sweep
+
+    from .outputs import check_output_folder
+
+    option_set = load_option_set(args.options)
+    check_output_folder(args.output, [p for p in (args.data, args.options) if p is not None])  # before the work
+    rank = ranked_option(option_set, args.rank)
+    tasks = sweep_tasks(option_set, args.draws, args.seed, args.base_year, args.data, args.la)
+    with progress_bar(len(tasks)) as bar:
+        table, refused = run_sweep(tasks, workers=args.workers, progress=bar.update)
+    written = write_sweep(args.output, table, refused, option_set, rank, args.draws, args.seed, args.data)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{table['la_code'].nunique()} authorities x {len(option_set.options)} options x {args.draws:,} draws"
+          + (f"; {len(refused)} refused (see refused.csv)" if len(refused) else ""))
+    return EXIT_OK
+
+
+def cmd_authorities(args: argparse.Namespace) -> int:
+    from .authorities import register
+    from .data import load_frame
+
+    table = register(load_frame(args.data))
+    if args.csv:
+        from .outputs import write_csv
+
+        write_csv(table, sys.stdout)
+        return EXIT_OK
+    for r in table.itertuples():
+        years = f"{r.first_year}-{r.last_year}"
+        print(f"{r.la_code:>4}  {r.new_la_code:<9}  {years:<9}  {r.la_name}"
+              + (f"\n{'':>27}{r.reorganisation}" if r.reorganisation else ""))
+    print(f"{len(table)} authorities; use the three-digit code with --la, e.g. wcf-model new-council --la "
+          f"{table.la_code.iloc[0]} -o council.yaml")
+    return EXIT_OK
+
+
+def _command(sub, name: str, summary: str, description: str, examples: list[str]):
+    """A subcommand whose --help gives what it does, a sentence per argument and examples."""
+    import textwrap
+
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    return sub.add_parser(name, help=summary, description=textwrap.fill(description, 79), epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wcf-model", description="Appraise ways of delivering a council's children's services:\n"
+                                                   "check scenario files, run the appraisal, write the report and\n"
+                                                   "workbook, compare versions, back-test the forecasts.",
+                     epilog="Run 'wcf-model COMMAND --help' for a command's arguments and examples.\n"
+                            "example:\n  wcf-model report scenarios/worcestershire/2019-full-business-case.yaml",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"wcf-model {__version__}")
+    parser.add_argument("--debug", action="store_true", help="Show a traceback with any error message.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    out_help = "Folder to write to; outputs/<scenario name>/ under the current folder by default."
+    draws_help = "Monte Carlo draws for the ranges; the scenario's own number (its draws:) by default."
+    seed_help = "Random seed; the scenario's own seed by default. The same seed and draws give the same files."
+    actuals_help = ("A CSV of figures published since the decision (measure, period, value, source) to compare "
+                    "with the projection: adds the monitoring section and sheet.")
+    option_help = "The option that went ahead, by its name in the scenario file, for monitoring; the baseline by default."
+    data_help = ("A folder with dfe_extract.csv.gz or of DfE downloads, for the published history, the back-test "
+                 "and monitoring; the shipped data/ by default.")
+
+    p = _command(sub, "validate", "check scenario files and report every problem at once",
+                 "Check scenario files and report every problem in them at once, as FILE:LINE: key: message. "
+                 "Exits 2 if any file is invalid.",
+                 ["wcf-model validate scenarios/worcestershire/2019-full-business-case.yaml",
+                  "wcf-model validate --strict scenarios/"])
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="A scenario file, or a folder whose .yaml files are all checked; give as many as you like.")
+    p.add_argument("--strict", action="store_true", help="Also fail any figure without a source and confidence grade.")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="appraise a scenario: results.json, summary.csv, annual.csv, results.xlsx")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
-    p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
-    p.add_argument("--seed", type=_seed, default=None, help="random seed (default: the scenario's)")
+    p = _command(sub, "run", "appraise a scenario: results.json, summary.csv, annual.csv, results.xlsx",
+                 "Appraise every option of a scenario and write results.json, summary.csv, annual.csv and "
+                 "results.xlsx (the same workbook 'wcf-model report' writes).",
+                 ["wcf-model run scenarios/worcestershire/2018-outline-business-case.yaml",
+                  "wcf-model run mine.yaml --draws 2000 --seed 1 --out outputs/mine-test"])
+    p.add_argument("scenario", metavar="SCENARIO", help="The scenario file to appraise.")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out_help)
+    p.add_argument("--draws", type=_positive_int, default=None, metavar="N", help=draws_help)
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help=seed_help)
+    p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
+    p.add_argument("--option", default=None, metavar="ID", help=option_help)
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help=data_help)
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="Run a scenario that still holds placeholders; results.json lists them.")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("report", help="write the HTML report and Excel workbook for a scenario")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/<scenario name>/)")
-    p.add_argument("--draws", type=_positive_int, default=None, help="Monte Carlo draws (default: the scenario's)")
-    p.add_argument("--no-notebooks", action="store_true", help="skip executing the notebook set (faster)")
-    p.add_argument("--actuals", type=Path, default=None, metavar="CSV",
-                   help="published actuals to compare with the projection (monitoring section)")
-    p.add_argument("--option", default=None, help="the option that was implemented, for monitoring (default: baseline)")
+    p = _command(sub, "report", "write the HTML report and Excel workbook for a scenario",
+                 "Write report.html (the answer first, then every detail), results.xlsx and, unless told not "
+                 "to, every notebook executed for the scenario. The report ends with the command that "
+                 "writes it again.",
+                 ["wcf-model report scenarios/worcestershire/2018-outline-business-case.yaml",
+                  "wcf-model report scenarios/worcestershire/2019-full-business-case.yaml \\\n"
+                  "      --actuals data/actuals/worcestershire.csv --option company_broad"])
+    p.add_argument("scenario", metavar="SCENARIO", help="The scenario file to report on.")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out_help)
+    p.add_argument("--draws", type=_positive_int, default=None, metavar="N", help=draws_help)
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help=seed_help)
+    p.add_argument("--no-notebooks", action="store_true",
+                   help="Skip executing the notebook set (much faster); the report and workbook are the same.")
+    p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
+    p.add_argument("--option", default=None, metavar="ID", help=option_help)
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help=data_help)
+    p.add_argument("--allow-placeholders", action="store_true",
+                   help="Report a scenario that still holds placeholders; the report says so before anything else.")
     p.set_defaults(func=cmd_report)
-    p = sub.add_parser("export-assumptions", help="write every input to an Excel workbook a finance officer can edit")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("out", metavar="OUT.xlsx", type=Path)
+
+    p = _command(sub, "export-assumptions", "write every input to an Excel workbook a finance officer can edit",
+                 "Write every input of a scenario to an Excel workbook: change the blue cells, give a source for "
+                 "each changed figure, then read it back with 'wcf-model import-assumptions'.",
+                 ["wcf-model export-assumptions scenarios/worcestershire/2019-full-business-case.yaml mine.xlsx"])
+    p.add_argument("scenario", metavar="SCENARIO", help="The scenario whose inputs are written.")
+    p.add_argument("out", metavar="OUT.xlsx", type=Path, help="The workbook to write (an .xlsx file).")
     p.set_defaults(func=cmd_export_assumptions)
 
-    p = sub.add_parser("import-assumptions", help="turn an edited workbook into a scenario overlay of the changes")
-    p.add_argument("workbook", metavar="IN.xlsx", type=Path)
-    p.add_argument("--base", required=True, metavar="SCENARIO", help="the scenario the workbook was exported from")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="NEW.yaml", help="overlay to write")
-    p.add_argument("--name", default=None, help="name of the new scenario (default: <base name>-edited)")
+    p = _command(sub, "import-assumptions", "turn an edited workbook into a scenario overlay of the changes",
+                 "Read a workbook written by 'wcf-model export-assumptions' and edited, check every change, and "
+                 "write a small scenario file that extends the base and holds only the changes. When a "
+                 "figure's central value moves, its uncertainty moves with it (scaled about the new value); "
+                 "any problem is named by sheet, row and column and nothing is written.",
+                 ["wcf-model import-assumptions mine.xlsx --base scenarios/worcestershire/2019-full-business-case.yaml"
+                  " -o mine.yaml"])
+    p.add_argument("workbook", metavar="IN.xlsx", type=Path, help="The workbook written by export-assumptions, with your edits.")
+    p.add_argument("--base", required=True, metavar="SCENARIO",
+                   help="The scenario the workbook was exported from; the new file extends it.")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="NEW.yaml",
+                   help="The scenario file to write, holding only the changes.")
+    p.add_argument("--name", default=None, help="Name of the new scenario; <base name>-edited by default.")
     p.set_defaults(func=cmd_import_assumptions)
 
-    p = sub.add_parser("diff", help="compare two versions of a business case: what changed and what it did")
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p = _command(sub, "diff", "compare two versions of a business case: what changed and what it did",
+                 "List every assumption that differs between two scenarios, with its old and new value and "
+                 "source, and how much each change moved each option's net present cost against the baseline "
+                 "(Shapley values). Every option in either file is reported.",
+                 ["wcf-model diff scenarios/worcestershire/2018-outline-business-case.yaml "
+                  "scenarios/worcestershire/2019-full-business-case.yaml",
+                  "wcf-model diff old.yaml new.yaml --json > changes.json"])
+    p.add_argument("old", metavar="OLD", help="The earlier version of the scenario.")
+    p.add_argument("new", metavar="NEW", help="The later version of the scenario.")
+    p.add_argument("--json", action="store_true", help="Print JSON for scripts instead of text.")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("backtest", help="how well the model would have forecast what was later published, "
-                                        "beside naive forecasts; one authority (--la) or every one (--all)")
+    p = _command(sub, "backtest", "how well the model would have forecast what was later published, beside "
+                                  "naive forecasts; one authority (--la) or every one (--all)",
+                 "Fit the caseload model to an authority's figures published up to a year, forecast the years "
+                 "after without hindsight, and compare with what the DfE published and with three naive "
+                 "forecasts (the last figure, a straight line, a damped trend). With --all, every authority "
+                 "from each of several origins, in parallel.",
+                 ["wcf-model backtest --la 885 --fit-to 2018",
+                  "wcf-model backtest --la 881 --fit-to 2019 --to 2023 --data path/to/dfe-downloads --json",
+                  "wcf-model backtest --all --data path/to/dfe-downloads --origins 2016,2017,2018"])
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--la", help="local authority code, old (885) or new (E10000034)")
-    who.add_argument("--all", action="store_true", help="every authority in the data, from each of --origins")
-    p.add_argument("--fit-to", type=_year, default=None, metavar="YEAR", help="with --la: last published year the fit may use")
-    p.add_argument("--to", type=_year, default=None, metavar="YEAR", help="with --la: last published year to compare (default: latest)")
+    who.add_argument("--la", metavar="CODE",
+                     help="One local authority: old three-digit code (885) or new code (E10000034).")
+    who.add_argument("--all", action="store_true", help="Every authority in the data, from each of --origins.")
+    p.add_argument("--fit-to", type=_year, default=None, metavar="YEAR",
+                   help="With --la: the last published year the fit may use (e.g. 2018 for 31 March 2018).")
+    p.add_argument("--to", type=_year, default=None, metavar="YEAR",
+                   help="With --la: the last published year to compare with; the latest in the data by default.")
     p.add_argument("--origins", type=_origins, default=None, metavar="YEARS",
-                   help="with --all: forecast origins, comma-separated (default 2016,2017,2018,2019)")
+                   help="With --all: the forecast origins, separated by commas (2016,2017,2018,2019 by default).")
     p.add_argument("--horizon", type=_positive_int, default=None, metavar="N",
-                   help="with --all: years scored after each origin (default 5)")
+                   help="With --all: how many years after each origin are scored (5 by default).")
     p.add_argument("--method", choices=("pooled", "window"), default="pooled",
-                   help="pooled forecast rate paths (default) or the windowed mean of each rate")
-    p.add_argument("--window", type=_positive_int, default=3, help="years of history averaged for each windowed rate (default 3)")
-    p.add_argument("--draws", type=_draws_or_none, default=500, help="Monte Carlo draws for the 10th-90th band (default 500; 0 for none)")
-    p.add_argument("--jobs", type=_positive_int, default=None, help="with --all: worker processes (default: one per processor)")
+                   help="The forecast: pooled rate paths (the default) or the windowed mean of each rate.")
+    p.add_argument("--window", type=_positive_int, default=3, metavar="N",
+                   help="Years of history averaged for each windowed rate (3 by default).")
+    p.add_argument("--draws", type=_draws_or_none, default=500, metavar="N",
+                   help="Monte Carlo draws for the 10th to 90th percentile band (500 by default; 0 for none).")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="With --all: worker processes running at once (one per processor by default).")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder with dfe_extract.csv or of DfE downloads (default: data/); --all needs every authority")
+                   help="A folder with dfe_extract.csv.gz, or of DfE downloads; the shipped data/ by default "
+                        "(--all needs every authority's figures).")
     p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
-                   help="with --all: folder for the tables and chart (default outputs/backtest/)")
-    p.add_argument("--json", action="store_true", help="with --la: print JSON instead of a table")
+                   help="With --all: the folder for the tables and chart; outputs/backtest/ by default.")
+    p.add_argument("--json", action="store_true", help="With --la: print JSON instead of a table.")
     p.set_defaults(func=cmd_backtest)
 
-    p = sub.add_parser("reference-class",
-                       help="what changed after councils moved children's services to a trust or company")
+    p = _command(sub, "reference-class",
+                 "what changed after councils moved children's services to a trust or company",
+                 "Estimate what changed in the councils that moved their children's services to a trust or a "
+                 "company, against councils that did not (a staggered difference-in-differences with placebo "
+                 "intervals), and write the estimates, the event-study charts and the published overruns.",
+                 ["wcf-model reference-class --data path/to/dfe-downloads",
+                  "wcf-model reference-class --data path/to/dfe-downloads --exclude 885 --models company"])
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder of DfE downloads for every council, or one whose dfe_extract.csv covers them "
-                        "(default: data/)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default outputs/reference-class/)")
-    p.add_argument("--horizon", type=_count_of_years, default=3, help="last year after the move averaged (default 3: four figures)")
-    p.add_argument("--leads", type=_count_of_years, default=3, help="years before the move checked for pre-trends (default 3)")
-    p.add_argument("--placebos", type=_positive_int, default=999, help="placebo draws for the intervals (default 999)")
-    p.add_argument("--seed", type=_seed, default=20170919, help="seed of the placebo draws")
-    p.add_argument("--level", type=_share, default=0.9, help="interval coverage (default 0.9)")
+                   help="A folder of DfE downloads for every council, or one whose dfe_extract.csv.gz covers "
+                        "them; data/ by default.")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="The folder to write to; outputs/reference-class/ by default.")
+    p.add_argument("--horizon", type=_count_of_years, default=3, metavar="N",
+                   help="The last year after the move that is averaged (3 by default: four figures).")
+    p.add_argument("--leads", type=_count_of_years, default=3, metavar="N",
+                   help="Years before the move checked for trends already under way (3 by default).")
+    p.add_argument("--placebos", type=_positive_int, default=999, metavar="N",
+                   help="Placebo draws behind the intervals (999 by default).")
+    p.add_argument("--seed", type=_seed, default=20170919, metavar="S", help="The seed of the placebo draws.")
+    p.add_argument("--level", type=_share, default=0.9, metavar="P",
+                   help="The share of placebo draws the intervals cover (0.9 by default).")
     p.add_argument("--models", nargs="+", default=["trust", "company"], choices=["trust", "company", "partnership"],
-                   help="kinds of move to estimate (default: trust company)")
+                   help="The kinds of move to estimate (trust and company by default).")
     p.add_argument("--exclude", nargs="*", default=[], metavar="CODE",
-                   help="DfE codes of councils to leave out (e.g. 885 when appraising Worcestershire itself)")
+                   help="DfE codes of councils to leave out (e.g. 885 when appraising Worcestershire itself).")
     p.add_argument("--reference-class", type=Path, default=None, metavar="CSV",
-                   help="the reference class (default data/reference_class.csv)")
+                   help="The list of councils that moved, with dates and sources; data/reference_class.csv by default.")
     p.add_argument("--overruns", type=Path, default=None, metavar="CSV",
-                   help="published overruns (default data/reference_class_overruns.csv)")
+                   help="The published cost overruns; data/reference_class_overruns.csv by default.")
     p.set_defaults(func=cmd_reference_class)
+
+    p = _command(sub, "new-council", "write a council's baseline scenario from the published statistics",
+                 "Write a scenario file for any English authority's in-house baseline from the published "
+                 "statistics, every figure with its source, grade and arithmetic; national defaults and "
+                 "judgements to replace with the council's own figures are listed at the top of the file.",
+                 ["wcf-model new-council --la 871 -o scenarios/slough.yaml",
+                  "wcf-model new-council --la E06000039 --base-year 2026-27 --data path/to/dfe-downloads "
+                  "-o slough.yaml"])
+    p.add_argument("--la", required=True, metavar="CODE",
+                   help="The local authority: old code (871) or new code (E06000039); 'wcf-model authorities' "
+                        "lists them.")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="The first financial year appraised; by default the year after the latest published "
+                        "figures' financial year (e.g. 2026-27).")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads (e.g. with a newer section 251 "
+                        "outturn); the shipped data/ by default.")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.yaml",
+                   help="The scenario file to write.")
+    p.add_argument("--force", action="store_true", help="Replace FILE.yaml if it already exists.")
+    p.set_defaults(func=cmd_new_council)
+
+    p = _command(sub, "sweep", "every English authority's baseline with the same delivery options: one table "
+                               "and a chart ranking authorities",
+                 "Appraise every English authority's baseline with the same delivery options, in parallel, and "
+                 "write one table of results and a chart ranking the authorities by one option.",
+                 ["wcf-model sweep -o outputs/sweep",
+                  "wcf-model sweep --la 871 --la 885 --draws 200 -o outputs/sweep-two"])
+    p.add_argument("--options", type=Path, default=Path("scenarios/options/generic.yaml"), metavar="FILE",
+                   help="The delivery options, as a scenario file; scenarios/options/generic.yaml by default.")
+    p.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
+                   help="Monte Carlo draws for each authority (1,000 by default).")
+    p.add_argument("--seed", type=_seed, default=1, metavar="S",
+                   help="The random seed, the same for every authority (1 by default).")
+    p.add_argument("--base-year", default=None, metavar="YYYY-YY",
+                   help="The first financial year appraised; by default each authority's own, the year after its "
+                        "latest published figures.")
+    p.add_argument("--la", action="append", default=None, metavar="CODE",
+                   help="Only this authority (give it again for more); every current English authority by default.")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="Processes to run at once; one per processor by default.")
+    p.add_argument("--rank", default=None, metavar="OPTION",
+                   help="The option the chart ranks authorities by; the first company option by default.")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads; the shipped data/ by default.")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
+                   help="The folder to write the results to.")
+    p.set_defaults(func=cmd_sweep)
+
+    p = _command(sub, "authorities", "list the English authorities in the published data, with their codes",
+                 "List every English authority in the published data with its old and new codes, the years its "
+                 "figures cover and any reorganisation, to find the code 'new-council --la' takes.",
+                 ["wcf-model authorities", "wcf-model authorities --csv > authorities.csv"])
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="A folder with dfe_extract.csv.gz or of DfE downloads; the shipped data/ by default.")
+    p.add_argument("--csv", action="store_true", help="Print CSV for a spreadsheet instead of a table.")
+    p.set_defaults(func=cmd_authorities)
     return parser
 
 

@@ -174,7 +174,12 @@ def _npv_differences(doc: dict, options: list[str], baseline_old: str) -> dict[s
 
 @dataclass(frozen=True)
 class Attribution:
-    """How each change moved each option's NPV against the baseline [GBP]."""
+    """How each change moved each option's NPV against the baseline [GBP].
+
+    ``old`` and ``new`` hold every option of each version (so an option only
+    one version has appears in one of them); ``options`` are those both have,
+    whose change is attributed.
+    """
 
     options: list[str]
     old: dict[str, float]
@@ -185,7 +190,7 @@ class Attribution:
     invalid_hybrids: int         # orders passing through a hybrid that does not validate
 
 
-def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -> Attribution:
+def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0, progress=None) -> Attribution:
     """Attribute the change in each common option's NPV against the baseline to the changed assumptions.
 
     Only options present in both scenarios are attributed. Each hybrid is the old
@@ -193,16 +198,22 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
     :data:`EXACT_SHAPLEY_LIMIT` changes, Shapley values come from ``samples``
     random orders (seeded); otherwise from every subset, exactly. A hybrid that
     is not a valid scenario (e.g. an effect whose driver only the other version
-    gives) is skipped and counted.
+    gives) is skipped and counted. ``progress(stage, total)`` is called as each
+    hybrid is appraised (see :mod:`wcf_model.progress`).
     """
     if old.baseline != new.baseline:
         raise ScenarioError([])  # no common comparison to attribute
     found = [c for c in changes(old, new) if c.path[0] != "mca"]
     options = [o for o in old.options if o in new.options and o != old.baseline]
     cache: dict[frozenset, dict[str, float] | None] = {}
+    n = len(found)
+    # hybrids to appraise: every subset, or at most one new one per step of each sampled order
+    planned = 2 ** n if n <= EXACT_SHAPLEY_LIMIT else min(2 ** n, samples * n + 1)
 
     def value(subset: frozenset) -> dict[str, float] | None:
         if subset not in cache:
+            if progress is not None:
+                progress(f"mixture {len(cache) + 1} of the two versions", planned)
             doc = copy.deepcopy(old.document)
             for i in sorted(subset):
                 _apply(doc, found[i])
@@ -210,6 +221,7 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
         return cache[subset]
 
     start, end = value(frozenset()), value(frozenset(range(len(found))))
+    every_old, every_new = _all_options(old), _all_options(new)
     keys = [c.key for c in found]
     seq = pd.DataFrame(0.0, index=keys, columns=options)
     applied: frozenset = frozenset()
@@ -223,7 +235,6 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
         previous = current if current is not None else previous
     shap = pd.DataFrame(0.0, index=keys, columns=options)
     invalid = 0
-    n = len(found)
     exact = n <= EXACT_SHAPLEY_LIMIT
     if exact:
         for i in range(n):
@@ -253,7 +264,14 @@ def attribute(old: Scenario, new: Scenario, samples: int = 200, seed: int = 0) -
                     for o in options:
                         shap.loc[keys[i], o] += (after[o] - before[o]) / samples
                 before = after if after is not None else before
-    return Attribution(options, start or {}, end or {}, seq, shap, exact, invalid)
+    return Attribution(options, {**every_old, **(start or {})}, {**every_new, **(end or {})}, seq, shap, exact,
+                       invalid)
+
+
+def _all_options(sc: Scenario) -> dict[str, float]:
+    """Central NPV minus the baseline's for every option of one version [GBP]."""
+    a = appraise_options(sc)
+    return {o: float(a.npv_vs_baseline(o)[0]) for o in a.options if o != sc.baseline}
 
 
 def waterfall_frame(att: Attribution, option: str, method: str = "shapley", top: int = 8) -> pd.DataFrame:
@@ -270,42 +288,95 @@ def waterfall_frame(att: Attribution, option: str, method: str = "shapley", top:
     return pd.DataFrame(steps, columns=["step", "value"])
 
 
-def diff_document(old: Scenario, new: Scenario) -> dict:
-    """Plain data for ``wcf-model diff --json``: the changes and their attribution."""
+def _pounds(x: float) -> float:
+    """Money for JSON: to the penny, and never -0.0."""
+    return round(float(x), 2) + 0.0
+
+
+def option_results(old: Scenario, new: Scenario, att: Attribution) -> list[dict]:
+    """Every option of either version: its label, whether it was added or removed, and its result in each."""
+    rows = []
+    for o in dict.fromkeys([*old.options, *new.options]):
+        if o == new.baseline or o == old.baseline:
+            continue
+        label = (new.options.get(o) or old.options[o]).label
+        status = "added" if o not in old.options else "removed" if o not in new.options else "in both"
+        before, after = att.old.get(o), att.new.get(o)
+        rows.append({"id": o, "label": label, "status": status,
+                     "old_npv_vs_baseline": None if before is None else _pounds(before),
+                     "new_npv_vs_baseline": None if after is None else _pounds(after),
+                     "change": None if before is None or after is None else _pounds(after - before)})
+    return rows
+
+
+def diff_document(old: Scenario, new: Scenario, progress=None) -> dict:
+    """Plain data for ``wcf-model diff --json``: the changes, every option's result, and the attribution."""
     table = changes_table(old, new)
-    att = attribute(old, new)
+    att = attribute(old, new, progress=progress)
     return {
         "old": {"name": old.name, "file": str(old.path), "sha256": old.sha256},
         "new": {"name": new.name, "file": str(new.path), "sha256": new.sha256},
         "changes": table.to_dict(orient="records"),
+        "options": option_results(old, new, att),
         "attribution": {
-            o: {"old_npv_vs_baseline": round(att.old.get(o, float("nan")), 2),
-                "new_npv_vs_baseline": round(att.new.get(o, float("nan")), 2),
-                "shapley": {k: round(float(v), 2) for k, v in att.shapley[o].items() if abs(v) >= 0.5},
-                "one_at_a_time": {k: round(float(v), 2) for k, v in att.sequential[o].items() if abs(v) >= 0.5}}
+            o: {"old_npv_vs_baseline": _pounds(att.old.get(o, float("nan"))),
+                "new_npv_vs_baseline": _pounds(att.new.get(o, float("nan"))),
+                "shapley": {k: _pounds(v) for k, v in att.shapley[o].items() if abs(v) >= 0.5},
+                "one_at_a_time": {k: _pounds(v) for k, v in att.sequential[o].items() if abs(v) >= 0.5}}
             for o in att.options},
         "shapley_exact": att.exact,
         "invalid_hybrids": att.invalid_hybrids,
     }
 
 
-def diff_text(old: Scenario, new: Scenario) -> str:
+def diff_text(old: Scenario, new: Scenario, progress=None) -> str:
     """A plain-text account of what changed and what it did to each option's result."""
+    from .formats import money, signed_money
+
     table = changes_table(old, new)
-    att = attribute(old, new)
+    att = attribute(old, new, progress=progress)
     lines = [f"{old.name} ({old.path}) -> {new.name} ({new.path})", "",
              f"{len(table)} assumption(s) changed:"]
     for r in table.itertuples():
         src = f"  [source: {r.new_source or r.old_source}]" if (r.new_source or r.old_source) else ""
         lines.append(f"  {r.change:<8} {r.key}: {r.old or '-'} -> {r.new or '-'}{src}")
-    lines += ["", "Net present cost against the baseline (GBP, central values), and what moved it "
-                  f"(Shapley values{'' if att.exact else ', estimated from sampled orders'}):"]
-    for o in att.options:
-        before, after = att.old.get(o, float("nan")), att.new.get(o, float("nan"))
-        lines.append(f"  {o}: {before:,.0f} -> {after:,.0f} (change {after - before:+,.0f})")
-        for key, v in att.shapley[o].sort_values(key=abs, ascending=False).items():
+    lines += ["", "Net present cost against the baseline (£, central values), every option in either version, "
+                  f"and what moved it (Shapley values{'' if att.exact else ', estimated from sampled orders'}):"]
+    for row in option_results(old, new, att):
+        name = f"{row['label']} ({row['id']})"
+        if row["status"] == "added":
+            lines.append(f"  {name}: added in {new.name}: {money(row['new_npv_vs_baseline'])}")
+            continue
+        if row["status"] == "removed":
+            lines.append(f"  {name}: removed in {new.name} (was {money(row['old_npv_vs_baseline'])})")
+            continue
+        lines.append(f"  {name}: {money(row['old_npv_vs_baseline'])} -> {money(row['new_npv_vs_baseline'])} "
+                     f"({signed_money(row['change'])})")
+        for key, v in att.shapley[row["id"]].sort_values(key=abs, ascending=False).items():
             if abs(v) >= 0.5:
-                lines.append(f"      {v:+15,.0f}  {key}")
+                lines.append(f"      {signed_money(v):>15}  {key}")
     if att.invalid_hybrids:
         lines.append(f"  ({att.invalid_hybrids} mixtures of the two versions were not valid scenarios and were skipped)")
     return "\n".join(lines)
+
+
+def change_label(key: str, old: Scenario, new: Scenario) -> str:
+    """A changed assumption's key in words, for charts: ``parameters.finance.vat_rate`` -> "VAT rate"."""
+    from .catalogue import effect_label, humanise, option_item_labels, parameter_label
+
+    parts = key.split(".")
+    options = {**old.options, **new.options}
+    if parts[0] == "parameters":
+        return parameter_label(".".join(parts[1:]))
+    if parts[0] == "options" and len(parts) >= 2 and parts[1] in options:
+        opt = options[parts[1]]
+        if len(parts) == 2:
+            return (f"Option added: {opt.label}" if parts[1] not in old.options else
+                    f"Option removed: {opt.label}" if parts[1] not in new.options else f"{opt.label}: its settings")
+        if parts[2] == "effects" and parts[3] in opt.effects:
+            return f"{effect_label(opt.effects[parts[3]].driver, opt.effects[parts[3]].label)} ({opt.label})"
+        return f"{option_item_labels(opt).get(parts[3], humanise(parts[3]))} ({opt.label})"
+    if parts[0] == "scenario":
+        return {"base_year": "Base year", "years": "Years appraised", "deflator_vintage": "Deflator vintage",
+                "contract_years": "Contract length", "authority": "Authority"}.get(parts[1], humanise(parts[1]))
+    return humanise(key)

@@ -75,6 +75,14 @@ def input_groups(names: list[str]) -> dict[str, list[str]]:
 
 
 def _labels(res: Results) -> dict[str, str]:
+    """Input and group names -> what a reader sees."""
     from .inputs import uncertain_inputs
 
-    return {i.name: i.label for i in uncertain_inputs(res.scenario)}
+    sc = res.scenario
+    out = {i.name: i.label for i in uncertain_inputs(sc)}
+    for oid, opt in sc.options.items():
+        out[f"all effects of option {oid}"] = f"All the effects claimed for {opt.label}"
+        out[f"all own costs of option {oid}"] = f"All the own costs of {opt.label}"
+    for group in {n.split(".")[0] for n in out if not n.startswith(("options.", "all "))}:
+        out[f"all {group} inputs"] = f"All {group.replace('_', ' ')} inputs"
+    return out

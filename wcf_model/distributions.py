@@ -35,6 +35,13 @@ class DistributionType:
         check that it contains the parameter's central value.
     ppf : callable
         ``ppf(params, u) -> values`` for uniforms ``u`` in (0, 1), any shape.
+    scales : tuple of str
+        The parameters that are values or spreads in the figure's own unit, so
+        that they are multiplied when the figure's central value is (see
+        :func:`scale_distribution`); the others are shapes and stay.
+    movable : bool
+        False when the distribution's range is fixed whatever the figure
+        (beta, on [0, 1]): it cannot follow a new central value.
     """
 
     name: str
@@ -44,6 +51,8 @@ class DistributionType:
     support: Callable[[Mapping], tuple[float, float]] = field(default=lambda p: (-np.inf, np.inf))
     ppf: Callable[[Mapping, np.ndarray], np.ndarray] = field(default=lambda p, u: u)
     description: str = ""
+    scales: tuple[str, ...] = ()
+    movable: bool = True
 
 
 def _st():
@@ -135,36 +144,39 @@ _REGISTRY = [
     DistributionType("uniform", ("low", "high"), check=_ordered("low", "high"),
                      support=lambda p: (p["low"], p["high"]),
                      ppf=lambda p, u: p["low"] + (p["high"] - p["low"]) * np.asarray(u),
-                     description="every value between low and high equally likely"),
+                     description="every value between low and high equally likely", scales=("low", "high")),
     DistributionType("triangular", ("low", "mode", "high"), check=_ordered("low", "mode", "high"),
                      support=lambda p: (p["low"], p["high"]), ppf=_triangular_ppf,
-                     description="most likely at mode, falling linearly to low and high"),
+                     description="most likely at mode, falling linearly to low and high",
+                     scales=("low", "mode", "high")),
     DistributionType("pert", ("low", "mode", "high"), ("lambda",),
                      check=lambda p: _ordered("low", "mode", "high")(p)
                      + (_positive("lambda")(p) if "lambda" in p else []),
                      support=lambda p: (p["low"], p["high"]), ppf=_pert_ppf,
-                     description="a smooth beta-PERT between low and high, peaked at mode"),
+                     description="a smooth beta-PERT between low and high, peaked at mode",
+                     scales=("low", "mode", "high")),
     DistributionType("normal", ("mean", "sd"), check=_positive("sd"),
                      ppf=lambda p, u: _st().norm.ppf(u, loc=p["mean"], scale=p["sd"]),
-                     description="normal with mean and standard deviation sd"),
+                     description="normal with mean and standard deviation sd", scales=("mean", "sd")),
     DistributionType("truncnormal", ("mean", "sd", "low", "high"),
                      check=lambda p: _positive("sd")(p) + _ordered("low", "high")(p),
                      support=lambda p: (p["low"], p["high"]), ppf=_truncnormal_ppf,
-                     description="normal cut to [low, high]"),
+                     description="normal cut to [low, high]", scales=("mean", "sd", "low", "high")),
     DistributionType("lognormal", ("mean", "sd"), check=_positive("mean", "sd"),
                      support=lambda p: (0.0, np.inf), ppf=_lognormal_ppf,
-                     description="lognormal with the given mean and sd of the value (right-skewed, positive)"),
+                     description="lognormal with the given mean and sd of the value (right-skewed, positive)",
+                     scales=("mean", "sd")),
     DistributionType("beta", ("alpha", "beta"), check=_positive("alpha", "beta"),
                      support=lambda p: (0.0, 1.0),
                      ppf=lambda p, u: _st().beta.ppf(u, p["alpha"], p["beta"]),
-                     description="beta on [0, 1], for shares and probabilities"),
+                     description="beta on [0, 1], for shares and probabilities", movable=False),
     DistributionType("gamma", ("shape", "scale"), check=_positive("shape", "scale"),
                      support=lambda p: (0.0, np.inf),
                      ppf=lambda p, u: _st().gamma.ppf(u, p["shape"], scale=p["scale"]),
-                     description="gamma with shape and scale (positive, right-skewed)"),
+                     description="gamma with shape and scale (positive, right-skewed)", scales=("scale",)),
     DistributionType("choice", ("values",), ("weights",), check=_choice_check,
                      support=lambda p: (min(p["values"]), max(p["values"])), ppf=_choice_ppf,
-                     description="one of a list of values, with optional weights"),
+                     description="one of a list of values, with optional weights", scales=("values",)),
 ]
 REGISTRY: dict[str, DistributionType] = {d.name: d for d in _REGISTRY}
 
@@ -230,6 +242,52 @@ def ppf(spec: Mapping, u: np.ndarray, central: float) -> np.ndarray:
     """
     params = {**spec, "_central": central}
     return np.asarray(REGISTRY[spec["type"]].ppf(params, np.asarray(u, dtype=float)), dtype=float)
+
+
+def scale_distribution(spec: Mapping, old_central: float, new_central: float) -> dict:
+    """A figure's distribution moved with its central value: scaled about the new value.
+
+    The rule of the Excel round trip (:mod:`wcf_model.workbook_io`): every
+    parameter that is a value or a spread in the figure's unit (``scales`` in
+    the registry) is multiplied by ``new_central / old_central``; shape
+    parameters (gamma's shape, PERT's lambda, choice weights) stay. So a
+    triangular(700,000, 1,280,000, 1,800,000) on a figure moved from
+    £1,280,000 to £1,500,000 becomes triangular(820,312.5, 1,500,000, 2,109,375):
+    the same spread in proportion to the figure, the mode on the new value.
+    Why scaling rather than shifting: uncertainty about a cost or a count is
+    proportional ("plus or minus 20%"), a positive figure's range stays
+    positive, and figures given by year are already uncertain by a multiplier
+    of their path, so the model treats every uncertainty the same way.
+
+    Raises
+    ------
+    ValueError
+        With the reason, when the distribution cannot move: the old or the new
+        central value is zero, the new one has the other sign, or its range is
+        fixed (beta). The caller then asks for the distribution to be restated.
+    """
+    kind = REGISTRY[spec["type"]]
+    if spec["type"] == "fixed" or new_central == old_central:
+        return dict(spec)
+    if not kind.movable:
+        raise ValueError(f"a {kind.name} distribution's range is fixed, so it cannot follow the new value")
+    if old_central == 0:
+        raise ValueError("the old value is 0, so there is no proportion to scale the range by")
+    factor = new_central / old_central
+    if factor == 0:
+        raise ValueError("the new value is 0, so scaling would leave no range at all")
+    if factor < 0:
+        raise ValueError("the new value has the other sign, so scaling would turn the range inside out")
+
+    def scaled(v):
+        if isinstance(v, (list, tuple)):
+            return [scaled(x) for x in v]
+        if v == old_central:          # the mode (or mean) on the old value lands exactly on the new one
+            return new_central
+        out = float(f"{v * factor:.10g}")   # no float noise (768.2926829268293) in the scenario file
+        return int(out) if out.is_integer() else out
+
+    return {k: (scaled(v) if k in kind.scales else v) for k, v in spec.items()}
 
 
 #: Quantiles at which :func:`mean` evaluates a distribution (midpoint rule).

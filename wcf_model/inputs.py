@@ -114,14 +114,9 @@ class UncertainInput:
         return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
 
 
-def _label(name: str, description: str) -> str:
-    """A parameter's description, naming the category when the name has one (placement type, setting ...)."""
-    from .catalogue import VOCABULARIES
-
-    last = name.rsplit(".", 1)[-1]
-    if any(last in words for words in VOCABULARIES.values()):
-        return f"{description}: {last.replace('_', ' ')}"
-    return description
+def option_input_label(option_label: str, what: str) -> str:
+    """The label of an option's own input: ``"Company running costs (Wholly owned company)"``."""
+    return f"{what} ({option_label})"
 
 
 def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
@@ -131,24 +126,28 @@ def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
 
 def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -> list[UncertainInput]:
     """:func:`uncertain_inputs` from a scenario's parts (validation uses it before a Scenario exists)."""
+    from .catalogue import effect_label, option_item_labels, parameter_label
+
     out = []
     for name, p in parameters.items():
         if p.distribution and p.distribution.get("type") != "fixed":
             by_year = p.values is not None
-            out.append(UncertainInput(name, _label(name, p.description), p.distribution,
+            out.append(UncertainInput(name, parameter_label(name), p.distribution,
                                       1.0 if by_year else float(p.value),
                                       "x central path" if by_year else p.unit))
     for oid, opt in options.items():
+        items = option_item_labels(opt)
         for kind in ("one_off_costs", "recurring_costs"):
             for iid, item in getattr(opt, kind).items():
                 if item.distribution and item.distribution.get("type") != "fixed":
                     by_year = item.values is not None
-                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", f"{opt.label}: {iid.replace('_', ' ')}",
+                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", option_input_label(opt.label, items[iid]),
                                               item.distribution, 1.0 if by_year else float(item.value),
                                               "x central path" if by_year else item.unit))
         for eid, e in opt.effects.items():
             if e.distribution and e.distribution.get("type") != "fixed":
-                out.append(UncertainInput(f"options.{oid}.effects.{eid}", f"{opt.label}: effect {eid.replace('_', ' ')}",
+                out.append(UncertainInput(f"options.{oid}.effects.{eid}",
+                                          option_input_label(opt.label, effect_label(e.driver, e.label)),
                                           e.distribution, float(e.change),
                                           "share change" if e.mode == "multiply" else e.mode))
     return out

@@ -15,12 +15,14 @@ import pandas as pd
 
 from .demand import Caseloads, Stock, project_caseloads, project_population
 from .errors import ScenarioError, Problem
+from .formats import RANGE
 from .inputs import sample_parameters, scenario_design
 from .scenario import Parameter, Scenario
+from .schema import financial_year_start
 from .workforce import Staffing, project_workforce, workforce_costs
 
 #: Percentiles reported for bands [percent].
-BAND_PERCENTILES = (10, 50, 90)
+BAND_PERCENTILES = (RANGE[0], 50, RANGE[1])  # the report's range (formats.RANGE) and the median
 
 
 @dataclass(frozen=True)
@@ -86,27 +88,50 @@ class Projection:
 def population_given(param: Parameter, years: list[str]) -> np.ndarray:
     """Which projection years have a population figure of their own [bool, (years,)].
 
-    A single ``value`` counts as the first year's figure; later years grow.
-    Figures only for years before the projection (the latest mid-year
-    estimate is a year old when an appraisal starts) carry the last of them
-    into the first year, as any figure by year carries forward.
+    A single ``value`` counts as the first year's figure; later years grow. When
+    the first year has no figure but an earlier year has (the latest ONS estimate
+    is usually a year or two old), the first year counts as given once grown
+    from that figure: see :func:`population_lead`.
     """
     if param.values is None:
         return np.arange(len(years)) == 0
     given = np.array([y in param.values for y in years]) | (np.array(years) < min(param.values))
-    if not given.any():
+    if population_lead(param, years):
         given[0] = True
     return given
 
 
-def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, years: list[str]) -> Projection:
+def population_lead(param: Parameter, years: list[str]) -> int:
+    """Years from the last population figure before the first projection year to that year.
+
+    0 when the first year has a figure of its own (or the figure is a single
+    ``value``). Otherwise the first year's population is that earlier figure
+    grown at ``population.growth_rate`` for this many years: a case appraised
+    from 2026-27 with the mid-2024 estimate as its latest grows it for two.
+    """
+    if param.values is None or years[0] in param.values:
+        return 0
+    earlier = [y for y in param.values if y < years[0]]
+    if not earlier:
+        return 0
+    return financial_year_start(years[0]) - financial_year_start(max(earlier))
+
+
+def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, years: list[str],
+                   population_lead: int = 0) -> Projection:
     """Project caseloads and workforce from parameter arrays ``(draws, years)``.
 
     ``population_known`` marks the years with a population figure of their own
     (see :func:`population_given`); later years grow at ``population.growth_rate``.
+    ``population_lead`` is the years between the latest figure before the first
+    year and the first year (:func:`population_lead`), grown at the first year's rate.
     """
-    growth = p.get("population.growth_rate", np.zeros_like(p["population.age_0_17"]))
-    population = project_population(p["population.age_0_17"], population_known, growth)
+    path = p["population.age_0_17"]
+    growth = p.get("population.growth_rate", np.zeros_like(path))
+    if population_lead:
+        path = path.copy()
+        path[:, 0] = path[:, 0] * (1 + growth[:, 0]) ** population_lead
+    population = project_population(path, population_known, growth)
     caseloads = project_caseloads(p, population)
     staff = project_workforce(caseloads, p)
     return Projection(years, population.shape[0], dict(p), caseloads, staff, workforce_costs(staff, p))
@@ -128,7 +153,8 @@ def project_parameters(parameters: Mapping[str, Parameter], years: list[str], dr
     """
     require_population(parameters, file)
     p = sample_parameters(parameters, years, draws, seed)
-    return project_arrays(p, population_given(parameters["population.age_0_17"], years), years)
+    pop = parameters["population.age_0_17"]
+    return project_arrays(p, population_given(pop, years), years, population_lead(pop, years))
 
 
 def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Projection:
@@ -151,7 +177,8 @@ def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> 
     design = scenario_design(sc, draws, seed)
     p = apply_option_effects(sample_parameters(sc.parameters, years, draws, seed, design), sc.baseline,
                              sc.options[sc.baseline], years, draws, seed, design)
-    return project_arrays(p, population_given(sc.parameters["population.age_0_17"], years), years)
+    pop = sc.parameters["population.age_0_17"]
+    return project_arrays(p, population_given(pop, years), years, population_lead(pop, years))
 
 
 __all__ = ["Projection", "Stock", "project", "project_parameters"]

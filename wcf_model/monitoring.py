@@ -34,6 +34,15 @@ A UTF-8 CSV with one figure a line and these columns (any order):
     as a percentage).
 ``note`` (optional)
     Anything a reader should know about the figure.
+``la_code`` (optional)
+    The authority the figures are for (old or new DfE code), the same on every
+    line. When given, :func:`compare` refuses to set them against a scenario
+    for another authority: a file of one council's figures can never be read
+    as another's.
+
+Without a file, :func:`published_actuals` takes the figures the DfE has
+published since the base year for the scenario's own authority, from the
+shipped extract (what ``scripts/build_actuals.py`` writes to a file).
 
 :func:`read_actuals` checks all of this and reports every problem at once,
 each with the file, line and column.
@@ -52,7 +61,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalogue import STAFF_ROLES
+from .catalogue import STAFF_ROLES, sentence_case, word
+from .data import normalise_la_code
 from .errors import DataError, InputFileError, Problem, UsageError, problem_list
 from .limits import MAX_ACTUALS_BYTES, MAX_ACTUALS_ROWS, MAX_CSV_FIELD_CHARS, magnitude_problem, read_limited
 
@@ -108,15 +118,6 @@ _STOCKS = {
     "ehcp": ("EHC plans in force", "plans", "New EHC plans", "EHC plans ceased"),
 }
 
-_ROLES = {
-    "social_worker": "Social workers",
-    "team_manager": "Team managers",
-    "iro": "Independent reviewing officers",
-    "personal_adviser": "Personal advisers",
-    "early_help_worker": "Early help workers",
-}
-
-
 def _catalogue() -> dict[str, Measure]:
     over, workforce = "over each financial year", "at the 30 September workforce census in each financial year"
     out = [
@@ -133,7 +134,7 @@ def _catalogue() -> dict[str, Measure]:
                 Measure(f"{stock}_starts", starts[0].upper() + starts[1:], unit, "flow", over),
                 Measure(f"{stock}_exits", exits[0].upper() + exits[1:], unit, "flow", over)]
     for role in STAFF_ROLES:
-        words = _ROLES.get(role, role.replace("_", " ").capitalize() + "s")
+        words = sentence_case(word("role", role))
         out += [Measure(f"{role}_in_post_fte", f"{words} in post (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_agency_fte", f"Agency {words.lower()} (FTE)", "FTE", "census", workforce),
                 Measure(f"{role}_posts_fte", f"{words}: posts (FTE)", "FTE", "census", workforce),
@@ -183,7 +184,7 @@ PUBLISHED: Mapping[str, str] = {
 }
 
 REQUIRED_COLUMNS = ("measure", "period", "value", "source")
-OPTIONAL_COLUMNS = ("unit", "note")
+OPTIONAL_COLUMNS = ("unit", "note", "la_code")
 #: Columns of the frame :func:`read_actuals` returns, in order.
 ACTUALS_COLUMNS = ("measure", "period", "value", "unit", "source", "note")
 #: Columns of the frame :func:`compare` returns, in order.
@@ -338,7 +339,7 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
             problems.append(Problem(name, header_line, col, "required column is missing"))
     index = {c: header.index(c) for c in known if c in header}
 
-    rows, seen = [], {}
+    rows, seen, codes = [], {}, {}
     for line, fields in records[1:]:
         if len(fields) != len(header):
             problems.append(Problem(name, line, "", f"{len(fields)} fields but the header has {len(header)}"))
@@ -365,11 +366,22 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
             bad.append(("period", f"{key[0]} for {key[1]} is already given on line {seen[key]}"))
         seen.setdefault(key, line)
         problems += [Problem(name, line, col, why) for col, why in bad]
+        if "la_code" in get:
+            try:
+                code = normalise_la_code(get["la_code"])
+            except DataError as err:
+                bad.append(("la_code", str(err)))
+            else:
+                codes.setdefault(code, line)
         if not bad and all(c in index for c in REQUIRED_COLUMNS):
             rows.append({"measure": measure.name, "period": get["period"], "value": value,
                          "unit": measure.unit, "source": get["source"], "note": get.get("note", "")})
     if len(records) == 1:
         problems.append(Problem(name, None, "", "the file has a header but no figures"))
+    if len(codes) > 1:
+        first, *others = codes.items()
+        problems += [Problem(name, line, "la_code", f"{code} differs from {first[0]} on line {first[1]}: a file holds "
+                                                    "one authority's figures") for code, line in others]
     if problems:
         problems = sorted(set(problems), key=lambda p: (p.line or 0, p.key, p.message))
         err = DataError(problem_list(problems, f"in actuals file {name}"))
@@ -378,7 +390,113 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(ACTUALS_COLUMNS))
     frame["value"] = frame["value"].astype("float64")
     frame.attrs["path"] = name
+    frame.attrs["la_code"] = next(iter(codes), None)
     return frame
+
+
+def check_authority(actuals: pd.DataFrame, sc) -> None:
+    """Refuse actuals for another authority than the scenario's.
+
+    Raises
+    ------
+    DataError
+        Naming both authorities, when the actuals' ``la_code`` is not the scenario's.
+    """
+    from .data import load_frame, rows_for
+
+    theirs, ours = actuals.attrs.get("la_code"), normalise_la_code(sc.header.authority.la_code)
+    if theirs is None or theirs == ours:
+        return
+    frame = load_frame()  # old and new codes of the same authority are the same authority
+    a, b = rows_for(frame, theirs), rows_for(frame, ours)
+    if len(a) and len(b) and set(a["la_code"]) == set(b["la_code"]):
+        return
+    who = f"{a['la_name'].iloc[-1]} ({theirs})" if len(a) else theirs
+    raise DataError(f"{actuals.attrs.get('path') or 'the actuals'} holds figures for {who}, but the scenario is for "
+                    f"{sc.header.authority.name} ({ours}): give that authority's actuals, or none to take its "
+                    "published figures from the data")
+
+
+#: Model measure -> what the published figure is, for an actual's note ({date} is its reference date).
+PUBLISHED_NOTES = {
+    "population_0_17": "ONS mid-year estimate of children aged 0-17, {date}",
+    "referrals": "referrals to children's social care in the year to {date} (CIN census table C1)",
+    "rereferrals": "re-referrals within 12 months of a previous referral, year to {date} (table C1)",
+    "cin_closing": "children in need at {date} (CIN census table B1)",
+    "cpp_closing": "children on child protection plans at {date} (CIN census table D5)",
+    "cla_closing": "children looked after at {date} (SSDA903)",
+    "cla_starts": "children who started to be looked after in the year to {date} (SSDA903)",
+    "cla_exits": "children who ceased to be looked after in the year to {date} (SSDA903)",
+    "ehcp_closing": "statements and EHC plans in force at the January census, {date} (SEN2, all ages)",
+    "social_worker_in_post_fte": (
+        "case-holding children's social workers (FTE) at the {date} workforce census: "
+        "the published figure the model's social workers in post are compared with (as in back-tests)"),
+    "social_worker_agency_percent": (
+        "agency social workers as a percentage of agency plus in post, all children's social workers, "
+        "{date} workforce census"),
+}
+
+
+def _date_words(iso: str) -> str:
+    import datetime as dt
+
+    d = dt.date.fromisoformat(iso)
+    if d.month == 1 and d.day == 15:  # SEN2: the census day moves; the extract records 15 January
+        return f"January {d.year}"
+    return f"{d.day} {d:%B} {d.year}"
+
+
+def published_actuals(la_code: int | str, first: str, last: str,
+                      data_dir: str | Path | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """An authority's published figures as actuals, for the financial years ``first`` to ``last``.
+
+    Parameters
+    ----------
+    la_code : int or str
+        The authority (old or new code).
+    first, last : str
+        Financial years, e.g. ``"2019-20"``, ``"2024-25"``.
+    data_dir : str or Path, optional
+        Folder holding ``dfe_extract.csv.gz`` (``data/`` by default).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The actuals (columns :data:`ACTUALS_COLUMNS`, ``attrs`` ``la_code`` and
+        ``path``), each labelled with the financial year its reference date falls
+        in (:data:`PUBLISHED` says which DfE measure each model measure is); and a
+        line for each figure the DfE did not publish (suppressed, not available),
+        which is left out, never written as zero.
+    """
+    import datetime as dt
+
+    from .data import load_extract
+    from .schema import financial_year_of
+
+    extract = load_extract(la_code, list(dict.fromkeys(PUBLISHED.values())), data_dir=data_dir)
+    rows, skipped = [], []
+    for measure, published in PUBLISHED.items():
+        found = extract[extract["measure"] == published].sort_values("reference_date")
+        unit = MEASURES[measure].unit
+        for r in found.itertuples():
+            period = financial_year_of(dt.date.fromisoformat(r.reference_date))
+            if not first <= period <= last:
+                continue
+            if r.unit != unit:
+                raise DataError(f"{published} is in {r.unit!r} in the extract but {measure} is in {unit!r}")
+            if pd.isna(r.value):
+                skipped.append(f"{measure} {period}: not published ({r.marker or 'blank'}) in {r.source_file}")
+                continue
+            rows.append({
+                "measure": measure, "period": period, "value": float(r.value), "unit": unit,
+                "source": f"{'' if 'DfE' in r.publication else 'DfE, '}{r.publication} ({r.source_file})",
+                "note": PUBLISHED_NOTES[measure].format(date=_date_words(r.reference_date)),
+            })
+    frame = pd.DataFrame(rows, columns=list(ACTUALS_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    frame.attrs.update(path=f"the published statistics for LA {extract['la_code'].iloc[0]}",
+                       la_code=str(extract["la_code"].iloc[0]))
+    return frame, skipped
 
 
 def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
@@ -559,6 +677,8 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
     """
     if not isinstance(actuals, pd.DataFrame):
         actuals = read_actuals(actuals)
+    if not isinstance(results, pd.DataFrame) and actuals.attrs.get("la_code"):
+        check_authority(actuals, results.scenario)
     bands = projected_bands(results, option)
     merged = actuals.merge(bands, on=["measure", "period"], how="left", sort=False)
     found = merged["p50"].notna()
@@ -713,7 +833,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     """
     import matplotlib.pyplot as plt
 
-    from .plots import MARKERS, PALETTE, STYLE, Chart
+    from .formats import range_words
+    from .plots import MARKERS, PALETTE, STYLE, Chart, mark_nonzero_start
 
     title = headline(comparison, measure)
     g = comparison[comparison["measure"] == measure].reset_index(drop=True)
@@ -732,7 +853,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         if has_band:
             ax.fill_between(x, g["p10"] / scale, g["p90"] / scale, color=colour, alpha=0.18, hatch="//",
                             edgecolor=colour, linewidth=0)
-            ax.annotate("8 in 10 draws", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
+            ax.annotate(f"{range_words()}\nin this band", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
                         textcoords="offset points", va="center", color="#3D3D3D", fontsize=9)
         ax.plot(x, g["projected"] / scale, color=colour, linestyle="--", marker="D", linewidth=2, markersize=4)
         ax.annotate("Projection (median)", (x[-1], g["projected"].iloc[-1] / scale), xytext=(8, 0),
@@ -750,10 +871,11 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
                     ha="right", va="center", color=PALETTE[0], fontsize=10)
         ax.set_xticks(x, g["period"].tolist())
         ax.set_xlabel("Financial year")
-        ax.set_ylabel(f"{m.words} ({unit_words})" if len(m.words) < 30 else unit_words[:1].upper() + unit_words[1:])
+        ax.set_ylabel(m.words if f"({unit_words})" in m.words else f"{m.words} ({unit_words})" if len(m.words) < 30
+                      else unit_words[:1].upper() + unit_words[1:])
         ax.margins(x=0.25, y=0.2)
+        from_zero = not mark_nonzero_start(ax, "£" if m.unit == "GBP" else "")
         fig.tight_layout()
-        from_zero = ax.get_ylim()[0] <= 0
 
     spread = (f"its 10th-90th percentile band over {draws:,} draws" if has_band and draws
               else "its 10th-90th percentile band" if has_band else "no band (a central run)")
@@ -771,9 +893,9 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
 
 
 __all__ = [
-    "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "compare", "headline",
-    "money_measures", "monitoring_chart", "not_compared", "period_problem", "projected_bands", "read_actuals",
-    "require_periods", "spend_gap", "summary",
+    "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "check_authority", "compare",
+    "headline", "money_measures", "monitoring_chart", "not_compared", "period_problem", "projected_bands",
+    "published_actuals", "read_actuals", "require_periods", "spend_gap", "summary",
 ]
 
 

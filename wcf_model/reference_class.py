@@ -77,7 +77,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DEFAULT_DATA_DIR, ENGLAND, EXTRACT_NAME, combine, read_dfe, read_extract
+from .data import DEFAULT_DATA_DIR, ENGLAND, load_frame
 from .errors import DataError, UsageError
 
 #: The reference class and the overruns, shipped in ``data/``.
@@ -334,8 +334,9 @@ def load_statistics(data_dir: str | Path | None = None, *, min_councils: int = 1
     Parameters
     ----------
     data_dir : str or Path, optional
-        A folder holding ``dfe_extract.csv`` (the repository's ``data/`` by
-        default) or the DfE downloads themselves (every recognised CSV is read).
+        A folder holding ``dfe_extract.csv.gz`` (the repository's ``data/`` by
+        default, which covers every council) or the DfE downloads themselves
+        (:func:`wcf_model.data.load_frame`).
     min_councils : int
         Fewest councils the workforce and child protection figures must cover:
         a comparison needs (nearly) all of them.
@@ -346,22 +347,8 @@ def load_statistics(data_dir: str | Path | None = None, *, min_councils: int = 1
         If nothing can be read, or the figures cover too few councils (the
         message says how to point at the downloads).
     """
-    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder: give --data a folder of DfE downloads "
-                        "or one holding dfe_extract.csv")
-    if (folder / EXTRACT_NAME).is_file():
-        frame = read_extract(folder / EXTRACT_NAME)
-    else:
-        frames = []
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
-            try:
-                frames.append(read_dfe(path))
-            except DataError:
-                continue  # not a DfE table (a README, another layout): skipped
-        if not frames:
-            raise DataError(f"no recognised DfE files in {folder}")
-        frame = combine(frames)
+    folder = data_dir if data_dir is not None else "data/"
+    frame = load_frame(data_dir)
     covered = frame.loc[frame["measure"].isin(["sw_fte", "cpp_at_31_march"]) & frame["value"].notna()
                         & (frame["la_code"] != ENGLAND), "la_code"].nunique()
     if covered < min_councils:

@@ -1,235 +1,349 @@
-"""The report a scrutiny member reads, and the workbook a finance officer opens.
+"""The report a scrutiny member reads, and the notebooks executed beside it.
 
 ``write_report`` turns one scenario into ``report.html`` (self-contained: the
-charts are embedded) and ``results.xlsx``: a plain-English summary of the
-appraisal, the options' net present costs with their uncertainty and cash by
-year, who pays, what the costs leave out, the options and the effects each
-claims, the multi-criteria inputs, the caseload projection and its back-test,
-the published history, and the full assumptions register. What is not built
-yet is said plainly, never filled in.
+charts are embedded), ``results.xlsx`` (the same workbook ``wcf-model run``
+writes, :mod:`wcf_model.workbook`) and, optionally, the executed notebook set.
+
+The page answers first. Its first screen says, in three or four plain
+sentences, which option the evidence favours among those that meet every
+critical success factor and why; what it costs against the baseline in the
+economic case and in council cash; how sure that is (one range, stated once);
+and what it turns on most. One chart follows, with the options that fail a
+critical success factor shown and the reason beside them. The detail comes
+after: the appraisal, who pays with VAT and tax, how sure the result is, the
+multi-criteria analysis, monitoring, the options and their effects, caseloads,
+the back-test, the published history and the full assumptions register.
+
+Everything shown is computed in :mod:`wcf_model.analysis` and laid out here;
+tables come from :mod:`wcf_model.tables` and charts from
+:mod:`wcf_model.figures`, so the notebooks show the same.
 """
 
 from __future__ import annotations
 
 import html
+import os
+import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
-from .backtest import backtest
-from .data import DEFAULT_DATA_DIR, ENGLAND, load_extract, series_or_none
-from .errors import DataError
+from .analysis import Analysis, Answer, Study, answer, study
 from .figures import (
     backtest_chart,
-    backtest_table,
     caseload_charts,
-    caseload_table,
     cash_chart,
-    funder_table,
+    history_charts,
     npv_chart,
     npv_distribution_figure,
-    options_summary_lines,
     tornado_figure,
     trust_sentence,
 )
-from .model import Projection
-from .decision import ValueOfInformation, value_of_information
-from .mca import McaResult
-from .results import Results, appraise
-from .results import workbook as results_workbook
-from .sensitivity import switching_values, tornado
-from .outputs import check_output_folder, default_output_dir, inert, write_set
-from .plots import Chart, line_chart
-from .register import (
-    CONFIDENCE,
-    assumptions_register,
-    effects_table,
-    mca_inputs_table,
-    options_table,
-)
-from .scenario import Scenario, load_scenario
+from .formats import money_m, money_words, range_label, range_words
+from .outputs import check_output_folder, default_output_dir, write_set
+from .progress import Progress, quiet
+from .register import CONFIDENCE, assumptions_register
+from .scenario import Scenario, load_scenario, refuse_placeholders
+from . import tables as T
 
-#: Published measures shown in the history table: measure -> column heading.
-HISTORY_MEASURES = {
-    "population_0_17": "Children aged 0-17",
-    "referrals": "Referrals in year",
-    "rereferral_percent": "Re-referrals (%)",
-    "cin_at_31_march": "Children in need",
-    "cpp_at_31_march": "Child protection plans",
-    "cla_at_31_march": "Children looked after",
-    "cla_rate_per_10k": "Looked after per 10,000",
-    "ehcp_total": "EHC plans and statements",
-    "sw_fte": "Social workers (FTE)",
-    "sw_agency_percent": "Agency social workers (%)",
-}
+# ---------------------------------------------------------------------------
+# The first screen: the answer in words
+# ---------------------------------------------------------------------------
 
 
-
-@dataclass
-class History:
-    """Published figures for the authority and England, by year."""
-
-    table: pd.DataFrame  # years x HISTORY_MEASURES headings, the authority's figures
-    charts: list[Chart]
-    note: str
-    rows: pd.DataFrame | None = None  # the authority's tidy rows, when the extract has them
+def _lc(text: str) -> str:
+    """First letter in lower case, unless the text starts with an acronym ("EHC", "DfE")."""
+    return text if text[:2].isupper() or text[:3] == "DfE" else text[:1].lower() + text[1:]
 
 
-@dataclass
-class DemandSection:
-    """Caseload projection and back-test, as the report shows them."""
-
-    charts: list[Chart]
-    table: pd.DataFrame
-    backtest_charts: list[Chart]
-    backtest_table: pd.DataFrame
-    backtest_summary: str
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def demand_section(sc: Scenario, history: History, projection: Projection | None,
-                   data_dir: Path | None) -> DemandSection:
-    """The baseline's caseloads, and a back-test of the model for the authority.
+def _more_less(x: float) -> str:
+    return f"{money_m(abs(x))} {'more' if x >= 0 else 'less'}"
 
-    ``projection`` is the baseline's, from the appraisal (None when the scenario
-    cannot be projected). The back-test is fitted to the last published year
-    before the base year: the forecast the model would have made when the
-    decision was taken.
-    """
-    name = sc.header.authority.name
-    if projection is not None:
-        charts, table, note = caseload_charts(projection, history.rows, name), caseload_table(projection), ""
+
+def answer_sentences(ans: Answer, analysis: Analysis) -> list[str]:
+    """The first screen's three or four sentences, from :func:`wcf_model.analysis.answer`."""
+    res, sc = analysis.res, analysis.res.scenario
+    label = {o: opt.label for o, opt in sc.options.items()}
+    pref, base = label[ans.preferred], label[ans.baseline]
+    years = res.central.years
+    n = len(ans.eligible)
+    out = []
+    if ans.basis == "only" and n == 1:
+        out.append(f"The evidence favours {pref}: it is the only option that meets every critical success factor.")
+    elif ans.basis == "only":
+        out.append(f"No option meets every critical success factor; {pref} is the only one there is.")
     else:
-        charts, table = [], pd.DataFrame()
-        note = ("No projection: the scenario gives no 0-17 population "
-                "(parameters.population.age_0_17), which every caseload is driven by. ")
-    fit_to = int(sc.header.base_year[:4]) - 1
-    try:
-        bt = backtest(sc.header.authority.la_code, fit_to, data_dir=data_dir)
-    except DataError as exc:
-        return DemandSection(charts, table, [], pd.DataFrame(), f"{note}No back-test: {exc}.")
-    summary = note + trust_sentence(bt)
-    if bt.not_estimated:
-        summary += " Not estimated from published figures: " + ", ".join(bt.not_estimated) + "."
-    return DemandSection(charts, table, [backtest_chart(bt)], backtest_table(bt), summary)
-
-
-def _num(v: float) -> str:
-    """One decimal place, without a trailing '.0': 67.0 -> '67', 11.1 -> '11.1'."""
-    return f"{v:,.1f}".removesuffix(".0")
-
-
-def _trend_title(who: str, what: str, s: pd.Series, unit: str, england: pd.Series | None) -> str:
-    s = s.dropna()
-    first, last = s.index[0], s.index[-1]
-    verb = "rose" if s.iloc[-1] > s.iloc[0] else "fell" if s.iloc[-1] < s.iloc[0] else "held"
-    title = f"{who}'s {what} {verb} from {_num(s.iloc[0])}{unit} in {first} to {_num(s.iloc[-1])}{unit} in {last}"
-    if england is not None and last in england.dropna().index:
-        title += f"; England's was {_num(england[last])}{unit}"
-    return title
-
-
-def published_history(sc: Scenario, data_dir: Path | None = None) -> History:
-    """The authority's published statistics from the ``data/`` extract.
-
-    Returns an empty history with a note (not an error) when the extract holds
-    no rows for the authority: the scenario is still worth reporting.
-    """
-    code = sc.header.authority.la_code
-    name = sc.header.authority.name
-    try:
-        la = load_extract(code, data_dir=data_dir)
-        eng = load_extract(ENGLAND, data_dir=data_dir)
-    except DataError as exc:
-        return History(pd.DataFrame(), [], f"No published history is shown: {exc}. "
-                                            f"Build an extract with `make data LA={code}`.", None)
-    columns = {}
-    for measure, heading in HISTORY_MEASURES.items():
-        s = series_or_none(la, measure)
-        if s is not None:
-            columns[heading] = s
-    table = pd.DataFrame(columns)
-    table.index.name = "year"
-    charts = []
-    pairs = [
-        ("cla_rate_per_10k", "rate of children looked after", "", "Children looked after per 10,000 children",
-         "at 31 March, per 10,000 children aged 0-17"),
-        ("sw_agency_percent", "share of social workers from agencies", "%", "Agency social workers (%)",
-         "agency workers as a share of all children's social workers (FTE), at 30 September"),
-    ]
-    for measure, what, unit, ylabel, when in pairs:
-        mine, england = series_or_none(la, measure), series_or_none(eng, measure)
-        if mine is None or mine.dropna().empty:
-            continue
-        lines = {name: mine} | ({"England": england} if england is not None else {})
-        title = _trend_title(name, what, mine, unit, england)
-        subtitle = f"{name} and England, {when}. Source: DfE published statistics."
-        span = mine.dropna()
-        alt = (f"Line chart of the {what} by year for {name}"
-               + (" and England" if england is not None else "")
-               + f", {span.index[0]} to {span.index[-1]}. "
-               + "; ".join(f"{y}: {v:,.1f}" for y, v in span.items()) + ".")
-        charts.append(line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=ylabel))
-    sources = sorted(set(la["publication"]))
-    note = "Published statistics from the DfE: " + "; ".join(sources) + "."
-    return History(table, charts, note, la)
-
-
-# ---------------------------------------------------------------------------
-# HTML
-# ---------------------------------------------------------------------------
-
-CSS = """
-body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70rem;
-       margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 2rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
-.meta { color: #3D3D3D; } .notice { background: #FFF7E6; border-left: 6px solid #F46A25;
-        padding: .8rem 1rem; margin: 1rem 0; }
-.summary { font-size: 1.1rem; } .summary li { margin-bottom: .6rem; }
-.table-wrap { overflow-x: auto; margin: 1rem 0; }
-table { border-collapse: collapse; font-size: .9rem; width: 100%; }
-td { overflow-wrap: anywhere; } td.num { overflow-wrap: normal; white-space: nowrap; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: .35rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f3f2f1; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
-figcaption .headline { font-weight: bold; font-size: 1.1rem; display: block; }
-figcaption .subtitle { color: #3D3D3D; display: block; }
-code { background: #f3f2f1; padding: 0 .2rem; }
-"""
+        who = (f"Of the {n} options that meet every critical success factor, the evidence favours {pref}"
+               if n else f"No option meets every critical success factor; of them all, the evidence favours {pref}")
+        runner = label[ans.runner_up]
+        if ans.basis == "mca":
+            t = ans.mca_totals
+            why = (f"it has the highest multi-criteria score ({t[ans.preferred]:.0f} out of 100, against "
+                   f"{t[ans.runner_up]:.0f} for {runner})")
+            crit = [_lc(sc.mca.criteria[c].label) for c in ans.deciding_criteria[:2]]
+            if crit:
+                why += f", chiefly on {_listing(crit)}"
+            gap = ans.npv_vs_runner_up
+            if gap is not None and round(gap / 1e5) != 0:
+                why += (f", and it costs {money_m(abs(gap))} less than {runner} in the economic case" if gap < 0
+                        else f", although it costs {money_m(gap)} more than {runner} in the economic case")
+        else:
+            why = f"it has the lowest economic cost of them, {money_m(abs(ans.npv_vs_runner_up))} less than {runner}"
+        out.append(f"{who}: {why}.")
+    if ans.preferred == ans.baseline:
+        out.append(f"{pref} is the baseline the other options are measured against.")
+    else:
+        out.append(f"Against {base}, it would cost {_more_less(ans.npv_vs_baseline)} over {len(years)} years in the "
+                   f"economic case ({sc.header.base_year} prices, discounted), and "
+                   f"{_more_less(ans.cash_vs_baseline)} in council cash including VAT and tax "
+                   f"({years[0]} to {years[-1]}).")
+        if ans.npv_range is not None:
+            lo, hi = ans.npv_range
+            span = (f"between {money_m(lo)} and {money_m(hi)} more" if lo >= 0 else
+                    f"between {money_m(-hi)} and {money_m(-lo)} less" if hi <= 0 else
+                    f"between {money_m(-lo)} less and {money_m(hi)} more")
+            out.append(f"How sure: {range_words()} the economic cost lies {span} than {base}.")
+        else:
+            out.append("These are central values only: run with Monte Carlo draws for a range.")
+    if ans.turns_on:
+        out.append(f"It turns most on the {_lc(ans.turns_on[0])}"
+                   + (f", then on the {_lc(ans.turns_on[1])}." if len(ans.turns_on) > 1 else "."))
+    return out
 
 
 def _e(text: object) -> str:
     return html.escape("" if text is None else str(text))
 
 
-#: Column headings a reader sees, for the tables' machine names.
-HEADINGS = {
-    "one_off_costs_stated_gbp": "One-off costs as stated (£)",
-    "recurring_costs_stated_gbp_per_year": "Recurring costs as stated (£ a year)",
-    "critical_success_factors": "Critical success factors",
-    "go_live": "Go-live", "ramp_years": "Ramp (years)", "weight_share": "Share of weight",
-    "scored_by": "Scored by", "price_year": "Price year", "index": "Option",
-    "council": "Council", "dsg_high_needs": "DSG high-needs block", "dfe_grant": "DfE grant",
-    "home_office_grant": "Home Office grant",
-}
+def first_screen(st: Study) -> list[str]:
+    """The answer, one chart, and the options that fail a critical success factor with the reason beside them."""
+    a = st.analysis
+    if a is None:
+        return []
+    sc = st.scenario
+    if len(sc.options) == 1:   # a council's generated baseline, before options are added
+        return ['<section class="answer" id="answer" aria-label="The answer"><p class="lead">This scenario holds '
+                f"the in-house baseline alone ({_e(sc.options[sc.baseline].label)}): there is no choice to answer "
+                "yet. Add the delivery options to compare in a file that extends it (scenarios/options/generic.yaml "
+                "shows how).</p></section>"]
+    ans = answer(a)
+    sentences = answer_sentences(ans, a)
+    words = T.scenario_words(sc)
+    name = sc.options[ans.preferred].label
+    lead = _e(sentences[0]).replace(_e(name), f"<strong>{_e(name)}</strong>", 1)
+    parts = ['<section class="answer" id="answer" aria-label="The answer">',
+             f'<p class="lead">{lead}</p>',
+             f'<p>{" ".join(_e(s) for s in sentences[1:])}</p>', "</section>",
+             npv_chart(a.res, ans).html()]
+    if ans.failing:
+        items = "".join(f"<li><strong>{_e(sc.options[o].label)}</strong> fails "
+                        + "; ".join(f"{_e(f)}: {_e(T.readable(why, words))}" for f, why in reasons) + "</li>"
+                        for o, reasons in ans.failing.items())
+        parts.append(f'<div class="failing"><p>Not a choice the council can make:</p><ul>{items}</ul></div>')
+    parts.append(T.to_html(T.options_summary(a)))
+    return parts
 
 
-def _heading(column: object) -> str:
-    text = str(column)
-    return HEADINGS.get(text, text.replace("_", " ").capitalize() if text.islower() else text)
+# ---------------------------------------------------------------------------
+# The sections after it
+# ---------------------------------------------------------------------------
+
+CSS = """
+body { font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; max-width: 70rem;
+       margin: 1.2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin: 0 0 .2rem; line-height: 1.2; }
+h2 { margin-top: 2.5rem; border-bottom: 2px solid #12436D; }
+.meta { color: #3D3D3D; margin: .2rem 0 .8rem; font-size: .95rem; }
+.notice { background: #FFF7E6; border-left: 6px solid #F46A25; padding: .6rem 1rem; margin: .8rem 0; }
+.notice.placeholders { background: #FBE9EF; border-left-color: #801650; }
+.answer { border-left: 6px solid #12436D; background: #F3F7FA; padding: .4rem 1rem; font-size: 1.12rem; }
+.answer p { margin: .5rem 0; }
+.failing { font-size: .95rem; } .failing ul { margin-top: .2rem; }
+figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
+figcaption .headline { font-weight: bold; font-size: 1.1rem; display: block; }
+figcaption .subtitle { color: #3D3D3D; display: block; }
+code { background: #f3f2f1; padding: 0 .2rem; }
+details summary { cursor: pointer; font-weight: bold; margin: .6rem 0; }
+"""
 
 
-def _effects_html(sc: Scenario) -> list[str]:
-    """The effects section: each effect marked evidence or judgement, with its source."""
-    from .effect_library import effect_basis_table
+def _appraisal(a: Analysis) -> list[str]:
+    res = a.res
+    parts = ["<h2>The appraisal</h2>",
+             "<p>Economic case: real costs in base-year prices, discounted with the Green Book rate, "
+             "VAT and corporation tax left out (they are transfers between public bodies), optimism bias added "
+             "to each option's own costs. Financial case: cash by year in each year's prices, including VAT "
+             "and tax.</p>",
+             T.to_html(T.appraisal_table(res)), cash_chart(res).html(),
+             "<details><summary>Cash by financial year</summary>" + T.to_html(T.cash_by_year(res)) + "</details>"]
+    return parts
 
-    table = effect_basis_table(sc)
-    if table.empty:
+
+def _cost_to_council(a: Analysis) -> list[str]:
+    """The cost to the council in cash beside the economic case; VAT, tax, pensions and the high-needs block
+    in words (the plain-English VAT position comes from :mod:`wcf_model.tax`); who pays."""
+    from .tax import both_numbers, vat_general, vat_specifics
+
+    res = a.res
+    sc, central = res.scenario, res.central
+    words = T.scenario_words(sc)
+    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
+    parts = ["<h2>The cost to the council: VAT, tax, who pays and the high-needs block</h2>",
+             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
+             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
+             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
+             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
+             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
+             T.to_html(T.cost_to_council(res))]
+    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
+    if specifics:
+        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
+                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(T.readable(text, words))}</li>"
+                               for oid, text in specifics) + "</ul>")
+    companies = [oid for oid, r in central.options.items() if r.company is not None]
+    if companies and "finance.pension_bond_cover" not in sc.parameters:
+        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
+                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
+                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
+                     "cost, but a contingent liability, since the council pays what the company cannot when the "
+                     "admission ends (regulation 64).</p>")
+    base = central.options[central.baseline].high_needs
+    if base is not None:
+        parts.append(
+            f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
+            f"the dedicated schools grant's high-needs block. Under {_e(sc.options[central.baseline].label)} the "
+            f"projected spending on it exceeds the block's income by {money_m(base['cumulative_deficit'][0, -1])} "
+            f"in total by {central.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
+            "the council's general fund under a statutory override, but the council carries it.</p>")
+    parts += ["<p><strong>Who pays.</strong> Cash over the appraisal by who pays it; the council's own column is "
+              "the cash the first screen compares.</p>", T.to_html(T.who_pays(res))]
+    transfers = T.transfers_table(res)
+    if not transfers.frame.empty:
+        parts += ["<p>VAT and corporation tax, line by line, in each option's cash.</p>", T.to_html(transfers)]
+    if central.warnings:
+        parts += ["<h3>What the costs leave out</h3><ul>"
+                  + "".join(f"<li>{_e(T.readable(w, words))}</li>" for w in central.warnings) + "</ul>"]
+    return parts
+
+
+def _uncertainty(a: Analysis) -> list[str]:
+    sc, res = a.res.scenario, a.res
+    parts = ["<h2>How sure is the result, and what decides it?</h2>"]
+    if res.draws is not None:
+        parts.append(npv_distribution_figure(res).html())
+    for oid in [o for o in sc.options if o != sc.baseline]:
+        parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
+    found = T.switching_table(a)
+    if found.frame.empty:
+        parts.append("<p><strong>Switching values.</strong> No single input, anywhere in the range the scenario "
+                     "gives it, would make any option cheaper than the baseline.</p>")
+    else:
+        parts += ["<p><strong>Switching values:</strong> the value of one input (the others central) at which an "
+                  "option would cost the same as the baseline.</p>", T.to_html(found)]
+    if a.voi is not None:
+        v = a.voi
+        labels = _listing([sc.options[o].label for o in v.options])
+        best = T.voi_table(a, top=5)
+        text = (f"Between the options that meet every critical success factor ({labels}), the expected value of "
+                f"perfect information is {money_words(v.evpi)}: the most it would be worth spending to remove all the "
+                "uncertainty before choosing. ")
+        text += ("No single input, and no group of them (demand, workforce, unit costs, finance, each option's "
+                 "own costs or effects), would change the choice if it alone were known: the expected value of "
+                 "perfect information about each is nil. The choice is robust to each uncertainty taken on its own."
+                 if best.frame.empty else
+                 f"The uncertainty most worth resolving is {_lc(best.frame.iloc[0]['input'])} "
+                 f"({money_words(best.frame.iloc[0]['evppi'])}).")
+        parts.append(f"<p><strong>Value of information.</strong> {_e(text)}</p>")
+        if not best.frame.empty:
+            parts.append(T.to_html(best))
+    return parts
+
+
+def _mca(a: Analysis) -> list[str]:
+    m = a.mca
+    if m is None:
+        return []
+    sc = a.res.scenario
+    failing = [sc.options[o].label for o, ok in m.passes_csf.items() if not ok]
+    text = (f"Weighted by the scenario's swing weights, the preferred option among those that meet every critical "
+            f"success factor is {sc.options[m.preferred].label}.")
+    if failing:
+        text += (f" {_listing(failing)} {'fails' if len(failing) == 1 else 'fail'} a critical success factor: "
+                 "shown and ranked, but not a choice the council can make.")
+    return ["<h2>Multi-criteria analysis</h2>", f"<p>{_e(text)}</p>", T.to_html(T.mca_table(a)),
+            "<p>How far each criterion's share of the weight would have to move for the top-ranked option to "
+            "change (the other weights keeping their proportions):</p>", T.to_html(T.weight_switching_table(a)),
+            "<details><summary>Every score</summary>" + T.to_html(T.mca_scores_table(a)) + "</details>"]
+
+
+#: Measures charted in the monitoring section (the rest are in its table).
+MONITORED_CHARTS = ("cla_closing", "cin_closing", "cpp_closing", "social_worker_in_post_fte")
+
+
+def _monitoring(a: Analysis) -> list[str]:
+    if a.monitoring is None:
+        return []
+    from .monitoring import monitoring_chart
+
+    sc = a.res.scenario
+    label = sc.options[a.monitored_option].label
+    parts = ["<h2>Monitoring: what happened against what was projected</h2>",
+             f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
+             f"is flagged when it falls outside the projection's {range_label()} band (which holds the "
+             f"projection {range_words()}).</p>", T.to_html(T.monitoring_summary(a.monitoring))]
+    for measure in MONITORED_CHARTS:
+        if measure in set(a.monitoring["measure"]):
+            parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
+    parts.append("<details><summary>Every monitored figure</summary>" + T.to_html(T.monitoring_detail(a.monitoring))
+                 + "</details>")
+    money = T.money_monitoring(a.monitoring)
+    if not money.frame.empty:
+        parts += ["<h3>The company's money against the business case</h3>",
+                  f"<p>Published figures (council papers and the press, sources in the actuals file) against the "
+                  f"projection's median and its {range_label()} band, in cash.</p>", T.to_html(money)]
+    left = T.not_compared_table(a.monitoring)
+    if not left.frame.empty:
+        parts.append("<p>Not compared: " + "; ".join(f"{_e(r.measure[:1].lower() + r.measure[1:])} ({_e(r.periods)}), "
+                                                     f"{_e(r.reason)}" for r in left.frame.itertuples()) + ".</p>")
+    if a.spend_gap is not None:
+        g = a.spend_gap
+        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
+        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
+                  f"{money_m(projected)} of company spending; {money_m(actual)} was spent (a forecast outturn): "
+                  f"{money_m(actual - projected)} more. The steps below re-price what the case could not know, "
+                  "with the model.</p>", T.to_html(T.spend_gap_table(g))]
+    return parts
+
+
+def _inputs(sc: Scenario) -> list[str]:
+    words = T.scenario_words(sc)
+    parts = ["<h2>The options</h2>", T.to_html(T.options_inputs(sc))]
+    for opt in sc.options.values():
+        if opt.description:
+            parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(T.readable(opt.description, words))}</p>")
+    parts += _effects(sc)
+    if sc.mca.criteria:
+        parts += ["<h2>Multi-criteria inputs</h2>",
+                  "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
+                  "criteria scored by the model (cost) are derived from the appraisal.</p>",
+                  T.to_html(T.mca_inputs(sc)),
+                  "<details><summary>Why each score</summary>" + T.to_html(T.score_rationales(sc)) + "</details>",
+                  "<details><summary>Critical success factors</summary>" + T.to_html(T.csf_table(sc))
+                  + "</details>"]
+    return parts
+
+
+def _effects(sc: Scenario) -> list[str]:
+    """Each effect an option claims, marked evidence or judgement, with its source and what the evidence does not show."""
+    table = T.effects_inputs(sc)
+    if table.frame.empty:
         return ["<h2>Effects the options claim</h2>", "<p>No option claims an effect on the model's inputs.</p>"]
-    evidence = table["basis"].str.startswith("evidence")
-    n, k = len(table), int(evidence.sum())
+    evidence = table.frame["basis"].str.startswith("Evidence")
+    n, k = len(table.frame), int(evidence.sum())
     lead = (f"{k} of the {n} effects the options claim rest on evidence and {n - k} on judgement. "
             if k else f"All {n} effects the options claim are judgements: no evidence in the effect library applies. ")
     parts = ["<h2>Effects the options claim</h2>",
@@ -237,452 +351,257 @@ def _effects_html(sc: Scenario) -> list[str]:
              "services to a trust or company, compared with councils that did not, or from a published "
              "evaluation; its range is the measured interval. Judgement means no evidence applies, and the "
              "scenario says why. Confidence runs from 1 (a randomised trial) to 5 (judgement).</p>",
-             _table(_effects_display(sc, table))]
-    limits = table[evidence & (table["limits"] != "")].drop_duplicates("limits")
-    if not limits.empty:
-        # sentences every entry shares are said once, then what is particular to each
-        sentences = [[s.strip() for s in text.split(". ") if s.strip()] for text in limits["limits"]]
-        common = [s for s in sentences[0] if all(s in other for other in sentences)]
-        rows = pd.DataFrame({"Evidence": limits["label"].to_numpy(),
-                             "Also": [". ".join(s for s in ss if s not in common).rstrip(".") + "."
-                                      if any(s not in common for s in ss) else "" for ss in sentences]})
-        text = ". ".join(common).rstrip(".") + "." if common else ""
+             T.to_html(table)]
+    common, limits = T.effect_limits(sc)
+    if common or not limits.frame.empty:
         parts.append("<details><summary>What the evidence does not show</summary>"
-                     + (f"<p>{_e(text)}</p>" if text else "")
-                     + _table(rows[rows["Also"] != ""].rename(columns={"Also": "And for this effect"}))
-                     + "</details>")
+                     + (f"<p>{_e(common)}</p>" if common else "")
+                     + (T.to_html(limits) if not limits.frame.empty else "") + "</details>")
     return parts
 
 
-def _effects_display(sc: Scenario, table: pd.DataFrame) -> pd.DataFrame:
-    """The effects table in words a reader can follow (sizes as the model applies them)."""
-    from .catalogue import parameter_specs
+def _caseloads(st: Study) -> list[str]:
+    sc, a = st.scenario, st.analysis
+    parts = ["<h2>Caseloads and social workers: the in-house baseline</h2>",
+             "<p>Projected from the scenario's figures by a stock-flow model: each year children enter "
+             "and leave each status, and nobody is lost or double-counted. The options' effects are not "
+             "applied here, so this is the baseline every option starts from.</p>"]
+    if a is None:
+        parts.append("<p>No projection: the scenario gives no 0-17 population, which every caseload is "
+                     "driven by.</p>")
+    else:
+        projection = a.res.uncertain.options[sc.baseline].projection
+        parts += [c.html() for c in caseload_charts(projection, st.history.rows, sc.header.authority.name)]
+        parts.append(T.to_html(T.caseload_table(projection)))
+    parts.append("<h2>How accurate would the model have been?</h2>")
+    bt = st.backtest
+    if bt is None:
+        parts.append(f"<p>{_e(st.backtest_note)}</p>")
+    else:
+        text = st.backtest_note + trust_sentence(bt)
+        if bt.not_estimated:
+            from .catalogue import parameter_label
 
-    units = {d: parameter_specs()[d].unit for d in table["driver"]}
-
-    def size(v: float, mode: str, driver: str) -> str:
-        if mode == "multiply":
-            return f"{100 * v:+.1f}%"
-        if units[driver] == "share":
-            return f"{100 * v:+.1f} points"
-        return f"{v:+.3g} {units[driver]}"
-
-    return pd.DataFrame({
-        "Option": [sc.options[o].label for o in table["option"]],
-        "Effect": [f"{e.replace('_', ' ')} ({d})" for e, d in zip(table["effect"], table["driver"])],
-        "Basis": table["basis"].to_numpy(),
-        "Change": [size(c, m, d) for c, m, d in zip(table["change"], table["mode"], table["driver"])],
-        "Range (5th to 95th percentile)": [f"{size(a, m, d)} to {size(b, m, d)}" for a, b, m, d
-                                           in zip(table["p5"], table["p95"], table["mode"], table["driver"])],
-        "Confidence": table["confidence"].to_numpy(),
-        "Source": table["source"].to_numpy(),
-    })
-
-
-def _table(frame: pd.DataFrame, money: tuple[str, ...] = (), index: bool = False) -> str:
-    if frame.empty:
-        return "<p>None.</p>"
-    frame = frame.reset_index() if index else frame
-    head = "".join(f'<th scope="col">{_e(_heading(c))}</th>' for c in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        cells = []
-        for col, v in row.items():
-            if isinstance(v, float) and pd.isna(v):
-                cells.append("<td></td>")
-            elif col in money:
-                cells.append(f'<td class="num">{"-" if v < 0 else ""}£{abs(v):,.0f}</td>')
-            elif isinstance(v, bool):
-                cells.append(f"<td>{'yes' if v else 'no'}</td>")
-            elif isinstance(v, (int, float)):
-                text = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3g}"
-                if col == "year":
-                    text = str(int(v))
-                cells.append(f'<td class="num">{text}</td>')
-            else:
-                cells.append(f"<td>{_e(v)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+            text += " Not estimated from published figures: " + ", ".join(
+                _lc(parameter_label(n)) for n in bt.not_estimated) + "."
+        parts += [f"<p>{_e(text)}</p>", backtest_chart(bt).html(),
+                  "<details><summary>Every back-test figure</summary>" + T.to_html(T.backtest_table(bt))
+                  + "</details>"]
+    parts += ["<h2>Published history</h2>", f"<p>{_e(st.history.note)}</p>"]
+    parts += [c.html() for c in history_charts(sc.header.authority.name, st.history)]
+    parts.append(T.to_html(T.history_table(st.history)))
+    return parts
 
 
-def plain_summary(sc: Scenario, register: pd.DataFrame) -> str:
+def _register(sc: Scenario) -> list[str]:
+    return ["<h2>Assumptions register</h2>",
+            "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
+            + "; ".join(f"{k} = {v}" for k, v in CONFIDENCE.items()) + "). The first column is the figure's "
+            "name in the scenario file, with the file and line that set it: the name to use to change it.</p>",
+            T.to_html(T.register_table(sc))]
+
+
+def plain_summary(sc: Scenario) -> str:
     """A plain-English paragraph saying what the scenario compares and rests on."""
+    register = assumptions_register(sc)
     others = [o for o in sc.options if o != sc.baseline]
     labels = [sc.options[o].label for o in others]
     years = sc.financial_years
-    failing = [sc.options[o].label for o in sc.options if any(not a.met for a in sc.options[o].csf.values())]
     graded = register["confidence"].value_counts().to_dict()
-    published = graded.get(1, 0)
-    judged = graded.get(5, 0)
-    text = (f"This scenario compares {len(sc.options)} ways of delivering "
-            f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
-            f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against "
-            f"{', '.join(labels[:-1]) + ' and ' + labels[-1] if len(labels) > 1 else ''.join(labels)}. ")
-    if failing:
-        text += f"{' and '.join(failing)} {'fails' if len(failing) == 1 else 'fail'} at least one critical success factor. "
-    text += (f"It rests on {len(register)} figures: {published} are published statistics or audited outturn "
-             f"and {judged} are judgement; every one is listed, with its source, in the assumptions register.")
+    if not others:  # a council's generated baseline, before any option is added
+        text = (f"This scenario holds one way of delivering {sc.header.authority.name}'s children's services, "
+                f"{sc.options[sc.baseline].label}, over {len(years)} years from {years[0]} to {years[-1]}: the "
+                "baseline that delivery options are compared with once they are added. ")
+    else:
+        text = (f"This scenario compares {len(sc.options)} ways of delivering "
+                f"{sc.header.authority.name}'s children's services over {len(years)} years from {years[0]} "
+                f"to {years[-1]}: {sc.options[sc.baseline].label} (the baseline) against {_listing(labels)}. ")
+    text += (f"It rests on {len(register)} figures: {graded.get(1, 0)} are published statistics or audited "
+             f"outturn, {graded.get(4, 0)} national defaults or proxies and {graded.get(5, 0)} judgement; every one "
+             "is listed, with its source, in the assumptions register.")
     return text
 
 
-@dataclass
-class Analysis:
-    """The appraisal with its sensitivity, value of information and multi-criteria results."""
-
-    res: Results
-    tornado: pd.DataFrame
-    switching: pd.DataFrame
-    voi: ValueOfInformation | None
-    mca: McaResult | None
-    monitoring: pd.DataFrame | None = None     # comparison with actuals, when an actuals file is given
-    monitored_option: str | None = None
-    spend_gap: pd.DataFrame | None = None      # the company's projected spending against what it spent
+def national_defaults(sc: Scenario) -> T.Table:
+    """The figures graded 4 (a national default, or a proxy for the council's own figure), which a council
+    should replace with its own: what each is, its value and its source."""
+    table = T.register_table(sc)
+    rows = table.frame[table.frame["grade"] == 4]
+    keep = ["key", "figure", "value", "price_year", "source"]
+    return T.Table(rows[keep].reset_index(drop=True), {k: table.columns[k] for k in keep})
 
 
-def analyse(sc: Scenario, draws: int, actuals: Path | pd.DataFrame | None = None, option: str | None = None,
-            draws_from: str | None = None) -> Analysis | None:
-    """Everything the report shows about the options; None when the scenario cannot be projected.
+def notices_html(sc: Scenario) -> list[str]:
+    """What a reader must know before any result: placeholders left in the scenario (its figures then
+    describe no council) and the national defaults it rests on (listed in full in their own section)."""
+    parts = []
+    if sc.placeholders:
+        n = len(sc.placeholders)
+        items = "".join(f'<li><code class="key">{_e(p.key)}</code> {_e(p.message)}</li>'
+                        for p in sc.placeholders[:12])
+        more = f"<li>and {n - 12} more (every one is in the assumptions register)</li>" if n > 12 else ""
+        parts.append(f'<div class="notice placeholders" role="alert"><strong>This scenario still holds {n} '
+                     f"placeholder{'s' if n != 1 else ''}: figures that describe no council. Its results "
+                     f"cannot be used for a decision until each is replaced.</strong><ul>{items}{more}</ul></div>")
+    defaults = national_defaults(sc)
+    if len(defaults.frame):
+        parts.append(f'<p class="notice defaults">{len(defaults.frame)} of the figures are national defaults or '
+                     "proxies, not this council's own: see "
+                     '<a href="#national-defaults">national defaults to replace with your own figures</a>.</p>')
+    return parts
 
-    With an actuals file (or the frame :func:`~wcf_model.monitoring.read_actuals`
-    gives), the option that was implemented (``option``, the baseline by
-    default) is compared with what was published later.
-    """
-    if "population.age_0_17" not in sc.parameters:
-        return None
-    from .monitoring import compare, read_actuals, spend_gap
 
-    if actuals is not None and not isinstance(actuals, pd.DataFrame):
-        actuals = read_actuals(actuals)  # a bad file is refused before the appraisal, not after it
-    res = appraise(sc, draws=draws, draws_from=draws_from)
-    voi = value_of_information(res) if res.draws is not None else None
-    comparison = gap = None
+def reproduce_command(scenario: str | Path, draws: int, seed: int, *, actuals: Path | None = None,
+                      option: str | None = None, notebooks: bool = True, out_dir: Path | None = None,
+                      data_dir: Path | None = None, allow_placeholders: bool = False) -> str:
+    """The command that writes this report again, with every option it was written with."""
+    def rel(p: str | Path) -> str:
+        path = Path(p)
+        if path.is_absolute():
+            try:
+                return path.relative_to(Path.cwd()).as_posix()
+            except ValueError:
+                return path.as_posix()
+        return path.as_posix()
+
+    words = ["wcf-model", "report", rel(scenario), "--draws", str(draws), "--seed", str(seed)]
     if actuals is not None:
-        comparison = compare(res, actuals, option)
-        chosen = option or sc.baseline
-        spent = sorted(actuals.loc[actuals["measure"] == "gross_spend", "period"])
-        spent = [y for y in spent if y in res.central.years]
-        if spent and res.central.options[chosen].company is not None:
-            gap = spend_gap(sc, chosen, actuals, spent[-1])
-    return Analysis(res, tornado(sc), switching_values(sc), voi, res.mca(), comparison, option or sc.baseline, gap)
+        words += ["--actuals", rel(actuals)]
+    if option is not None:
+        words += ["--option", option]
+    if data_dir is not None:
+        words += ["--data", rel(data_dir)]
+    if allow_placeholders:
+        words.append("--allow-placeholders")
+    if not notebooks:
+        words.append("--no-notebooks")
+    if out_dir is not None:
+        words += ["--out", rel(out_dir)]
+    return shlex.join(words)
 
 
-def turns_on(analysis: Analysis) -> dict[str, str]:
-    """Option -> 'It turns most on ...': the input with the widest tornado swing."""
-    sc = analysis.res.scenario
-    out = {}
-    for oid in sc.options:
-        rows = analysis.tornado[analysis.tornado["option"] == oid]
-        if rows.empty:
-            continue
-        top = rows.iloc[0]
-        out[oid] = (f"It turns most on {top['label'].removeprefix(sc.options[oid].label + ': ')}: "
-                    f"£{top['at_low'] / 1e6:,.1f}m to £{top['at_high'] / 1e6:,.1f}m against the baseline between "
-                    "its 10th and 90th percentiles.")
-    return out
+def render_html(st: Study, command: str, notices: list[str] | None = None) -> str:
+    """The whole report as one self-contained HTML page.
 
-
-def summary_html(analysis: Analysis | None) -> str:
-    """One bullet per option: what it costs against the baseline, how sure, and what it turns on."""
-    if analysis is None:
-        return ""
-    lines = options_summary_lines(analysis.res)
-    turns = turns_on(analysis)
-    items = "".join(f"<li>{_e(text)} {_e(turns.get(oid, ''))}</li>" for oid, text in lines.items())
-    return f'<ul class="summary">{items}</ul>'
-
-
-def render_html(sc: Scenario, history: History, demand: DemandSection, analysis: Analysis | None) -> str:
-    """The whole report as one self-contained HTML page."""
-    register = assumptions_register(sc)
-    chain = " extends ".join(str(f) for f in reversed(sc.files))
-    res = analysis.res if analysis is not None else None
+    ``notices`` are banners shown above the answer (for example that the
+    scenario still holds placeholder figures, or that it was run without draws).
+    """
+    sc, a = st.scenario, st.analysis
+    notices = list(notices or [])
+    if a is not None and a.res.draws is None:
+        notices.append("This report was run at central values only (one draw): it gives no ranges. Run it with "
+                       "--draws to see how sure each result is.")
+    draws = (a.res.uncertain.draws if a.res.draws is not None else 1) if a is not None else None
+    chain = " extends ".join(Path(f).name for f in reversed(sc.files))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(sc.header.title)} - wcf-model report</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<style>{CSS}</style></head><body><main>",
+        f"<style>{CSS}{T.TABLE_CSS}</style></head><body><main>",
         f"<h1>{_e(sc.header.title)}</h1>",
-        f'<p class="meta">{_e(sc.header.authority.name)} (LA {_e(sc.header.authority.la_code)}) · '
-        f"base year and price base {_e(sc.header.base_year)} · {sc.header.years} years · "
-        f"scenario <code>{_e(sc.name)}</code>, sha256 <code>{sc.sha256[:16]}</code> · "
-        f"wcf-model {_e(__version__)}</p>",
-        "<h2>Summary</h2>",
-        summary_html(analysis),
-        f"<p>{_e(plain_summary(sc, register))}</p>",
+        f'<p class="meta">{_e(sc.header.authority.name)} · {len(sc.financial_years)} years from '
+        f"{_e(sc.header.base_year)}, in {_e(sc.header.base_year)} prices"
+        + (f" · {draws:,} Monte Carlo draws" if draws and draws > 1 else "")
+        + f' · scenario <span class="key">{_e(sc.name)}</span> · wcf-model {_e(__version__)}</p>',
+        *notices_html(sc),
+        *(f'<div class="notice" role="note">{_e(n)}</div>' for n in notices),
     ]
+    parts += first_screen(st)
+    parts += [f"<p>{_e(plain_summary(sc))}</p>"]
     if sc.header.description:
-        parts.append(f"<p>{_e(sc.header.description)}</p>")
-    if res is not None:
-        table = res.summary()[["label", "npv_cost", "npv_vs_baseline", "npv_vs_baseline_p10",
-                               "npv_vs_baseline_p90", "nominal_total", "prob_least_cost", "passes_csf",
-                               "payback_year"]]
-        table = table.rename(columns={"npv_cost": "Net present cost (£)", "npv_vs_baseline": "Against baseline (£)",
-                                      "npv_vs_baseline_p10": "10th percentile (£)",
-                                      "npv_vs_baseline_p90": "90th percentile (£)", "nominal_total": "Cash, all years (£)",
-                                      "prob_least_cost": "Chance of least cost", "passes_csf": "Meets every CSF"})
-        parts += ["<h2>The appraisal</h2>",
-                  "<p>Economic case: real costs in base-year prices, discounted with the Green Book rate, "
-                  "VAT and corporation tax left out (they are transfers), optimism bias added to each "
-                  "option's own costs. Financial case: cash by year including VAT and tax.</p>",
-                  npv_chart(res).html(), cash_chart(res).html(),
-                  _table(table, money=("Net present cost (£)", "Against baseline (£)", "10th percentile (£)",
-                                       "90th percentile (£)", "Cash, all years (£)")),
-                  "<h3>Who pays (cash, all years)</h3>", _table(funder_table(res), index=True)]
-        if res.central.warnings:
-            parts += ["<h3>What the costs leave out</h3><ul>"
-                      + "".join(f"<li>{_e(w)}</li>" for w in res.central.warnings) + "</ul>"]
-        parts += _money_html(res)
-    if analysis is not None:
-        parts += _uncertainty_html(analysis) + _mca_html(analysis) + _monitoring_html(analysis)
-    parts += ["<h2>The options</h2>",
-              _table(options_table(sc), money=("one_off_costs_stated_gbp", "recurring_costs_stated_gbp_per_year"))]
-    for oid, opt in sc.options.items():
-        if opt.description:
-            parts.append(f"<p><strong>{_e(opt.label)}.</strong> {_e(opt.description)}</p>")
-    parts += _effects_html(sc)
-    parts += ["<h2>Multi-criteria inputs</h2>",
-              "<p>Scores run from 0 (least preferred) to 100 (most preferred) on each criterion; "
-              "criteria scored by the model (cost) are derived from the appraisal, above.</p>",
-              _table(mca_inputs_table(sc))]
-    rationale = [{"criterion": cid, "option": oid, "score": s.score, "rationale": s.rationale}
-                 for cid, by_option in sc.mca.scores.items() for oid, s in by_option.items()]
-    parts.append("<details><summary>Why each score</summary>" + _table(pd.DataFrame(rationale)) + "</details>")
-    parts += ["<h2>Caseloads and social workers: the in-house baseline</h2>",
-              "<p>Projected from the scenario's figures by a stock-flow model: each year children enter "
-              "and leave each status, and nobody is lost or double-counted. The options' effects are not "
-              "yet applied, so this is the baseline every option starts from.</p>"]
-    parts += [c.html() for c in demand.charts]
-    parts.append(_table(demand.table, index=True))
-    parts += ["<h2>How accurate would the model have been?</h2>", f"<p>{_e(demand.backtest_summary)}</p>"]
-    parts += [c.html() for c in demand.backtest_charts]
-    if not demand.backtest_table.empty:
-        parts.append("<details><summary>Every back-test figure</summary>" + _table(demand.backtest_table) + "</details>")
-    parts += ["<h2>Published history</h2>", f"<p>{_e(history.note)}</p>"]
-    parts += [c.html() for c in history.charts]
-    parts.append(_table(history.table, index=True))
-    parts += ["<h2>Assumptions register</h2>",
-              "<p>Every figure the scenario uses, with its unit, price year, source and confidence grade ("
-              + "; ".join(f"{k} = {v}" for k, v in CONFIDENCE.items()) + ").</p>",
-              _table(register.drop(columns=["confidence_meaning"]))]
-    parts += [f'<p class="meta">Reproduce this report with <code>wcf-model report {_e(sc.path)}</code>. '
-              f"Scenario files: {_e(chain)}.</p>", "</main></body></html>"]
+        parts.append(f"<p>{_e(T.readable(sc.header.description, T.scenario_words(sc)))}</p>")
+    if a is not None:
+        # with the baseline alone there is nothing to compare, so nothing to be sure of either
+        parts += (_appraisal(a) + _cost_to_council(a) + (_uncertainty(a) if len(sc.options) > 1 else [])
+                  + _mca(a) + _monitoring(a))
+    parts += _inputs(sc) + _caseloads(st)
+    defaults = national_defaults(sc)
+    if len(defaults.frame):
+        parts += ['<h2 id="national-defaults">National defaults to replace with your own figures</h2>',
+                  "<p>These figures are graded 4: a national figure, or a proxy (such as an older local "
+                  "figure brought up to date), used because the published statistics do not give the "
+                  "council's own. Each is a candidate for the council's own figure: replace it in the scenario "
+                  "file with its source, and the report will show the change.</p>", T.to_html(defaults)]
+    parts += _register(sc)
+    parts += [f'<p class="meta">Reproduce this report with <code class="key">{_e(command)}</code> '
+              f'(scenario sha256 <span class="key">{_e(sc.sha256)}</span>). Scenario files: '
+              f'<span class="key">{_e(chain)}</span>.</p>', "</main></body></html>"]
     return "\n".join(parts)
 
 
-def _money_html(res: Results) -> list[str]:
-    """The cost to the council in cash, VAT and tax in words, and the high-needs block."""
-    from .tax import both_numbers, money_table, vat_general, vat_specifics
-
-    sc, a = res.scenario, res.central
-    sentences = [t for o in sc.options if (t := both_numbers(res, o))]
-    table = money_table(res).rename(columns={
-        "economic_vs_baseline": "Economic case against baseline (£)",
-        "council_cash_vs_baseline": "Cash to the council against baseline (£)",
-        "irrecoverable_vat": "Irrecoverable VAT (£)", "corporation_tax": "Corporation tax (£)",
-        "pensions": "Pension costs (£)", "stranded_overheads": "Stranded council costs (£)",
-        "high_needs_deficit_at_end": f"High-needs deficit by {a.years[-1]} (£)"})
-    money = tuple(c for c in table.columns if c.endswith("(£)"))
-    parts = ["<h2>The cost to the council: VAT, tax and the high-needs block</h2>",
-             "<p>Two measures answer two questions. The economic case (HM Treasury Green Book) asks what each "
-             "option costs the country: real prices, discounted, with VAT and corporation tax left out because "
-             "they are payments to the Treasury. The cash cost to the council asks what the council pays: every "
-             "line it funds, in cash, including the VAT a company cannot recover and its corporation tax.</p>",
-             "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>",
-             _table(table, money=money)]
-    specifics = [(oid, text) for oid in sc.options if (text := vat_specifics(res, oid)) is not None]
-    if specifics:
-        parts.append(f"<p><strong>VAT.</strong> {_e(vat_general(res))}</p><ul>"
-                     + "".join(f"<li><strong>{_e(sc.options[oid].label)}.</strong> {_e(text)}</li>"
-                               for oid, text in specifics) + "</ul>")
-    companies = [oid for oid, r in a.options.items() if r.company is not None]
-    if companies and "finance.pension_bond_cover" not in sc.parameters:
-        parts.append("<p><strong>Pensions.</strong> The staff a company takes on stay in the Local Government "
-                     "Pension Scheme through an admission agreement (LGPS Regulations 2013, Schedule 2 Part 3). "
-                     "The scenario gives no bond, so the council is taken to guarantee the admission: no cash "
-                     "cost, but a contingent liability, since the council pays what the company cannot when the "
-                     "admission ends (regulation 64).</p>")
-    hn = {oid: r.high_needs for oid, r in a.options.items() if r.high_needs is not None}
-    if hn:
-        base = hn.get(a.baseline)
-        if base is not None:
-            parts.append(
-                f"<p><strong>The high-needs block.</strong> SEND provision for children with EHC plans is paid from "
-                f"the dedicated schools grant's high-needs block. Under {_e(sc.options[a.baseline].label)} the "
-                f"projected spending on it exceeds the block's income by £{base['cumulative_deficit'][0, -1] / 1e6:,.1f}m "
-                f"in total by {a.years[-1]} (cash); the table shows each option's. The deficit is held apart from "
-                "the council's general fund under a statutory override, but the council carries it.</p>")
-    return parts
-
-
-def _uncertainty_html(a: Analysis) -> list[str]:
-    sc, res = a.res.scenario, a.res
-    parts = ["<h2>How sure is the result, and what decides it?</h2>"]
-    if res.draws is not None:
-        parts.append(npv_distribution_figure(res).html())
-    for oid in [o for o in sc.options if o != sc.baseline][:3]:
-        if (a.tornado.loc[a.tornado["option"] == oid, "swing"] > 0).any():  # no input moves it: no chart to draw
-            parts.append(tornado_figure(a.tornado, oid, sc.options[oid].label).html())
-    found = a.switching[a.switching["switching_value"].notna()]
-    if found.empty:
-        parts.append("<p><strong>Switching values.</strong> No single input, anywhere in the range the scenario "
-                     "gives it, would make any option cheaper than the baseline.</p>")
-    else:
-        parts += ["<p><strong>Switching values:</strong> the value of one input (the others central) at which an "
-                  "option would cost the same as the baseline.</p>",
-                  _table(found[["label", "option", "central_value", "switching_value"]].round(4))]
-    if a.voi is not None:
-        v = a.voi
-        labels = ", ".join(sc.options[o].label for o in v.options)
-        best = v.table[v.table["evppi"] > 0].head(5)
-        text = (f"Between the options that meet every critical success factor ({labels}), the expected value of "
-                f"perfect information is £{v.evpi:,.0f}: the most it would be worth spending to remove all the "
-                "uncertainty before choosing. ")
-        text += ("No single input, and no group of them (demand, workforce, unit costs, finance, each option's "
-                 "own costs or effects), would change the choice if it alone were known: the expected value of "
-                 "perfect information about each is nil. The choice is robust to each uncertainty taken on its own."
-                 if best.empty else
-                 f"The uncertainty most worth resolving is {best.iloc[0]['label']} (£{best.iloc[0]['evppi']:,.0f}).")
-        parts.append(f"<p><strong>Value of information.</strong> {_e(text)}</p>")
-        if not best.empty:
-            parts.append(_table(best[["label", "evppi", "share_of_evpi"]].round(3), money=("evppi",)))
-    return parts
-
-
-#: Measures charted in the monitoring section (the rest are in its table).
-MONITORED_CHARTS = ("cla_closing", "cin_closing", "cpp_closing", "social_worker_in_post_fte")
-
-
-def _monitoring_html(a: Analysis) -> list[str]:
-    if a.monitoring is None:
-        return []
-    from .monitoring import monitoring_chart, summary
-
-    sc = a.res.scenario
-    label = sc.options[a.monitored_option].label
-    table = summary(a.monitoring)
-    parts = ["<h2>Monitoring: what happened against what was projected</h2>",
-             f"<p>Published figures since the decision against the projection for {_e(label)}: each year "
-             "is flagged when it falls outside the projection's 10th-90th percentile band.</p>",
-             _table(table.round(1))]
-    for measure in MONITORED_CHARTS:
-        if measure in set(a.monitoring["measure"]):
-            parts.append(monitoring_chart(a.monitoring, measure, authority=sc.header.authority.name).html())
-    parts += _money_monitoring_html(a)
-    return parts
-
-
-def _money_monitoring_html(a: Analysis) -> list[str]:
-    """The company's published money against the case, and what explains the gap in its spending."""
-    from .monitoring import MEASURES, not_compared
-
-    money = a.monitoring[a.monitoring["measure"].map(lambda m: MEASURES[m].unit == "GBP" and m != "cash")]
-    parts = []
-    if not money.empty:
-        table = money.assign(measure=money["measure"].map(lambda m: MEASURES[m].words))[
-            ["measure", "period", "actual", "projected", "p10", "p90"]]
-        parts += ["<h3>The company's money against the business case</h3>",
-                  "<p>Published figures (council papers and the press, sources in the actuals file) against the "
-                  "projection's median and its 10th-90th percentile band, in cash.</p>",
-                  _table(table, money=("actual", "projected", "p10", "p90"))]
-    left = not_compared(a.monitoring)
-    if not left.empty:
-        words = {m: MEASURES[m].words if m in MEASURES else m for m in left["measure"]}
-        parts.append("<p>Not compared: " + "; ".join(f"{_e(words[r.measure].lower())} ({_e(r.periods)}), "
-                                                     f"{_e(r.reason)}" for r in left.itertuples()) + ".</p>")
-    if a.spend_gap is not None:
-        g = a.spend_gap
-        year, actual, projected = g.attrs["year"], g.attrs["actual"], g["amount"].iloc[0]
-        parts += [f"<p><strong>How far the case was from what was spent.</strong> For {_e(year)} the case projected "
-                  f"£{projected / 1e6:,.1f}m of company spending; £{actual / 1e6:,.1f}m was spent (a forecast outturn): "
-                  f"£{(actual - projected) / 1e6:,.1f}m more. The steps below re-price what the case could not "
-                  "know, with the model.</p>",
-                  _table(g, money=("amount", "total"))]
-    return parts
-
-
-def _mca_html(a: Analysis) -> list[str]:
-    m = a.mca
-    if m is None:
-        return []
-    sc = a.res.scenario
-    table = pd.DataFrame({
-        "option": [sc.options[o].label for o in m.totals.index],
-        "weighted total (0-100)": m.totals.round(1).to_numpy(),
-        "rank": m.ranks.to_numpy(),
-        "meets every critical success factor": m.passes_csf.to_numpy(),
-        "chance of ranking first": m.rank_probabilities.reindex(m.totals.index).round(3).to_numpy(),
-        "chance of being preferred": m.prob_preferred.reindex(m.totals.index).round(3).to_numpy(),
-    })
-    failing = [sc.options[o].label for o, ok in m.passes_csf.items() if not ok]
-    text = (f"Weighted by the scenario's swing weights, the preferred option among those that meet every critical "
-            f"success factor is {sc.options[m.preferred].label}.")
-    if failing:
-        text += (f" {' and '.join(failing)} {'fails' if len(failing) == 1 else 'fail'} a critical success factor: "
-                 "shown and ranked, but not a choice the council can make.")
-    return ["<h2>Multi-criteria analysis</h2>", f"<p>{_e(text)}</p>", _table(table),
-            "<p>How far each criterion's weight would have to move for the top-ranked option to change "
-            "(the other weights keeping their proportions):</p>", _table(m.weight_switching.round(3))]
-
-
 # ---------------------------------------------------------------------------
-# Excel
+# Notebooks
 # ---------------------------------------------------------------------------
-
-def workbook_sheets(sc: Scenario, history: History, demand: DemandSection,
-                    analysis: Analysis | None) -> dict[str, pd.DataFrame]:
-    """The sheets of the report's ``results.xlsx``, in order."""
-    about = pd.DataFrame([
-        ("title", sc.header.title), ("scenario", sc.name), ("authority", sc.header.authority.name),
-        ("la_code", str(sc.header.authority.la_code)), ("base_year", sc.header.base_year),
-        ("years", sc.header.years), ("sha256", sc.sha256), ("wcf_model_version", __version__),
-        ("files", " extends ".join(str(f) for f in reversed(sc.files))),
-    ], columns=["item", "value"])
-    res = analysis.res if analysis is not None else None
-    results = results_workbook(res) if res is not None else {"Assumptions": assumptions_register(sc)}
-    if analysis is not None:
-        results["Tornado"] = analysis.tornado
-        results["Switching values"] = analysis.switching
-        if analysis.voi is not None:
-            results["Value of information"] = analysis.voi.table
-        if analysis.mca is not None:
-            results["MCA"] = analysis.mca.table()
-        if analysis.monitoring is not None:
-            results["Monitoring"] = analysis.monitoring
-    return {
-        "About": about,
-        **results,
-        "Options": options_table(sc),
-        "Effects": effects_table(sc),
-        "MCA inputs": mca_inputs_table(sc),
-        "Caseloads": demand.table.reset_index(),
-        "Back-test": demand.backtest_table,
-        "Published history": history.table.reset_index(),
-    }
-
-
-def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write sheets with frozen headers and readable column widths; no text is written as a formula."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.map(inert).rename(columns=inert).to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
-            ws.freeze_panes = "A2"
-            for i, col in enumerate(frame.columns, start=1):
-                longest = max([len(str(col)), *(len(str(v)) for v in frame[col].head(200))])
-                ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(10, longest + 2), 60)
-
 
 #: The notebooks the report executes, in the repository's ``notebooks/`` folder.
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> dict[str, tuple[str, str]]:
+def notebook_paths(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+#: Notebooks with nothing to show for some scenarios: name -> (does it apply?, why not).
+#: A council's generated baseline holds the in-house option alone and no multi-criteria analysis.
+NOTEBOOK_NEEDS = {
+    "00_overview.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "02_options.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "03_uncertainty.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
+    "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
+}
+
+
+def notebooks_for(sc: Scenario, folder: Path = NOTEBOOK_DIR, say=None) -> list[Path]:
+    """The notebooks with something to show for a scenario; ``say`` is told of each left out, and why."""
+    out = []
+    for nb in notebook_paths(folder):
+        applies, why = NOTEBOOK_NEEDS.get(nb.name, (lambda _: True, ""))
+        if applies(sc):
+            out.append(nb)
+        elif say:
+            say(f"notebooks/{nb.name} not run: {why}")
+    return out
+
+
+def _kernel_manager(folder: Path):
+    """A kernel manager that talks to its kernel over local sockets in ``folder`` and keeps the kernel's log there.
+
+    The default TCP transport makes every kernel warn that it runs without
+    encryption; inter-process sockets need none (and are not reachable from
+    other machines). The kernel's own log (start-up and shutdown messages) goes
+    to ``folder/kernel.log`` rather than the user's terminal; a notebook's
+    errors still come back as its cells' outputs.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(transport="ipc", ip=str(folder / "kernel"), **kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            self._wcf_log = open(folder / "kernel.log", "ab")  # noqa: SIM115 (closed in cleanup)
+            kw["stderr"] = self._wcf_log
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            log = getattr(self, "_wcf_log", None)
+            if log is not None:
+                log.close()
+
+    return LocalKernelManager
+
+
+def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
+                      option: str | None = None, folder: Path = NOTEBOOK_DIR,
+                      progress: Progress = quiet, total: int | None = None, data_dir: Path | None = None,
+                      paths: list[Path] | None = None) -> dict[str, tuple[str, str]]:
     """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
 
-    Each notebook's ``parameters`` cell receives the scenario's absolute path and
-    the draws. A notebook that fails stops the report with the notebook named:
-    a report must never be written from a half-run set.
+    The notebooks run in the current folder and receive the scenario's path
+    relative to it (and the actuals file's), so no absolute path is written
+    into a notebook. A notebook that fails stops the report with the notebook
+    named: a report is never written from a half-run set.
     """
     import tempfile
 
@@ -691,82 +610,139 @@ def execute_notebooks(sc: Scenario, draws: int, folder: Path = NOTEBOOK_DIR) -> 
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    params = {"scenario": os.path.relpath(sc.path.resolve()), "draws": draws, "seed": seed}
+    if actuals is not None:
+        params["actuals"] = os.path.relpath(Path(actuals).resolve())
+    if option is not None:
+        params["option"] = option
+    if data_dir is not None:
+        params["data"] = os.path.relpath(Path(data_dir).resolve())
     out: dict[str, tuple[str, str]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for nb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+    paths = notebook_paths(folder) if paths is None else paths
+    with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
+        manager = _kernel_manager(Path(tmp))
+        for nb in paths:
+            progress(f"notebook {nb.stem}", total or len(paths))
             target = Path(tmp) / nb.name
+            text = nb.read_text(encoding="utf-8")
+            names = _parameter_names(text)
             try:
-                papermill.execute_notebook(str(nb), str(target), parameters={"scenario": str(sc.path.resolve()),
-                                                                             "draws": draws},
-                                           cwd=str(folder), progress_bar=False, kernel_name="python3")
+                papermill.execute_notebook(str(nb), str(target), parameters={k: v for k, v in params.items()
+                                                                             if k in names},
+                                           cwd=str(Path.cwd()), progress_bar=False, kernel_name="python3",
+                                           kernel_manager_class=manager)
             except papermill.PapermillExecutionError as exc:
                 raise RuntimeError(f"notebook {nb.name} failed for {sc.path}: {exc.ename}: {exc.evalue}") from exc
-            text = target.read_text(encoding="utf-8")
-            body, _ = exporter.from_notebook_node(nbformat.reads(text, as_version=4))
-            out[nb.name] = (text, body)
+            node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
+            # papermill records where it read and wrote the notebook; keep those paths relative
+            record = node.metadata.get("papermill", {})
+            record["input_path"] = os.path.relpath(nb)
+            record["output_path"] = nb.name
+            body, _ = exporter.from_notebook_node(node)
+            out[nb.name] = (nbformat.writes(node), body)
     return out
 
 
+def _parameter_names(notebook_text: str) -> set[str]:
+    """Names assigned in a notebook's ``parameters`` cell (papermill passes only those it declares)."""
+    import ast
+    import json
+
+    for cell in json.loads(notebook_text)["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+    return set()
+
+
+# ---------------------------------------------------------------------------
+# Writing it all
+# ---------------------------------------------------------------------------
+
+
 def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
-                 data_dir: Path | None = None, draws: int | None = None, notebooks: bool = True,
-                 actuals: Path | None = None, option: str | None = None,
-                 say: Callable[[str], None] | None = None) -> list[Path]:
-    """Write ``report.html`` and ``results.xlsx`` for a scenario.
+                 data_dir: Path | None = None, draws: int | None = None, seed: int | None = None,
+                 notebooks: bool = True, actuals: Path | None = None, option: str | None = None,
+                 notices: list[str] | None = None, progress: Progress = quiet,
+                 allow_placeholders: bool = False, say=None) -> list[Path]:
+    """Write ``report.html`` and ``results.xlsx`` for a scenario, and the executed notebooks.
 
     Parameters
     ----------
     scenario : path or Scenario
-        The scenario file (validated under ``--strict`` rules is not required).
+        The scenario file.
     out_dir : Path, optional
         Output folder; ``outputs/<scenario name>/`` by default.
     data_dir : Path, optional
         Folder with the DfE extract; the repository's ``data/`` by default.
-    draws : int, optional
-        Monte Carlo draws for the bands; the scenario's ``draws`` by default.
+    draws, seed : int, optional
+        Monte Carlo draws and seed; the scenario's by default.
     notebooks : bool
         Also execute the notebook set and write each executed notebook, and an
         HTML rendering without code, to ``notebooks/`` in the output folder.
     actuals, option : optional
         An actuals file (see :mod:`wcf_model.monitoring`) and the option that was
         implemented, for the monitoring section.
+    notices : list of str, optional
+        Banners shown above the answer.
+    allow_placeholders : bool
+        Report a scenario that still holds placeholders; refused otherwise. The
+        report then says so before anything else.
     say : callable, optional
-        Told about files of an earlier set in the output folder that this one replaces.
+        Told, one line each, of notebooks not run because they have nothing to
+        show for this scenario, of figures of the actuals file not compared,
+        and of files of an earlier set in the output folder this one replaces.
+    progress : callable
+        ``progress(stage, total)`` as each stage starts (see :mod:`wcf_model.progress`).
 
     Returns
     -------
     list of Path
-        The files written. The output folder is replaced whole, and only once
-        every file has been produced (:func:`~wcf_model.outputs.write_set`).
+        The files written. The output folder is replaced whole, notebooks and
+        all, and only once every file has been produced
+        (:func:`~wcf_model.outputs.write_set`).
     """
+    from .monitoring import not_compared, read_actuals, require_periods
+    from .workbook import write_results_workbook
+
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not allow_placeholders:
+        refuse_placeholders(sc, "report")
     out = out_dir if out_dir is not None else default_output_dir(sc.name)
-    inputs = [*sc.files, *([actuals] if actuals is not None else []), data_dir or DEFAULT_DATA_DIR,
+    inputs = [*sc.files, *(p for p in (actuals, data_dir) if p is not None),
               *(sorted(NOTEBOOK_DIR.glob("*.ipynb")) if notebooks else [])]
     check_output_folder(out, inputs)  # before the work, not after it
+    frame = None
     if actuals is not None:  # so is a bad actuals file
-        from .monitoring import read_actuals, require_periods
-
-        actuals_frame = read_actuals(actuals)
-        require_periods(actuals_frame, sc.financial_years)
-    history = published_history(sc, data_dir)
+        frame = read_actuals(actuals)
+        require_periods(frame, sc.financial_years)
     n = draws if draws is not None else sc.header.draws
-    analysis = analyse(sc, n, actuals_frame if actuals is not None else None, option,
-                       draws_from=None if draws is None else "--draws")
-    if analysis is not None and analysis.monitoring is not None and say is not None:
-        from .monitoring import not_compared
-
-        for row in not_compared(analysis.monitoring).itertuples():
+    s = seed if seed is not None else sc.header.seed
+    books = notebooks_for(sc, say=say) if notebooks else []
+    total = 3 + len(books)
+    progress("appraisal and sensitivity", total)
+    st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+    monitoring = st.analysis.monitoring if st.analysis is not None else None
+    if monitoring is not None and say is not None:
+        for row in not_compared(monitoring).itertuples():
             say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
-    baseline = analysis.res.uncertain.options[sc.baseline].projection if analysis is not None else None
-    demand = demand_section(sc, history, baseline, data_dir)
-    page = render_html(sc, history, demand, analysis)
-    sheets = workbook_sheets(sc, history, demand, analysis)
-    executed = execute_notebooks(sc, n) if notebooks else {}
-    files = {
+    progress("report", total)
+    command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
+                                out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
+    page = render_html(st, command, notices)
+    executed = (execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total, data_dir=data_dir,
+                                  paths=books) if books else {})
+    progress("writing", total)
+    files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
-        "results.xlsx": lambda p: write_workbook(p, sheets),
+        "results.xlsx": lambda p: write_results_workbook(p, st),
     }
     for name, (ipynb, body) in executed.items():
         files[f"notebooks/{name}"] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
         files[f"notebooks/{name.replace('.ipynb', '.html')}"] = lambda p, t=body: p.write_text(t, encoding="utf-8")
     return write_set(out, files, inputs=inputs, say=say)
+
+
+__all__ = ["answer_sentences", "execute_notebooks", "first_screen", "plain_summary", "render_html",
+           "reproduce_command", "write_report"]

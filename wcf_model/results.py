@@ -21,8 +21,8 @@ import pandas as pd
 from . import __version__
 from .appraisal import Appraisal, appraise_options
 from .errors import Problem, ScenarioError, UsageError
+from .formats import range_columns, range_label, range_words
 from .limits import MAX_DRAWS_MEMORY
-from .register import assumptions_register
 from .scenario import Scenario
 
 SCHEMA = "wcf-model/results/1"
@@ -231,6 +231,8 @@ class Results:
             "notes": {
                 "npv_cost": "central run: every input at its central value; GBP, base-year prices, discounted",
                 "percentiles": "of npv_vs_baseline across the Monte Carlo draws (all options share the draws)",
+                "range": (f"the range the report, notebooks and workbook quote is {' to '.join(range_columns())}: "
+                          f"the {range_label()}, which holds the result {range_words()}"),
                 "annual": "central run",
                 "council_cash": ("the cost to the council in cash, including VAT and corporation tax: every line the "
                                  "council funds, all years, undiscounted (GBP, cash); vs_baseline percentiles across "
@@ -243,6 +245,8 @@ class Results:
             "annual": [{"option": row.option, "year": row.year, "account": row.account, "line": row.line,
                         "value": _money(row.value)} for row in annual.itertuples()],
             "warnings": a.warnings,
+            # figures still marked as placeholders: these results then describe no council
+            **({"placeholders": [str(p) for p in sc.placeholders]} if sc.placeholders else {}),
         }
 
     def _council_cash(self, oid: str, s: pd.Series) -> dict:
@@ -266,10 +270,13 @@ class Results:
     def to_json(self, path: str | Path) -> None:
         Path(path).write_text(json_text(self), encoding="utf-8")
 
-    def to_excel(self, path: str | Path) -> None:
-        from .report import write_workbook
+    def to_excel(self, path: str | Path, actuals: str | Path | None = None, option: str | None = None) -> None:
+        """Write the results workbook, as ``wcf-model run`` does (:mod:`wcf_model.workbook`)."""
+        from .analysis import study
+        from .workbook import write_results_workbook
 
-        write_workbook(Path(path), workbook(self))
+        write_results_workbook(Path(path), study(self.scenario, actuals=Path(actuals) if actuals else None,
+                                                 option=option, results=self))
 
 
 def _line_total(r, line: str) -> float:
@@ -317,35 +324,6 @@ def first_non_finite(doc: Any, path: str = "") -> tuple[str, str] | None:
         if (found := first_non_finite(value, sub)) is not None:
             return found
     return None
-
-
-def workbook(results: Results) -> dict[str, pd.DataFrame]:
-    """Sheets a finance officer can read: summary, annual real and cash by line, assumptions."""
-    annual = results.annual
-
-    def wide(account: str) -> pd.DataFrame:
-        t = annual[annual["account"] == account].pivot_table(index=["option", "line"], columns="year",
-                                                             values="value", sort=False)
-        return t.round(2).reset_index()
-
-    from .tax import money_table
-
-    base_year = results.scenario.header.base_year
-    cost = money_table(results).round(2).rename(columns={
-        "option": "Option",
-        "economic_vs_baseline": f"Economic case against baseline (£, {base_year} prices, discounted)",
-        "council_cash_vs_baseline": "Cash to the council against baseline (£, all years)",
-        "irrecoverable_vat": "Irrecoverable VAT (£ cash, all years)",
-        "corporation_tax": "Corporation tax (£ cash, all years)",
-        "pensions": "Pension costs (£ cash, all years)",
-        "stranded_overheads": "Stranded council costs (£ cash, all years)",
-        "high_needs_deficit_at_end": f"High-needs deficit by {results.central.years[-1]} (£ cash)"})
-    return {"Summary": results.summary().round(2), "Cost to the council": cost,
-            "Annual real": wide("economic"),
-            "Annual nominal": wide("financial"),
-            **({"High-needs block": wide("high_needs")} if (annual["account"] == "high_needs").any() else {}),
-            "Assumptions": assumptions_register(results.scenario),
-            "Warnings": pd.DataFrame({"warning": results.central.warnings})}
 
 
 def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None,

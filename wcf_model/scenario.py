@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,10 @@ class Scenario:
         The resolved scenario as plain data (what the hash is taken over).
     sha256 : str
         Hex digest of the canonical JSON of ``document``.
+    placeholders : tuple of Problem
+        Text still marked as a placeholder (:func:`find_placeholders`): empty for
+        a scenario whose every figure is real. ``--strict`` refuses any; ``run``
+        and ``report`` refuse them unless told to allow them.
     """
 
     path: Path
@@ -121,6 +126,7 @@ class Scenario:
     document: dict[str, Any] = field(repr=False)
     correlations: dict[str, Correlation] = field(default_factory=dict)
     sha256: str = ""
+    placeholders: tuple[Problem, ...] = ()
 
     @property
     def name(self) -> str:
@@ -1057,6 +1063,59 @@ def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter]
     return out
 
 
+#: The marker of a placeholder: the word REPLACE or PLACEHOLDER in capitals,
+#: anywhere in a text value (a source, a note, a name, a code, a rationale).
+PLACEHOLDER = re.compile(r"\b(REPLACE|PLACEHOLDER)\b")
+
+
+def find_placeholders(tree: Any, fallback: str) -> list[Problem]:
+    """Every placeholder left in a scenario, one problem per figure or field.
+
+    A figure whose ``source`` or ``note`` is marked is reported once, at the
+    figure's key: its number is the placeholder, not just its text. Any other
+    marked text (a title, the authority, a rationale, an effect's evidence) is
+    reported at its own key.
+    """
+    found: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
+
+    def walk(node: Any, path: tuple[Any, ...], figure: tuple[Any, ...] | None) -> None:
+        if isinstance(node, dict):
+            here = path if ("value" in node or "values" in node) else figure
+            for key, value in node.items():
+                walk(value, path + (key,), here)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, path + (i,), figure)
+        elif isinstance(node, str) and PLACEHOLDER.search(node):
+            found.setdefault(figure if figure is not None else path, (path, node))
+
+    walk(tree, (), None)
+    problems = []
+    for key, (path, text) in found.items():
+        where = locate(tree, path)
+        shown = text if len(text) <= 70 else text[:67] + "..."
+        what = (f"is a placeholder ({path[-1]}: '{shown}'): give your council's own figure and its source"
+                if key != path else f"is a placeholder ('{shown}'): replace it")
+        problems.append(Problem(where.file if where else fallback, where.line if where else None,
+                                _dotted(key), what))
+    return problems
+
+
+def refuse_placeholders(sc: Scenario, command: str) -> None:
+    """Stop a command that would appraise figures describing no council.
+
+    Raises
+    ------
+    ScenarioError
+        Naming every placeholder, and how to go on anyway (``--allow-placeholders``).
+    """
+    if sc.placeholders:
+        raise ScenarioError([*sc.placeholders, Problem(
+            str(sc.path), None, "", f"{len(sc.placeholders)} placeholder(s) left in: {command} refuses figures that "
+            "describe no council. Replace each with your own figure and source, or pass --allow-placeholders "
+            "to run it anyway (every output then says it holds placeholders)")])
+
+
 def load_scenario(path: str | Path, *, strict: bool = False) -> Scenario:
     """Load, overlay and validate a scenario file.
 
@@ -1108,6 +1167,9 @@ def scenario_from_document(document: dict[str, Any], path: str | Path = "<docume
 
 def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool, from_files: bool = True) -> Scenario:
     header, options, mca, params, correlations, problems, resolved = _validate(tree, str(path), strict, from_files)
+    placeholders = find_placeholders(tree, str(path))
+    if strict:  # a placeholder can never pass --strict
+        problems = problems + placeholders
     if problems or header is None or mca is None:
         raise ScenarioError(problems)
     resolved["scenario"].pop("extends", None)
@@ -1123,4 +1185,5 @@ def _build(tree: Any, path: Path, files: tuple[Path, ...], strict: bool, from_fi
         correlations=correlations,
         document=resolved,
         sha256=hashlib.sha256(canonical_json(resolved).encode("utf-8")).hexdigest(),
+        placeholders=tuple(sorted(placeholders, key=lambda p: (p.file, p.line or 0, p.key))),
     )

@@ -159,6 +159,7 @@ class VatTreatment(Strict):
 class OneOffCost(Figure):
     """A one-off cost of an option [GBP], e.g. a set-up cost."""
 
+    label: str | None = Field(None, description="what readers see; the category in words by default")
     value: NonNegative | None = None
     values: dict[FinancialYear, NonNegative] | None = None
     unit: Literal["GBP"] = "GBP"
@@ -174,6 +175,7 @@ class OneOffCost(Figure):
 class RecurringCost(Figure):
     """A cost an option adds every year while it runs [GBP/year]."""
 
+    label: str | None = Field(None, description="what readers see; the category in words by default")
     value: NonNegative | None = None
     values: dict[FinancialYear, NonNegative] | None = None
     unit: Literal["GBP/year"] = "GBP/year"
@@ -201,6 +203,7 @@ class Effect(Strict):
     driver: str
     change: Number
     mode: Literal["add", "multiply", "set"]
+    label: str | None = Field(None, description="what readers see; 'Effect on' the driver by default")
     start: Timing = "go_live"
     ramp_years: NonNegative = 0
     fade_after_years: NonNegative | None = None

@@ -20,11 +20,12 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from .appraisal import appraise_options
+from .formats import RANGE
 from .inputs import EPS, draw, scenario_design, uncertain_inputs, uniforms
 from .scenario import Scenario
 
-#: Quantiles used for the low and high ends of a tornado bar.
-TORNADO_QUANTILES = (0.1, 0.9)
+#: Quantiles used for the low and high ends of a tornado bar: the report's range (formats.RANGE).
+TORNADO_QUANTILES = (RANGE[0] / 100, RANGE[1] / 100)
 #: Range searched for a switching value, in quantiles of the input's distribution.
 SEARCH_RANGE = (0.001, 0.999)
 
@@ -78,7 +79,9 @@ def tornado(sc: Scenario, quantiles: tuple[float, float] = TORNADO_QUANTILES, se
             table.append({"input": inp.name, "label": inp.label, "low_value": low, "high_value": high,
                           "option": oid, "central": d[-1], "at_low": d[2 * i], "at_high": d[2 * i + 1],
                           "swing": abs(d[2 * i + 1] - d[2 * i])})
-    out = pd.DataFrame(table)
+    # a scenario with the baseline alone (a council's generated baseline) has no rows, but the columns
+    out = pd.DataFrame(table, columns=["input", "label", "low_value", "high_value", "option", "central", "at_low",
+                                       "at_high", "swing"])
     return out.sort_values(["option", "swing"], ascending=[True, False], kind="mergesort").reset_index(drop=True)
 
 

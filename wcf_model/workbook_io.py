@@ -33,6 +33,17 @@ Rules on import
   :mod:`wcf_model.scenario`), so each changed figure is written complete,
   with its new source; an effect merges key by key, so only its changed keys
   are written.
+* **A distribution moves with its value.** When a figure's central value
+  (or an effect's ``change``) is edited and its ``distribution`` cell is
+  left as it was, the distribution is scaled about the new value
+  (:func:`wcf_model.distributions.scale_distribution`): triangular(low=700000,
+  mode=1280000, high=1800000) on a value moved to 1500000 becomes
+  triangular(low=820312.5, mode=1500000, high=2109375), so the Monte Carlo
+  mean and range move with the central result. Where it cannot be scaled (the
+  old value was 0, the sign changes, a beta distribution, or the scaled range
+  leaves what the unit allows) the import refuses, naming the distribution
+  cell to restate. A distribution edited together with its value is taken as
+  written.
 * A row may be added to ``Parameters`` for a catalogue parameter the scenario
   does not yet give (with a value, a source and a confidence); new cost items
   and effects belong in the scenario file. Deleting a row changes nothing.
@@ -69,7 +80,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .catalogue import parameter_specs, suggest
 from .distributions import REGISTRY as DISTRIBUTIONS
-from .distributions import check_distribution
+from .distributions import check_distribution, scale_distribution
 from .errors import InputFileError, Problem, ScenarioError, UsageError
 from .limits import (
     MAX_PROBLEMS_SHOWN,
@@ -82,7 +93,7 @@ from .limits import (
     magnitude_problem,
     read_limited,
 )
-from .outputs import check_output_file, from_inert, inert, write_file
+from .outputs import check_output_file, from_inert, write_file
 from .register import CONFIDENCE
 from .scenario import Scenario, load_scenario
 from .schema import Figure, _check_fy
@@ -335,7 +346,9 @@ def _instructions(sc: Scenario) -> list[str]:
         "6. distribution says how uncertain a figure is, written as type(name=number, ...), for example "
         "triangular(low=0.2, mode=0.25, high=0.3). Leave it blank for no uncertainty. Its range must "
         f"contain the value. Types: {types}. On a figure given by year it multiplies the whole path, "
-        "so it is centred on 1.",
+        "so it is centred on 1. If you change a value and leave its distribution as it was, the "
+        "distribution moves with the value, scaled in proportion (low, mode and high each times new / old); "
+        "to set a different range, edit the distribution too.",
         "7. A figure given by year has a blank value on 'Parameters' (or 'Option costs') and its numbers on "
         "'By year'. To give one number instead, type it in 'value' and clear its row on 'By year'.",
         "8. You may add a row on 'Parameters' for a parameter the scenario does not give yet, using the "
@@ -377,10 +390,14 @@ def _confidence_validation(ws: Worksheet, columns: list[str]) -> None:
 
 def _table(wb: Workbook, title: str, columns: list[str], rows: list[dict[str, Any]],
            editable: set[str], freeze: str) -> Worksheet:
+    from .workbook import put   # the one way a value enters a workbook cell
+
     ws = wb.create_sheet(title)
-    ws.append([inert(c) for c in columns])
-    for row in rows:
-        ws.append([inert(row.get(c)) for c in columns])  # text that could run as a formula is made inert
+    for j, column in enumerate(columns, start=1):
+        put(ws, 1, j, column)
+    for i, row in enumerate(rows, start=2):
+        for j, column in enumerate(columns, start=1):
+            put(ws, i, j, row.get(column))
     _style_sheet(ws, columns, editable, freeze)
     if "confidence" in columns:
         _confidence_validation(ws, columns)
@@ -389,18 +406,21 @@ def _table(wb: Workbook, title: str, columns: list[str], rows: list[dict[str, An
 
 def build_workbook(sc: Scenario) -> Workbook:
     """The assumptions workbook of a scenario, in memory (see :func:`export_assumptions`)."""
+    from .workbook import put
+
     wb = Workbook()
     about = wb.active
     about.title = ABOUT
-    for line in _instructions(sc):
-        about.append([inert(line)])
+    lines = _instructions(sc)
+    for r, line in enumerate(lines, start=1):
+        put(about, r, 1, line)
     about.cell(1, 1).font = Font(bold=True, size=14)
-    about.append([])
-    about.append(["Scenario"])
-    about.cell(about.max_row, 1).font = Font(bold=True, size=14)
+    r = len(lines) + 2
+    put(about, r, 1, "Scenario").font = Font(bold=True, size=14)
     for key, value in _about_rows(sc):
-        about.append([inert(key), inert(value)])
-        about.cell(about.max_row, 1).font = HEADER_FONT
+        r += 1
+        put(about, r, 1, key).font = HEADER_FONT
+        put(about, r, 2, value)
     about.column_dimensions["A"].width = 110
     about.column_dimensions["B"].width = 70
     for row in about.iter_rows():
@@ -455,9 +475,11 @@ def export_assumptions(scenario: Scenario, path: str | Path) -> None:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path}: an assumptions workbook must be an .xlsx file; give a name ending in .xlsx")
+    from .workbook import save_workbook
+
     check_output_file(path, scenario.files)
     wb = build_workbook(scenario)
-    write_file(path, lambda tmp: wb.save(tmp), inputs=scenario.files)
+    write_file(path, lambda tmp: save_workbook(wb, tmp), inputs=scenario.files)
 
 
 # ---------------------------------------------------------------------------
@@ -1044,6 +1066,32 @@ def _read_figure(r: _Reader, t: _Table, row: int, cells: dict[str, Any], name: s
     return fig
 
 
+class _Scaled(dict):
+    """A distribution scaled with its figure's value on import (said so in the change line)."""
+
+
+def _follow_value(r: _Reader, t: _Table, row: int, name: str, old_value: float | None, old_spec: dict | None,
+                  new_value: Any, new_spec: Any, column: str = "value") -> Any:
+    """The distribution a moved value takes: scaled about the new value when the cell was left as it was.
+
+    Returns the (possibly scaled) distribution, or _BAD with the problem
+    recorded at the distribution cell when it cannot move. A scaled range that
+    leaves what the unit allows (a share above 1) is found when the overlay is
+    validated, and mapped back to the same cell.
+    """
+    if (old_spec is None or new_spec != old_spec or old_value is None or new_value in (None, _BAD)
+            or _same_number(old_value, new_value) or old_spec.get("type") == "fixed"):
+        return new_spec
+    try:
+        moved = _Scaled(scale_distribution(old_spec, old_value, new_value))
+    except ValueError as exc:
+        r.problem(t, "distribution", row, f"the {column} of {name} moved from {_show(old_value)} to "
+                                          f"{_show(new_value)} but its distribution {format_distribution(old_spec)} "
+                                          f"cannot move with it: {exc}; restate the distribution for the new {column}")
+        return _BAD
+    return moved
+
+
 #: Changes to these fields change the figure's number, so it needs a new source.
 _NUMBER_FIELDS = {"value", "values", "price_year"}
 
@@ -1066,8 +1114,9 @@ def _figure_changes(old: Figure | Any | None, new: _FigureRead) -> list[tuple[st
     if before["price_year"] != new.price_year:
         out.append(("price_year", f"price_year {_show(before['price_year'])} -> {_show(new.price_year)}"))
     if before["distribution"] != new.distribution:
-        out.append(("distribution", f"distribution {format_distribution(before['distribution']) or '(none)'} -> "
-                                    f"{format_distribution(new.distribution) or '(none)'}"))
+        how = " scaled with the value" if isinstance(new.distribution, _Scaled) else ""
+        out.append(("distribution", f"distribution{how} {format_distribution(before['distribution']) or '(none)'} "
+                                    f"-> {format_distribution(new.distribution) or '(none)'}"))
     if before["confidence"] != new.confidence:
         out.append(("confidence", f"confidence {_show(before['confidence'])} -> {_show(new.confidence)}"))
     if before["note"] != new.note:
@@ -1162,6 +1211,9 @@ def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[s
         unit = specs[name].unit
         r.read_only(t, row, cells, expected[name] if old else {"unit": unit})
         new = _read_figure(r, t, row, cells, name, by_year, by_year_table)
+        if old is not None and old.values is None and new.values is None:
+            new.distribution = _follow_value(r, t, row, name, old.value, old.distribution or None, new.value,
+                                             new.distribution)
         if new.bad():
             continue
         changes = _figure_changes(old, new)
@@ -1209,6 +1261,9 @@ def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, A
         name = _cost_name(oid, kind, item_id)
         r.read_only(t, row, cells, expected[(oid, kind, item_id)])
         new = _read_figure(r, t, row, cells, name, by_year, by_year_table)
+        if old.values is None and new.values is None:
+            new.distribution = _follow_value(r, t, row, name, old.value, old.distribution or None, new.value,
+                                             new.distribution)
         if new.bad():
             continue
         changes = _figure_changes(old, new)
@@ -1261,6 +1316,9 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         if new["evidence"] is None:
             r.problem(t, "evidence", row, "evidence is blank; say what supports the size of the effect")
             new["evidence"] = _BAD
+        new["distribution"] = _follow_value(r, t, row, f"options.{oid}.effects.{eid}", old.change,
+                                            old.distribution or None, new["change"], new["distribution"],
+                                            column="change")
         if any(v is _BAD for v in new.values()):
             continue
         before = {"change": old.change, "distribution": old.distribution or None,
@@ -1275,7 +1333,8 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         phrases = []
         for k in changed:
             if k == "distribution":
-                phrases.append(f"distribution {format_distribution(before[k]) or '(none)'} -> "
+                how = " scaled with the change" if isinstance(new[k], _Scaled) else ""
+                phrases.append(f"distribution{how} {format_distribution(before[k]) or '(none)'} -> "
                                f"{format_distribution(new[k]) or '(none)'}")
             elif k == "evidence":
                 phrases.append("evidence changed")
