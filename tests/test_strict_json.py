@@ -92,3 +92,50 @@ def test_backtest_json_is_strict(capsys):
     data = SHARED_DFE if SHARED_DFE.is_dir() else REPO / "data"
     assert cli.main(["backtest", "--la", "885", "--fit-to", "2018", "--json", "--data", str(data)]) == 0
     assert first_non_finite(strict(capsys.readouterr().out)) is None
+
+
+def test_the_one_json_writer_refuses_nan_and_infinity():
+    # Python's json.dumps writes NaN and Infinity by default; the project's writer never does
+    from wcf_model.outputs import strict_json
+
+    assert strict(strict_json({"a": [1.5, None, "x"]})) == {"a": [1.5, None, "x"]}
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+            strict_json({"payback_year": bad})
+
+
+def test_sweep_about_json_is_strict(tmp_path):
+    from wcf_model.sweep import load_option_set, write_sweep
+    import pandas as pd
+
+    # an empty sweep (every authority refused) still writes about.json, with no figure to round
+    option_set = load_option_set(REPO / "scenarios" / "options" / "generic.yaml")
+    refused = pd.DataFrame({"la_code": ["885"], "reason": ["test"]})
+    write_sweep(tmp_path / "s", pd.DataFrame(columns=["la_code", "base_year"]), refused, option_set,
+                "company_csc", 10, 1, None)
+    about = strict((tmp_path / "s" / "about.json").read_text(encoding="utf-8"))
+    assert about["authorities"] == 0 and about["refused"] == 1 and first_non_finite(about) is None
+
+
+@pytest.mark.parametrize("name", ["dfe_extract.provenance.json", "forecast_pooling.json"])
+def test_shipped_json_is_strict(name):
+    assert first_non_finite(strict((REPO / "data" / name).read_text(encoding="utf-8"))) is None
+
+
+def test_every_json_writer_is_the_strict_one():
+    # Every JSON document wcf-model and its scripts write goes through outputs.strict_json; a bare
+    # json.dumps would write NaN for a missing figure. (canonical_json is hashed, never written;
+    # council.py quotes single YAML scalars with json.dumps of a string.)
+    import re
+
+    allowed = {("wcf_model/outputs.py", "strict_json"), ("wcf_model/scenario.py", "canonical_json")}
+    found = []
+    for path in [*(REPO / "wcf_model").glob("*.py"), *(REPO / "scripts").glob("*.py")]:
+        rel = str(path.relative_to(REPO))
+        current = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if m := re.match(r"def (\w+)", line):  # the module-level function the line is in
+                current = m.group(1)
+            if "json.dumps(" in line and (rel, current) not in allowed and rel != "wcf_model/council.py":
+                found.append(f"{rel}: {current}: {line.strip()}")
+    assert found == []

@@ -187,13 +187,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    import json
-
     import numpy as np
 
     from .appraisal import appraise_options
     from .compare import diff_document, diff_text
     from .errors import Problem
+    from .outputs import strict_json
     from .progress import Bar
     from .results import check_finite, first_non_finite
     from .scenario import load_scenario
@@ -212,7 +211,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                     raise ScenarioError([Problem(str(args.new), None, "", f"comparing it with {args.old} gives "
                                                  f"{where[1]} for {where[0]}: a figure in one of them is too "
                                                  "large for the arithmetic")])
-                text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+                text = strict_json(doc)
     print(text)
     return EXIT_OK
 

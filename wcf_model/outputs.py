@@ -99,6 +99,22 @@ def inert(value: Any) -> Any:
     return value
 
 
+def strict_json(document: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """JSON text of ``document`` that any strict parser reads: the one JSON writer of outputs.
+
+    Python's ``json.dumps`` writes ``NaN`` and ``Infinity`` by default, which are
+    not JSON (a spreadsheet, JavaScript's ``JSON.parse`` and most other readers
+    refuse the whole file). Here they raise ``ValueError`` instead: figures
+    are checked before they are written (:func:`wcf_model.results.json_text`
+    names the scenario whose arithmetic overflowed), so one reaching this
+    point is a bug, reported as such rather than written.
+
+    >>> strict_json({"payback_year": None, "npv": 1.5}, indent=None)
+    '{"payback_year": null, "npv": 1.5}'
+    """
+    return json.dumps(document, indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
+
+
 def write_csv(frame: Any, path: str | Path, index: bool = False, **to_csv: Any) -> None:
     """A table as CSV that no spreadsheet runs as formulas: every text field, heading and
     index label through :func:`inert`; numbers as numbers. The one CSV writer of outputs."""
@@ -409,7 +425,7 @@ def _token() -> str:
 def _write_manifest(folder: Path, files: Iterable[str]) -> None:
     from . import __version__
 
-    text = json.dumps({"written_by": f"wcf-model {__version__}", "files": sorted(files)}, indent=1) + "\n"
+    text = strict_json({"written_by": f"wcf-model {__version__}", "files": sorted(files)}, indent=1) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     _fsync(folder / MANIFEST)
 
@@ -590,7 +606,7 @@ def write_all(out_dir: str | Path, files: Mapping[str, Writer], allow_inputs: bo
                     writer(staged[name])
                     os.chmod(staged[name], 0o666 & ~_umask())  # outputs are for sharing
                     _fsync(staged[name])
-                journal.write_text(json.dumps({name: tmp.name for name, tmp in staged.items()}), encoding="utf-8")
+                journal.write_text(strict_json({name: tmp.name for name, tmp in staged.items()}), encoding="utf-8")
                 _fsync(journal)
                 _fsync(folder)
                 with _signals_held():

@@ -9,7 +9,6 @@ identical for the same scenario, seed and draws.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from .appraisal import Appraisal, appraise_options
 from .errors import Problem, ScenarioError, UsageError
 from .formats import range_columns, range_label, range_words
 from .limits import MAX_DRAWS_MEMORY
+from .outputs import strict_json
 from .scenario import Scenario
 
 SCHEMA = "wcf-model/results/1"
@@ -303,7 +303,7 @@ def json_text(results: Results) -> str:
         raise ScenarioError([Problem(str(sc.path), None, "", f"the appraisal gave {where[1]} for {where[0]}: some "
                                      "figure in the scenario is too large for the arithmetic (look for a growth "
                                      "rate, multiplier or cost many times larger than it should be)")])
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return strict_json(doc) + "\n"
 
 
 def first_non_finite(doc: Any, path: str = "") -> tuple[str, str] | None:

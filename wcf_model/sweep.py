@@ -38,7 +38,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -52,6 +51,7 @@ import pandas as pd
 from . import __version__
 from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame
 from .errors import UsageError, WcfModelError
+from .outputs import strict_json
 from .schema import financial_year_label, financial_year_start
 
 #: Percentiles reported for every uncertain result.
@@ -494,7 +494,7 @@ def write_sweep(out: Path, table: pd.DataFrame, refused: pd.DataFrame, option_se
         files["ranking.png"] = lambda p: p.write_bytes(png)
         about["chart"] = {"file": "ranking.png", "option": rank, "title": chart.title, "subtitle": chart.subtitle,
                           "alt": chart.alt}
-    text = json.dumps(about, indent=2, ensure_ascii=False) + "\n"
+    text = strict_json(about) + "\n"
     files["about.json"] = lambda p: p.write_text(text, encoding="utf-8")
     return write_set(out, files, inputs=[p for p in (data_dir, option_set.path) if p is not None])
 
