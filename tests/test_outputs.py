@@ -11,8 +11,11 @@ SIGKILL, once the next write has tidied up).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
+import functools
+import io
 import json
 import os
 import shutil
@@ -187,7 +190,8 @@ KILLABLE = textwrap.dedent("""\
 
     def fsync(path):
         real_fsync(path)
-        if outputs._PARTIAL in path.parent.name:
+        if outputs._PARTIAL in str(path.parent) and path.is_file():
+            wait("wrote the first file")
             wait("wrote " + path.name)
 
     def swap(staging, target):
@@ -365,3 +369,92 @@ def test_an_interrupted_write_all_is_finished_by_the_next(tmp_path, monkeypatch)
     write_all(tmp_path, {"c.csv": lambda p: p.write_text("c")})
     assert (tmp_path / "b.csv").read_text() == "new b"
     assert sorted(os.listdir(tmp_path)) == ["a.csv", "b.csv", "c.csv"]
+
+
+# ---------------------------------------------------------------------------
+# Every command that writes a set: report, sweep, backtest --all, reference-class
+# ---------------------------------------------------------------------------
+
+#: Each command as ``argv(seed, out)``, small enough to run a dozen times: two seeds (or
+#: origins) give two sets whose files differ. The sweep and the national back-test read a
+#: small extract (England and three authorities) made by the ``small_data`` fixture.
+GENERIC = REPO / "scenarios" / "options" / "generic.yaml"
+COMMANDS = {
+    "report": lambda seed, out, data: ["report", str(OBC), "--no-notebooks", "--draws", "5", "--seed", str(seed),
+                                       "--out", str(out)],
+    "sweep": lambda seed, out, data: ["sweep", "--la", "885", "--draws", "10", "--workers", "1", "--seed",
+                                      str(seed), "--options", str(GENERIC), "--data", str(data), "-o", str(out)],
+    "backtest --all": lambda seed, out, data: ["backtest", "--all", "--origins", str(2017 + seed), "--method",
+                                               "window", "--draws", "0", "--jobs", "1", "--data", str(data),
+                                               "--out", str(out)],
+    "reference-class": lambda seed, out, data: ["reference-class", "--placebos", "19", "--seed", str(seed),
+                                                "--data", str(REPO / "data"), "--out", str(out)],
+}
+#: (point of the save, signal) -> the set the folder holds afterwards: a kill while the
+#: files are written leaves the old set; SIGTERM is held through the swap, which finishes;
+#: a SIGKILL between the two renames of a swap (where the system cannot exchange two
+#: folders in one step) is finished by the next write.
+COMMAND_KILLS = {("wrote the first file", "SIGKILL"): "old", ("before the swap", "SIGTERM"): "new",
+                 ("between the renames", "SIGKILL"): "new"}
+
+
+def contents(folder: Path) -> dict[str, str]:
+    """Every file under ``folder``: relative path -> sha256."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory) -> Path:
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("small-data")
+    frame = pd.read_csv(REPO / "data" / "dfe_extract.csv.gz", dtype=str, keep_default_na=False)
+    frame[frame["la_code"].isin(["E92000001", "885", "871", "857"])].to_csv(folder / "dfe_extract.csv.gz",
+                                                                           index=False)
+    return folder
+
+
+@pytest.fixture(scope="module", params=list(COMMANDS))
+def command_sets(request, small_data, tmp_path_factory) -> dict:
+    """A command's new set and old set, each written to the same folder (so any file naming
+    its folder, such as the report's reproduce line, is the same), and the old one kept."""
+    base = tmp_path_factory.mktemp("sets")
+    out = base / "o" / "out"
+    argv = functools.partial(COMMANDS[request.param], out=out, data=small_data)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(argv(2)) == 0
+        new = contents(out)
+        assert cli.main(argv(1)) == 0
+    old = contents(out)
+    assert MANIFEST in old and {k for k in old if k != MANIFEST} == {k for k in new if k != MANIFEST}
+    # at least two files differ, so a folder holding one from each run is seen as a mix
+    assert len([k for k in old if old[k] != new[k] and k != MANIFEST]) >= 2
+    shutil.copytree(out, base / "kept")
+    return {"command": request.param, "argv": argv, "out": out, "kept": base / "kept", "old": old, "new": new}
+
+
+@pytest.mark.parametrize("point,signame", list(COMMAND_KILLS))
+def test_every_command_s_set_is_old_or_new_after_a_kill(command_sets, point, signame):
+    sets, out = command_sets, command_sets["out"]
+    shutil.rmtree(out)
+    shutil.copytree(sets["kept"], out)
+    sig = getattr(signal, signame)
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, point, *sets["argv"](2)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    while line and line != "waiting":  # what a command prints as it works
+        line = proc.stdout.readline().strip()
+    assert line == "waiting", proc.communicate()[1]
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    if signame == "SIGKILL":
+        assert proc.returncode == -signal.SIGKILL
+        recover(out)  # what the next write to the folder does first
+    else:
+        assert proc.returncode == 128 + sig and "Traceback" not in err, err
+    got = contents(out)
+    assert got == sets[COMMAND_KILLS[point, signame]], f"{sets['command']}: a mixed or damaged set"
+    assert beside(out) == []
