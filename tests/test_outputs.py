@@ -345,6 +345,8 @@ def test_outputs_over_or_around_inputs_are_refused(tmp_path):
         write_file(data, lambda p: p.write_text("y"), inputs=[data])
     with pytest.raises(UsageError, match="holds inputs"):
         check_output_folder(REPO / "data" / "x")
+    with pytest.raises(OutputError, match="it is a folder of inputs being read"):  # --data DIR --out DIR
+        check_output_folder(data.parent, inputs=[data.parent])
     assert data.read_text() == "x"
 
 

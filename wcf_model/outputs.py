@@ -184,6 +184,8 @@ def _check_inputs(path: Path, resolved: Path, inputs: Iterable[str | Path], what
 
 
 def _input_word(given: str | Path) -> str:
+    if Path(given).is_dir():
+        return "a folder of inputs"
     suffix = Path(given).suffix.lower()
     return {".xlsx": "the workbook", ".yaml": "a scenario file", ".yml": "a scenario file",
             ".csv": "a data file"}.get(suffix, "an input")
