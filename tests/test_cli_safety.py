@@ -88,3 +88,17 @@ def test_problems_are_printed_fifty_at_most_then_counted(tmp_path, capsys):
     assert err.count(f"\n  {actuals}:") == 50  # one line each
     assert "... and 1,949 more (only the first 50 are shown" in err
     assert len(err) < 20_000
+
+
+def test_the_readme_s_draws_example_is_the_code_s():
+    # The Limits table gives what one draw of the 2019 case needs and the draws that fit;
+    # both come from results.bytes_per_draw, so they move when the model gains lines.
+    from wcf_model import load_scenario
+    from wcf_model.appraisal import appraise_options
+    from wcf_model.results import bytes_per_draw
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"about ([\d,]+) kB for the 2019 Worcestershire case, so at most about ([\d,]+) draws", readme)
+    per = bytes_per_draw(appraise_options(load_scenario(WORCS / "2019-full-business-case.yaml"), None, 1))
+    assert int(m.group(1).replace(",", "")) == pytest.approx(per / 1e3, rel=0.05)
+    assert int(m.group(2).replace(",", "")) == pytest.approx(limits.MAX_DRAWS_MEMORY / per, rel=0.05)
