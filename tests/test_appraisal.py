@@ -194,16 +194,17 @@ def test_pension_rate_difference_on_pay(write):
     text = TWO_OPTIONS.format(running=50000)
     text = text.replace("  demand:\n    cla:\n", "  demand:\n    cin: {opening_stock: 100, start_share_of_referrals: 0.5, exit_rate: 0.5}\n"
                         "    referrals: {rate_per_10k: 10}\n    cla:\n")
-    text = text.replace("  costs:\n    placements:", "  workforce: {caseload_target: 10, agency_share: 0, vacancy_rate: 0, "
+    text = text.replace("  costs:\n    placements:", "  workforce: {caseload_target: 10, cases_per_child_in_need: 0.8, "
+                        "agency_share: 0, vacancy_rate: 0, "
                         "turnover_rate: 0}\n  costs:\n    staff:\n      salary: {social_worker: 40000}\n"
                         "      on_cost_rate: 0.1\n      pension_employer_rate: 0.2\n    placements:")
     text = text.replace("    vat_rate: 0.2\n", "    vat_rate: 0.2\n    pension_rate_difference: 0.03\n")
     a = appraise(load_scenario(write("pen.yaml", text)))
     # children in need: 100 + 0.5 x 100 referrals = 150, half leave: closing 75, average 87.5;
-    # 87.5 / 10 = 8.75 social workers; salaries 8.75 x 40,000 = £350,000; 3 points more: £10,500
-    # a year, half in the go-live year
+    # 0.8 cases each: 70 cases / 10 = 7 social workers; salaries 7 x 40,000 = £280,000; 3 points
+    # more: £8,400 a year, half in the go-live year
     line = a.options["company"].economic["company.pension_rate_difference"][0]
-    assert line[0] == pytest.approx(0.5 * 0.03 * 40_000 * 87.5 / 10)
+    assert line[0] == pytest.approx(0.5 * 0.03 * 40_000 * 87.5 * 0.8 / 10)
     assert "company.pension_rate_difference" not in a.options["in_house"].economic
 
 

@@ -126,3 +126,9 @@ def test_the_register_lists_every_authority_once(frame):
     assert not reg.la_code.str.contains("/").any()
     slough = reg.set_index("la_code").loc["871"]
     assert slough.la_name == "Slough" and slough.new_la_code == "E06000039" and slough.reorganisation == ""
+
+
+def test_every_row_of_a_history_names_the_authoritys_region():
+    rows = history(load_frame(), 838)  # Dorset Council, with its predecessors' apportioned years
+    assert set(zip(rows["region_code"], rows["region_name"])) == {("E12000009", "South West")}
+    assert (rows["publication"].str.startswith("Estimated")).any()

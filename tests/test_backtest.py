@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO, SHARED_DFE
@@ -182,7 +183,9 @@ def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_scor
 
     frame = read_folder(SHARED_DFE, None)[0]
     # a slice: the shared parameters are fitted on every authority, 30 and two changed ones scored
-    some = sorted(set(frame["la_code"]) - {"E92000001"})[:30] + ["835", "940"]
+    from wcf_model.authorities import register
+
+    some = sorted(register(frame)["la_code"])[:30] + ["835", "940"]
     one = national_backtest(frame, origins=[2021], horizon=2, draws=40, jobs=1, progress=False, authorities=some)
     two = national_backtest(frame, origins=[2021], horizon=2, draws=40, jobs=2, progress=False, authorities=some)
     pd_testing = __import__("pandas").testing
@@ -190,7 +193,45 @@ def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_scor
                                   two.scores.sort_values(["la_code", "measure"]).reset_index(drop=True))
     assert one.authorities == 32
     reasons = one.unscored.set_index(["la_code", "measure"])["reason"]
-    # North Northamptonshire (940) was created in April 2021: its first children in need census is 2022
-    assert reasons[("940", "cin_at_31_march")] == "no published figure at the origin to forecast from"
+    # North Northamptonshire (940), created in April 2021, starts from its share of Northamptonshire's
+    # figures at 31 March 2021 and is scored on its own 2022 and 2023 figures
+    assert set(one.scores.loc[one.scores["la_code"] == "940", "years"]) == {2}
     # Dorset County Council (835) was replaced in 2019: nothing published after
     assert reasons[("835", "cin_at_31_march")] == "no published figure in the 2 years after the origin"
+
+
+def test_national_backtest_bridges_reorganisations_as_the_one_authority_back_test_does():
+    # The same mapping as `backtest --la` (wcf_model.authorities.history): Dorset County (835) had no
+    # ONS population on its old boundaries, so it takes the one the DfE divided its CLA rate by; Dorset
+    # Council (838), created in April 2019, is fitted on its predecessors' apportioned figures and scored
+    # on what it published itself; Northamptonshire (928) is scored after its 2021 abolition against the
+    # sum of its two successors (exactly its area). Joint workforce returns are not authorities.
+    from wcf_model.backtest import backtest, national_backtest
+    from wcf_model.data import load_frame
+
+    frame = load_frame()
+    codes = ["835", "838", "928", "940", "885"]
+    nb = national_backtest(frame, origins=[2018, 2019], horizon=3, method="window", draws=0, jobs=1,
+                           progress=False, authorities=codes)
+    scored = nb.scores.set_index(["origin", "la_code", "measure"])
+    for code, origin in [("835", 2018), ("838", 2019), ("928", 2019), ("940", 2019), ("885", 2018)]:
+        one = backtest(code, fit_to=origin, last_year=origin + 3, method="window", draws=0)
+        for measure, row in one.scores.set_index("measure").iterrows():
+            if measure not in nb.scores["measure"].values or not np.isfinite(row["mase_model"]):
+                continue
+            assert scored.loc[(origin, code, measure), "mase_model"] == pytest.approx(row["mase_model"]), \
+                (code, origin, measure)
+            assert scored.loc[(origin, code, measure), "years"] == row["years"]
+    # Dorset County's last figures (31 March 2019) are scored from 2018; nothing after its abolition
+    assert scored.loc[(2018, "835", "cla_at_31_march"), "years"] == 1
+    # North Northamptonshire's apportioned years are fitted on, never scored: only 2022 from 2019
+    assert scored.loc[(2019, "940", "cla_at_31_march"), "years"] == 1
+    reasons = nb.unscored.set_index(["origin", "la_code", "measure"])["reason"]
+    assert reasons[(2018, "940", "cla_at_31_march")] == "no published figure in the 3 years after the origin"
+    assert not reasons.str.contains("population").any()
+    # every authority in the data, but not the joint workforce returns (314/318, 940/941)
+    assert national_backtest(frame, origins=[2018], horizon=1, method="window", draws=0, jobs=1,
+                             progress=False, authorities=["885"]).authorities == 1
+    with pytest.raises(DataError, match="joint social work workforce return"):
+        national_backtest(frame, origins=[2018], horizon=1, method="window", draws=0, jobs=1, progress=False,
+                          authorities=["940/941"])

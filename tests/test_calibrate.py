@@ -64,6 +64,7 @@ LA_FIGURES = {
     "ehcp_total": {2015: 1_000, 2016: 1_100, 2017: 1_260, 2018: 1_300, 2019: 2_000},
     "ehcp_new": {2015: 150, 2016: 153, 2017: 204, 2018: 312, 2019: 999},
     "sw_caseload_per_fte": {2017: 18, 2018: 16, 2019: 30},
+    "sw_cases": {2017: 2_700, 2018: 2_640, 2019: 9_999},
     "sw_agency_percent": {2017: 10, 2018: 20, 2019: 50},
     "sw_vacancy_percent": {2017: 15, 2018: 25, 2019: 50},
     "sw_turnover_percent": {2017: 12, 2018: C, 2019: 50},
@@ -129,6 +130,8 @@ BY_HAND = {
     "demand.ehcp.ceased_rate": (50 / 1_150 + 0 + 164 / 1_464) / 3,
     # workforce: no 2016 census; 2017 and 2018 only
     "workforce.caseload_target": (18 + 16) / 2,
+    # cases held at 30 September Y / children in need at 31 March Y: 2,700 / 3,000 = 0.9; 2,640 / 3,300 = 0.8
+    "workforce.cases_per_child_in_need": (0.9 + 0.8) / 2,
     "workforce.agency_share": (0.10 + 0.20) / 2,
     "workforce.vacancy_rate": (0.15 + 0.25) / 2,
     # turnover suppressed in 2018: 2017 alone

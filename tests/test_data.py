@@ -289,6 +289,31 @@ def test_combine_fills_new_codes_from_other_rows():
     assert one(both, "885", "s251_cla_total_gross", 2014).new_la_code == "E10000034"
 
 
+def test_each_authority_carries_the_region_the_dfe_places_it_in():
+    # the long layouts publish region_code and region_name on every authority's row; England has none
+    frame = read_dfe(CLA_OLD)
+    worcs = one(frame, "885", "cla_at_31_march", 2023)
+    assert (worcs.region_code, worcs.region_name) == ("E12000005", "West Midlands")
+    assert (one(frame, ENGLAND, "cla_at_31_march", 2023).region_code, one(frame, "886", "cla_at_31_march",
+                                                                           2023).region_name) == ("", "East of England")
+    # the old wide LA tables and section 251 publish no region per authority: combine fills it from
+    # the authority's other rows
+    both = combine([read_dfe(WIDE_2018), read_dfe(S251), read_dfe(CLA_OLD)])
+    for measure, year in (("cla_at_31_march", 2017), ("s251_cla_total_gross", 2014)):
+        row = one(both, "885", measure, year)
+        assert (row.region_code, row.region_name) == ("E12000005", "West Midlands"), measure
+    assert set(read_dfe(WIDE_2018)["region_code"]) == {""}
+
+
+def test_an_extract_built_before_regions_reads_with_blank_regions(tmp_path):
+    frame = combine(read_dfe(p) for p in (CLA_OLD, CSWW))
+    frame.drop(columns=["region_code", "region_name"]).to_csv(tmp_path / EXTRACT_NAME, index=False)
+    old = read_extract(tmp_path / EXTRACT_NAME)
+    assert list(old.columns) == TIDY_COLUMNS and set(old["region_code"]) == {""}
+    pd.testing.assert_frame_equal(old.drop(columns=["region_code", "region_name"]),
+                                  frame.drop(columns=["region_code", "region_name"]))
+
+
 def test_combine_of_nothing_is_an_empty_tidy_frame():
     assert list(combine([]).columns) == TIDY_COLUMNS
 
@@ -429,6 +454,32 @@ def test_shipped_extract_is_small_and_covers_every_authority():
     assert len(set(latest.la_code) - {"909", "928", ENGLAND}) == 153
     for code in ("885", "871", "394", "330", "857", "201", "420", "942", "835"):
         assert code in set(frame.la_code), code
+
+
+def test_shipped_extract_names_every_authoritys_region():
+    frame = read_extract(SHIPPED / EXTRACT_NAME)
+    regions = frame.drop_duplicates("la_code").set_index("la_code")[["region_code", "region_name"]]
+    # one region per authority, on every row (the DfE's children's tables split London in two)
+    assert (frame.groupby("la_code")["region_code"].nunique() == 1).all()
+    assert tuple(regions.loc["885"]) == ("E12000005", "West Midlands")
+    assert tuple(regions.loc["202"]) == ("E13000001", "Inner London")   # Camden
+    assert tuple(regions.loc["835"]) == ("E12000009", "South West")     # Dorset County, abolished 2019
+    assert tuple(regions.loc["940"]) == ("E12000004", "East Midlands")  # North Northamptonshire
+    assert tuple(regions.loc[ENGLAND]) == ("", "")
+    assert (regions.drop(ENGLAND)["region_code"] != "").all()
+
+
+def test_region_rows_are_the_published_rows_of_every_authority_in_the_region():
+    from wcf_model.data import region_rows
+
+    frame = read_extract(SHIPPED / EXTRACT_NAME)
+    west_midlands = region_rows(frame, "E10000034")  # Worcestershire, by its new code
+    # the 14 West Midlands authorities, Worcestershire among them; no joint workforce return
+    assert west_midlands["la_code"].nunique() == 14 and "885" in set(west_midlands["la_code"])
+    assert set(west_midlands["region_name"]) == {"West Midlands"}
+    assert region_rows(frame, "England").empty
+    # an extract that names no regions has none
+    assert region_rows(frame.assign(region_code=""), 885).empty
 
 
 def test_shipped_extract_reads_the_same_figures_either_way():

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED_DFE
-from test_calibrate import england, la
+from test_calibrate import england, la, tidy
 from wcf_model import forecast as fc
 from wcf_model.backtest import FORECASTS, score
 from wcf_model.calibrate import _exit_path, calibrate, rate_spreads, to_parameters
@@ -132,6 +132,103 @@ def test_gap_model_coefficients_recovered_from_noiseless_panel():
     assert fc.fit_gap_model(rate[:2, :3], eng[:3]) == (None, 2)  # too few to estimate
 
 
+def test_region_rates_pool_each_regions_counts_and_populations_by_hand():
+    # Two authorities in region R, one in S. A year's rate divides its count by the mid-(Y-1)
+    # population; an authority missing either figure that year is left out of its region's sum.
+    y = np.array([[np.nan, 99.0, 149.0], [np.nan, 199.0, 999.0], [np.nan, 49.0, 59.0]])
+    pop = np.array([[10_000.0, 10_000.0, 10_000.0], [30_000.0, np.nan, 30_000.0], [5_000.0, 5_000.0, 5_000.0]])
+    panel = fc.Panel(["1", "2", "3"], ["A", "B", "C"], np.array([2017, 2018, 2019]),
+                     {"referrals": y, fc.POPULATION: pop}, {}, regions=["R", "R", "S"])
+    # each is pulled towards the rest of its region: for authority 1, authority 2 alone, which
+    # had no mid-2018 population for 2019; for authority 2, authority 1; authority 3 is alone in S
+    out = fc.region_rates(panel, "referrals")
+    np.testing.assert_allclose(out[0], [np.nan, math.log(200 / 30_000), np.nan])
+    np.testing.assert_allclose(out[1], [np.nan, math.log(100 / 10_000), math.log(150 / 10_000)])
+    assert np.isnan(out[2]).all()
+    # taken together, as a region's own figure: (1 + 99 + 199) / (10,000 + 30,000) in 2018
+    np.testing.assert_allclose(fc.pooled_rate(y[:2], pop[:2])[1], math.log(299 / 40_000))
+    # an authority with no region has none
+    none = fc.Panel(["1"], ["A"], np.array([2017, 2018]), {"referrals": y[:1, :2], fc.POPULATION: pop[:1, :2]}, {},
+                    regions=[""])
+    assert np.isnan(fc.region_rates(none, "referrals")).all()
+
+
+def test_gap_model_towards_each_authoritys_region_recovered_from_noiseless_panel():
+    # 40 authorities in two regions, each pulled towards its own region's rate: the relative
+    # change is -0.005 - 0.3 x gap + 0.1 x last change exactly
+    rng = np.random.default_rng(5)
+    years = 7
+    region = np.where(np.arange(40) < 20, math.log(0.05), math.log(0.02))[:, None] + 0.01 * np.arange(years)
+    rate = np.empty((40, years))
+    rate[:, :2] = region[:, :2] + rng.normal(0, 0.3, (40, 1))
+    for t in range(1, years - 1):
+        gap = rate[:, t] - region[:, t]
+        change = (rate[:, t] - rate[:, t - 1]) - (region[:, t] - region[:, t - 1])
+        rate[:, t + 1] = rate[:, t] + (region[:, t + 1] - region[:, t]) - 0.005 - 0.3 * gap + 0.1 * change
+    m, n = fc.fit_gap_model(rate, region)
+    assert (m.const, m.gap, m.change) == pytest.approx((-0.005, -0.3, 0.1), abs=1e-9)
+    assert n == 40 * (years - 2)
+    # held at its last value, the region is what each authority's forecast closes on
+    out = fc.gap_forecast(rate, region, fc.GapModel(0.0, -0.5, 0.0), 2)
+    gap = rate[:, -1] - region[:, -1]
+    np.testing.assert_allclose(out[:, 1], region[:, -1] + gap * 0.5 ** 2)
+
+
+def simulated_panel(pull: str, authorities: int = 60, years: int = 10, seed: int = 7) -> fc.Panel:
+    """Counts of authorities in three regions whose rates are pulled each year, by 30% of
+    the gap, towards their own region's rate (``pull="region"``: regions differ and stay
+    apart) or towards England's (``pull="england"``: the regions were drawn to start apart
+    but every authority drifts back to England's rate), with a little noise."""
+    rng = np.random.default_rng(seed)
+    names = np.array(["R1", "R2", "R3"])[np.arange(authorities) % 3]
+    centre = {"R1": math.log(0.06), "R2": math.log(0.035), "R3": math.log(0.02)}
+    england = np.full(years, math.log(0.035))
+    home = np.array([centre[r] for r in names])
+    rate = np.empty((authorities, years))
+    rate[:, 0] = home + rng.normal(0, 0.25, authorities)
+    for t in range(years - 1):
+        target = home if pull == "region" else england[t]
+        rate[:, t + 1] = rate[:, t] - 0.3 * (rate[:, t] - target) + rng.normal(0, 0.03, authorities)
+    pop = np.full((authorities, years), 50_000.0)
+    counts = np.round(np.exp(rate) * 50_000.0) - 1
+    values = {m: counts for m in fc.MEASURES} | {fc.POPULATION: pop}
+    eng_counts = np.exp(england) * 50_000.0 * authorities - 1
+    eng = {m: eng_counts for m in fc.MEASURES} | {fc.POPULATION: pop.sum(axis=0)}
+    return fc.Panel([f"{k:03d}" for k in range(authorities)], [f"LA {k}" for k in range(authorities)],
+                    np.arange(2010, 2010 + years), values, eng, regions=list(names))
+
+
+@pytest.mark.parametrize("pull", ["region", "england"])
+def test_the_pull_is_towards_whichever_reference_forecast_better_before_the_origin(pull):
+    # the reference is chosen on the method's own errors from earlier origins, as the band is
+    p = fc.fit_pooling(simulated_panel(pull), 2019).measures["referrals"]
+    assert p.reference == pull
+    assert p.reference_errors[pull] < p.reference_errors["england" if pull == "region" else "region"]
+    if pull == "region":
+        assert p.region_gap.gap == pytest.approx(-0.3, abs=0.05)
+
+
+def test_without_regions_the_pull_is_towards_england():
+    panel = simulated_panel("region")
+    blind = fc.Panel(panel.codes, panel.names, panel.years, panel.values, panel.england,
+                     regions=[""] * len(panel.codes))
+    p = fc.fit_pooling(blind, 2019).measures["referrals"]
+    assert (p.reference, p.region_gap) == ("england", None)
+
+
+def test_pooling_parameters_round_trip_with_their_reference():
+    p = fc.fit_pooling(simulated_panel("region"), 2016)
+    back = fc.Pooling.from_dict(p.to_dict())
+    assert back.measures["referrals"].reference == "region"
+    assert back.measures["referrals"].region_gap == p.measures["referrals"].region_gap
+    # a file written before regions were added has the pull towards England
+    old = p.to_dict()
+    for m in old["measures"].values():
+        for key in ("region_gap", "reference", "reference_errors"):
+            m.pop(key)
+    assert fc.Pooling.from_dict(old).measures["referrals"].reference == "england"
+
+
 def test_combination_is_the_mean_of_the_members_available():
     members = {"a": np.array([[10.0, np.nan]]), "b": np.array([[20.0, 4.0]]), "c": np.array([[-60.0, np.nan]])}
     # (10 + 20 - 60) / 3 = -10, floored at 0; the second year has one member, 4
@@ -207,6 +304,38 @@ def test_pooled_paths_carry_their_uncertainty_and_make_a_strict_scenario(write):
     # draws: the median of the referral multiplier is 1, so the median projection is the forecast
     draws = project_parameters(_parameters(est), ["2018-19", "2019-20"], draws=4001, seed=3).measures()
     assert np.median(draws["referrals"][:, 0]) == pytest.approx(4_080, rel=0.01)
+
+
+def region_rows() -> pd.DataFrame:
+    """Testshire and a neighbour, Otherton: the authorities of their region."""
+    other = {"population_0_17": {2016: 48_000, 2017: 48_000, 2018: 50_000},
+             "referrals": {2017: 2_399, 2018: 2_399}}
+    return pd.concat([la(), tidy("101", "E10000098", "Otherton", other)], ignore_index=True).assign(
+        region_code="E12000099", region_name="Middle England")
+
+
+def test_pooled_paths_pull_towards_the_region_when_the_shared_parameters_say_so():
+    toward_region = fc.MeasurePooling(fc.Smoothing(1.0, 0.0, 0.5), fc.GapModel(0.0, -0.2, 0.0),
+                                      {"p10": [-0.1] * 5, "p90": [0.1] * 5}, 5, 500, 150,
+                                      region_gap=fc.GapModel(0.0, -0.5, 0.0), reference="region")
+    pooling = fc.Pooling(2018, 5, {m: NAIVE for m in fc.MEASURES} | {"referrals": toward_region})
+    est = calibrate(la(), england(), fit_to=2018, pooling=pooling, horizon=2, region=region_rows())
+    # Testshire 2018: 4,080 referrals / 102,000 children at mid-2017. The rest of its region,
+    # Otherton, in 2018: (1 + 2,399) / 48,000 = 0.05. Half the log gap closes each year: log rate
+    # after h years = log(0.05) + log((4,081 / 102,000) / 0.05) x 0.5^h
+    region_rate = math.log(0.05)
+    gap = math.log(4_081 / 102_000) - region_rate
+    g = (0.02 + 0 + 2 / 102) / 3
+    pop = np.array([104_000, 104_000 * (1 + g)])
+    pooled = np.exp(region_rate + gap * np.array([0.5, 0.25])) * pop - 1
+    # the naive smoothing and the last figure both carry 4,080: the average of the three
+    expected = (4_080 + 4_080 + pooled) / 3
+    np.testing.assert_allclose(list(est["demand.referrals.rate_per_10k"].values.values()), expected / pop * 1e4)
+    assert "partial pooling towards its region (Middle England)" in est["demand.referrals.rate_per_10k"].method
+    # without its region's figures the same parameters pull towards England, and say so
+    alone = calibrate(la(), england(), fit_to=2018, pooling=pooling, horizon=2)
+    words = alone["demand.referrals.rate_per_10k"].method
+    assert "partial pooling towards England" in words and "region's figures were not given" in words
 
 
 def test_without_shared_parameters_the_windowed_mean_is_used_and_said(monkeypatch):
@@ -290,6 +419,9 @@ def test_shipped_pooling_is_what_the_downloads_give(published):
         assert (a.gap.const, a.gap.gap, a.gap.change) == pytest.approx((b.gap.const, b.gap.gap, b.gap.change),
                                                                         rel=1e-5)
         assert a.errors["p90"] == pytest.approx(b.errors["p90"], rel=1e-5)
+        assert a.reference == b.reference
+        assert (a.region_gap.const, a.region_gap.gap, a.region_gap.change) == pytest.approx(
+            (b.region_gap.const, b.region_gap.gap, b.region_gap.change), rel=1e-5)
 
 
 @pytest.mark.realdata
@@ -308,9 +440,11 @@ def test_headline_the_model_beats_the_naive_forecasts_from_2018(published):
         assert row["authorities"] >= 145, measure
         for naive in ("flat", "linear", "damped"):
             assert row["median_mase_model"] < row[f"median_mase_{naive}"], (measure, naive)
-    # nothing dropped silently: the merged Dorset councils had no published population
-    dorset = nb.unscored[nb.unscored["la_code"] == "835"]
-    assert "no 0-17 population up to 2018" in " ".join(dorset["reason"])
+    # the councils merged in 2019 are scored on their last year (their population is the one the
+    # DfE divided their rate of children looked after by), and their successors from 2020
+    dorset = nb.scores[nb.scores["la_code"] == "835"]
+    assert set(dorset["measure"]) == set(fc.MEASURES) and (dorset["years"] == 1).all()
+    assert set(nb.scores.loc[nb.scores["la_code"] == "839", "years"]) == {4}
     # every authority and measure with a figure at or after 2018 is scored or named with a reason
     scored = set(zip(nb.scores["la_code"], nb.scores["measure"]))
     named = set(zip(nb.unscored["la_code"], nb.unscored["measure"]))

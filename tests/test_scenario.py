@@ -306,6 +306,21 @@ def test_placement_mix_must_add_to_one(write):
     assert key == "parameters.demand.cla.placement_mix" and "got 0.9000" in msg
 
 
+def test_a_caseload_target_needs_the_cases_a_child_in_need_brings(write):
+    # the DfE's caseload counts cases held, not children in need (about 0.84 cases per child in
+    # need in England); without the ratio the model would count a fifth too many social workers
+    text = edit(MINIMAL, ("parameters:\n", (
+        "parameters:\n"
+        "  workforce:\n"
+        "    caseload_target: {value: 18.1, unit: cases/FTE, source: DfE CSWW 2019, confidence: 1}\n")))
+    (line, key, msg), = problems(write("s.yaml", text))
+    assert key == "parameters.workforce.caseload_target" and line is not None
+    assert "workforce.cases_per_child_in_need" in msg and "cases held" in msg
+    fixed = text.replace("confidence: 1}\n  demand", "confidence: 1}\n    cases_per_child_in_need: "
+                         "{value: 0.944, unit: ratio, source: DfE CSWW and CIN census 2019, confidence: 1}\n  demand")
+    load_scenario(write("fixed.yaml", fixed), strict=True)
+
+
 # --- strict -------------------------------------------------------------------
 
 def test_strict_fails_figures_without_source(write):

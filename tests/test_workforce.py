@@ -35,6 +35,22 @@ def test_published_caseload_reproduces_published_fte_in_post():
     assert (s.permanent + s.agency)[0, 0] == pytest.approx(3388 / 18.1)
 
 
+def test_a_published_caseload_reproduces_the_published_case_holders_from_children_in_need():
+    # The DfE's caseload is cases held / case-holding FTE, and its cases are not its children in
+    # need: Worcestershire's 30 September 2019 census has 3,388 cases held by 187.3 case-holding FTE
+    # (caseload 18.09) while 3,588 children were in need at 31 March 2019, 0.944 cases per child.
+    # Children in need / caseload would need 3,588 / 18.09 = 198.4 FTE, 6% more than were in post.
+    c = Caseloads(population=row(117_000), cin=_stock(3588))
+    p = {"workforce.caseload_target": row(3388 / 187.3), "workforce.cases_per_child_in_need": row(3388 / 3588),
+         "workforce.agency_share": row(0.125), "workforce.vacancy_rate": row(0.163),
+         "workforce.turnover_rate": row(0.139)}
+    sw = project_workforce(c, p)["social_worker"]
+    assert (sw.permanent + sw.agency)[0, 0] == pytest.approx(187.3)
+    # without the cases a child in need brings, the caseload cannot say how many are needed
+    p.pop("workforce.cases_per_child_in_need")
+    assert "social_worker" not in project_workforce(c, p)
+
+
 @settings(max_examples=50, deadline=None)
 @given(posts=st.floats(0, 1e4), a=st.floats(0, 1), v=st.floats(0, 1), t=st.floats(0, 1))
 def test_posts_are_conserved_and_nothing_is_negative(posts, a, v, t):
@@ -54,7 +70,8 @@ def test_roles_from_caseloads_and_costs_by_hand():
     c = Caseloads(population=row(117_000), cin=_stock(3600), cpp=_stock(400), cla=_stock(800),
                   care_leavers_18_21=_stock(290), early_help=row(1500))
     p = {k: row(v) for k, v in {
-        "workforce.caseload_target": 18.0, "workforce.manager_span": 6.0, "workforce.agency_share": 0.2,
+        "workforce.caseload_target": 18.0, "workforce.cases_per_child_in_need": 1.0,
+        "workforce.manager_span": 6.0, "workforce.agency_share": 0.2,
         "workforce.vacancy_rate": 0.1, "workforce.turnover_rate": 0.15, "workforce.iro_caseload": 60.0,
         "workforce.personal_adviser_caseload": 25.0, "workforce.early_help_caseload": 30.0,
         "costs.staff.salary.social_worker": 35_000.0, "costs.staff.on_cost_rate": 0.1,
@@ -80,7 +97,7 @@ def test_roles_from_caseloads_and_costs_by_hand():
 def test_a_lower_caseload_target_needs_more_social_workers():
     c = Caseloads(population=row(1), cin=_stock(3600))
     common = {"workforce.agency_share": row(0.1), "workforce.vacancy_rate": row(0.1),
-              "workforce.turnover_rate": row(0.1)}
+              "workforce.turnover_rate": row(0.1), "workforce.cases_per_child_in_need": row(1.0)}
     hi = project_workforce(c, {**common, "workforce.caseload_target": row(20)})["social_worker"].posts
     lo = project_workforce(c, {**common, "workforce.caseload_target": row(15)})["social_worker"].posts
     assert lo[0, 0] == pytest.approx(240 / 0.9) and hi[0, 0] == pytest.approx(180 / 0.9)

@@ -324,6 +324,7 @@ def history(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
     out = pd.concat(pieces, ignore_index=True)
     ident = own.iloc[-1]
     out["la_code"], out["new_la_code"], out["la_name"] = old, ident["new_la_code"], ident["la_name"]
+    out["region_code"], out["region_name"] = ident["region_code"], ident["region_name"]
     # a number beats a marker for the same figure; otherwise the published row stays first
     out = out.assign(_missing=out["value"].isna()).sort_values(
         ["measure", "year", "_missing"], kind="mergesort").drop_duplicates(["measure", "year"]).drop(columns="_missing")

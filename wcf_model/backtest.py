@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
-from .authorities import ESTIMATED
+from .authorities import ESTIMATED, history, register
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import ENGLAND, load_authority, load_frame, normalise_la_code
+from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .outputs import strict_json
@@ -262,11 +262,13 @@ class Backtest:
 
 
 def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: int, window: int, method: str,
-                     pooling: fc.Pooling | None, draws: int, measures: Iterable[str] = tuple(COMPARED)) -> dict:
+                     pooling: fc.Pooling | None, draws: int, measures: Iterable[str] = tuple(COMPARED),
+                     region: pd.DataFrame | None = None) -> dict:
     """Calibrate, project and compare one authority; the core of both back-tests."""
     years = [financial_year_label(y) for y in range(fit_to, end + 1)]
     # rate paths for every projected year, so a longer comparison never changes a shorter one
-    estimates = calibrate(la, england, fit_to, window, method=method, pooling=pooling, horizon=len(years))
+    estimates = calibrate(la, england, fit_to, window, method=method, pooling=pooling, horizon=len(years),
+                          region=region)
     if "population.age_0_17" not in estimates:
         raise DataError(f"no 0-17 population up to {fit_to}: cannot project")
     params = _parameters(estimates)
@@ -397,7 +399,8 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
     else:
         source = "pooled parameters given by the caller" if pooling is not None else ""
     try:
-        out = _score_authority(la, england, fit_to, end, window, method, pooling, draws)
+        out = _score_authority(la, england, fit_to, end, window, method, pooling, draws,
+                               region=region_rows(frame, la_code))
     except DataError as err:
         raise DataError(f"LA {la_code}: {err}{why}") from None
     scores = out["scores"]
@@ -521,7 +524,25 @@ _WORKER: dict = {}
 def _init_worker(frame: pd.DataFrame) -> None:
     _WORKER["frame"] = frame
     _WORKER["england"] = frame[frame["la_code"] == ENGLAND].reset_index(drop=True)
-    _WORKER["groups"] = {code: rows.reset_index(drop=True) for code, rows in frame.groupby("la_code")}
+    _WORKER["histories"] = {}
+    _WORKER["regions"] = {}
+
+
+def _history(code: str) -> pd.DataFrame:
+    """An authority's rows as the one-authority back-test fits on them (kept for the worker's next origin)."""
+    cache = _WORKER["histories"]
+    if code not in cache:
+        cache[code] = history(_WORKER["frame"], code)
+    return cache[code]
+
+
+def _region(code: str) -> pd.DataFrame:
+    """The published rows of the authority's region (:func:`wcf_model.data.region_rows`), kept by region."""
+    region = _history(code)["region_code"].iloc[0]
+    cache = _WORKER["regions"]
+    if region not in cache:
+        cache[region] = region_rows(_WORKER["frame"], code)
+    return cache[region]
 
 
 def _national_task(codes: list[str], origin: int, horizon: int, window: int, method: str,
@@ -530,7 +551,9 @@ def _national_task(codes: list[str], origin: int, horizon: int, window: int, met
     forecasts, scores, unscored = [], [], []
     england = _WORKER["england"]
     for code in codes:
-        la = _WORKER["groups"][code]
+        # the same history as `backtest --la`: a reorganised authority's predecessors or successors
+        # bridge the years it did not exist (fitted on, never scored: wcf_model.authorities)
+        la = _history(code)
         name = str(la["la_name"].iloc[-1])
 
         def skip(measure: str, reason: str) -> None:
@@ -538,12 +561,14 @@ def _national_task(codes: list[str], origin: int, horizon: int, window: int, met
                              "reason": reason})
 
         have = la[la["value"].notna()]
+        scoreable = have[~have["publication"].str.startswith(ESTIMATED)]
+        measures = []
         for measure in HEADLINE:
-            years = set(have.loc[have["measure"] == measure, "year"])
-            if not any(origin < y <= origin + horizon for y in years):
+            years = set(scoreable.loc[scoreable["measure"] == measure, "year"])
+            if any(origin < y <= origin + horizon for y in years):
+                measures.append(measure)
+            else:
                 skip(measure, f"no published figure in the {horizon} years after the origin")
-        measures = [m for m in HEADLINE
-                    if any(origin < y <= origin + horizon for y in have.loc[have["measure"] == m, "year"])]
         if not measures:
             continue
         no_start = [m for m in measures if origin not in set(have.loc[have["measure"] == m, "year"])]
@@ -553,7 +578,8 @@ def _national_task(codes: list[str], origin: int, horizon: int, window: int, met
         if not measures:
             continue
         try:
-            out = _score_authority(la, england, origin, origin + horizon, window, method, pooling, draws, measures)
+            out = _score_authority(la, england, origin, origin + horizon, window, method, pooling, draws, measures,
+                                   _region(code))
         except DataError as err:
             for m in measures:
                 skip(m, str(err))
@@ -612,8 +638,12 @@ def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, hor
         raise UsageError("give at least one origin")
     if horizon < 1:
         raise UsageError(f"horizon must be at least 1 year, got {horizon}")
-    everyone = sorted(set(frame["la_code"]) - {ENGLAND})
+    # every authority (a joint workforce return is not one: wcf_model.authorities.register)
+    everyone = sorted(register(frame)["la_code"])
     codes = everyone if authorities is None else sorted({normalise_la_code(c) for c in authorities} - {ENGLAND})
+    for code in codes:
+        if "/" in code:
+            history(frame, code)  # raises, naming the authorities whose joint return it is
     unknown = sorted(set(codes) - set(everyone))
     if unknown:
         raise DataError(f"no rows for la_code {', '.join(unknown)} in the data")

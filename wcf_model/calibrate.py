@@ -74,8 +74,8 @@ imply, which the back-test showed is no better than carrying the last figure
 forward. So the rates that drive the headline caseloads are given by year, as
 paths that make the stock-flow model reproduce a forecast of each published
 series (:mod:`wcf_model.forecast`: pooled damped-trend smoothing, partial
-pooling towards England and the last figure, averaged), for ``horizon`` years
-from financial year ``fit_to``-(``fit_to``+1):
+pooling towards England or the authority's region, and the last figure,
+averaged), for ``horizon`` years from financial year ``fit_to``-(``fit_to``+1):
 
 * ``demand.referrals.rate_per_10k`` = forecast referrals / the model's 0-17
   population of that year x 10,000;
@@ -93,6 +93,10 @@ over authorities, in logs, so the band is a share of the forecast). Referral unc
 rate; the further spread of children in need on ``start_share_of_referrals``,
 of protection plans on ``share_of_cin`` and of children looked after on
 ``start_rate_per_10k`` (see :func:`rate_spreads`).
+
+The pull towards the region needs the figures of the region's authorities
+(``region``, :func:`wcf_model.data.region_rows`); without them it pulls
+towards England, and the method says so.
 
 The parameters shared across authorities come from ``pooling``
 (:func:`wcf_model.forecast.fit_pooling` over every authority's figures up to
@@ -135,6 +139,7 @@ PARAMETERS: tuple[str, ...] = (
     "demand.ehcp.new_per_10k",
     "demand.ehcp.ceased_rate",
     "workforce.caseload_target",
+    "workforce.cases_per_child_in_need",
     "workforce.agency_share",
     "workforce.vacancy_rate",
     "workforce.turnover_rate",
@@ -215,6 +220,7 @@ class _History:
             raise DataError(f"{first['measure']} has several rows for {first['year']} (several releases?); "
                             "pass the frames through combine() first")
         self.name = str(rows["la_name"].iloc[-1]) if len(rows) else default_name
+        self.code = codes[0] if codes else ""
         self.cells = {(m, int(y)): (float(v), str(k))
                       for m, y, v, k in zip(rows["measure"], rows["year"], rows["value"], rows["marker"])}
 
@@ -320,6 +326,10 @@ _RATIOS: dict[str, tuple[Ratio, str]] = {
     "workforce.caseload_target": (
         lambda h, y: h("sw_caseload_per_fte", y),
         "the average caseload of case-holding children's social workers at 30 September Y"),
+    "workforce.cases_per_child_in_need": (
+        lambda h, y: h("sw_cases", y) / h("cin_at_31_march", y),
+        "cases held by case-holding children's social workers at 30 September Y / children in need at "
+        "31 March Y"),
     "workforce.agency_share": (
         lambda h, y: h("sw_agency_percent", y) / 100,
         "agency social workers as a percentage of agency plus in post at 30 September Y / 100"),
@@ -602,14 +612,25 @@ def _model_population(est: Mapping[str, Estimate], fit_to: int, horizon: int) ->
 
 
 def _forecast_words(measure: str, m: fc.MeasurePooling, members: Mapping[str, np.ndarray], last: float,
-                    fit_to: int, horizon: int) -> str:
-    s, g = m.smoothing, m.gap
+                    fit_to: int, horizon: int, region: str | None) -> str:
+    """What the forecast averaged; ``region`` names the region pulled towards (None: England)."""
+    s = m.smoothing
+    g = m.region_gap if region else m.gap
     parts = [f"pooled damped-trend smoothing of log(1 + figure) (alpha {s.alpha:g}, beta {s.beta:g}, "
              f"phi {s.phi:g})"]
     if "pooled" in members and g is not None:
-        parts.append(f"partial pooling towards England (each year the rate per child moves, relative to "
-                     f"England's, by {g.const:+.4f} {g.gap:+.3f} x the log gap {g.change:+.3f} x the last "
-                     "relative change)")
+        where, towards = (f"its region ({region})", "the region's") if region else ("England", "England's")
+        why = ""
+        if m.reference == "region" and not region:
+            why = ("; the shared parameters pull towards the authority's region, but the region's figures were "
+                   "not given")
+        elif len(m.reference_errors) == 2:
+            other = "England" if region else "the region"
+            why = (f"; {'the region' if region else 'England'} rather than {other} because, from earlier origins, "
+                   "the forecasts pulled towards it erred less")
+        parts.append(f"partial pooling towards {where} (each year the rate per child moves, relative to "
+                     f"{towards}, by {g.const:+.4f} {g.gap:+.3f} x the log gap {g.change:+.3f} x the last "
+                     f"relative change{why})")
     parts.append(f"the last published figure ({last:,.0f} in {fit_to})")
     return (f"{fc.MEASURES[measure].capitalize()} forecast for {fit_to + 1} to {fit_to + horizon} as the "
             f"average of {len(parts)}: " + "; ".join(parts) + f". Shared parameters fitted on every "
@@ -623,14 +644,37 @@ def _band_log_sd(m: fc.MeasurePooling, horizon: int) -> np.ndarray | None:
     return sd if len(sd) and np.isfinite(sd).all() else None
 
 
+def _region_rates(region: pd.DataFrame | None, own_code: str, years: np.ndarray,
+                  fit_to: int) -> tuple[dict[str, np.ndarray], str]:
+    """The log rate per child of each headline measure of the other authorities of the region
+    (``own_code`` left out, as :func:`wcf_model.forecast.region_rates` does) on ``years``
+    (NaN where none), and the region's name."""
+    if region is None or region.empty:
+        return {}, ""
+    rows = region[(region["year"].astype(int) <= fit_to) & (region["la_code"] != own_code)]
+    if rows.empty:
+        return {}, ""
+    panel = fc.Panel.from_frame(rows) if rows["measure"].isin(list(fc.MEASURES)).any() else None
+    if panel is None:
+        return {}, ""
+    at = {int(y): k for k, y in enumerate(panel.years)}
+    out = {}
+    for m in fc.MEASURES:
+        rate = fc.pooled_rate(panel.values[m], panel.values[fc.POPULATION])
+        out[m] = np.array([rate[at[int(y)]] if int(y) in at else np.nan for y in years])
+    names = sorted({n for n in rows.get("region_name", pd.Series(dtype=object)) if isinstance(n, str) and n})
+    return out, names[0] if names else ""
+
+
 def _pooled_paths(own: _History, eng: _History, est: dict[str, Estimate], fit_to: int, pooling: fc.Pooling,
-                  horizon: int) -> dict[str, Estimate]:
+                  horizon: int, region: pd.DataFrame | None = None) -> dict[str, Estimate]:
     """Replace the windowed headline rates by forecast rate paths (see the module docstring)."""
     measures = [*fc.MEASURES, fc.POPULATION]
     years, la = _arrays(own, measures, fit_to)
     eng_years, england = _arrays(eng, measures, fit_to)
     # England on the authority's years (its history may start elsewhere)
     england = {m: np.array([dict(zip(eng_years, v)).get(y, np.nan) for y in years]) for m, v in england.items()}
+    regional, region_name = _region_rates(region, own.code, years, fit_to)
     if "population.age_0_17" not in est:
         return est
     pop = _model_population(est, fit_to, horizon)
@@ -639,14 +683,20 @@ def _pooled_paths(own: _History, eng: _History, est: dict[str, Estimate], fit_to
     for measure, mp in pooling.measures.items():
         if measure not in _PATHS or _PATHS[measure] not in est or not np.isfinite(la[measure][-1]):
             continue
+        # towards the region where the shared parameters chose it and the region's figures are here
+        toward = (mp.reference == "region" and mp.region_gap is not None and measure in regional
+                  and np.isfinite(regional[measure][-1]))
         members = fc.member_forecasts(la[measure], la[fc.POPULATION], england[measure],
                                       england[fc.POPULATION], mp.smoothing, mp.gap, horizon,
-                                      future_population=pop[None, :])
+                                      future_population=pop[None, :],
+                                      region_rate=regional[measure] if toward else None,
+                                      region_gap=mp.region_gap if toward else None)
         path = fc.combine(members)[0]
         if not np.isfinite(path).all():
             continue
         forecasts[measure] = path
-        words[measure] = _forecast_words(measure, mp, members, la[measure][-1], fit_to, horizon)
+        words[measure] = _forecast_words(measure, mp, members, la[measure][-1], fit_to, horizon,
+                                         (region_name or "its region") if toward else None)
         sd = _band_log_sd(mp, horizon)
         if sd is not None:
             bands[measure] = (sd, mp)
@@ -734,7 +784,8 @@ def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[st
 
 
 def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int = 3, method: str = "pooled",
-              pooling: fc.Pooling | None = None, horizon: int = 10) -> dict[str, Estimate]:
+              pooling: fc.Pooling | None = None, horizon: int = 10,
+              region: pd.DataFrame | None = None) -> dict[str, Estimate]:
     """Estimate the demand and workforce parameters from an authority's history.
 
     Parameters
@@ -758,6 +809,11 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
         default those shipped in ``data/`` (:func:`wcf_model.forecast.shipped_pooling`).
     horizon : int, default 10
         Years of each rate path [years]; a scenario carries the last value on.
+    region : pandas.DataFrame, optional
+        Tidy rows of every authority in the authority's region
+        (:func:`wcf_model.data.region_rows`), for a partial-pooling member that
+        pulls towards the region's rate when ``pooling`` chose it; without
+        them it pulls towards England's, and the method says so.
 
     Returns
     -------
@@ -801,7 +857,7 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
     if method == "pooled":
         pooling = pooling if pooling is not None else fc.shipped_pooling(fit_to)
         if pooling is not None:
-            est = _pooled_paths(own, eng, est, fit_to, pooling, horizon)
+            est = _pooled_paths(own, eng, est, fit_to, pooling, horizon, region)
         else:
             why = (f"no forecast parameters shared across authorities for {fit_to} (data/{fc.POOLING_FILE} "
                    "starts later or is missing), so the windowed mean is used")

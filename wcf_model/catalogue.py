@@ -370,6 +370,7 @@ _SPECS = [
     ParamSpec("demand.shocks.{flow}", "ratio", "multiplier on a flow by year, for shocks such as a pandemic (1 = none; give 1 for the year after the shock, as a figure by year carries its last value forward)"),
     # Workforce
     ParamSpec("workforce.caseload_target", "cases/FTE", "children's cases per case-holding social worker in post (DfE caseload per FTE)"),
+    ParamSpec("workforce.cases_per_child_in_need", "ratio", "cases held by social workers per child in need (DfE workforce census cases at 30 September / children in need at 31 March): what turns children in need into the cases the caseload counts"),
     ParamSpec("workforce.manager_span", "FTE/manager", "social workers per team manager"),
     ParamSpec("workforce.iro_caseload", "cases/FTE", "children looked after or on a protection plan per independent reviewing officer"),
     ParamSpec("workforce.personal_adviser_caseload", "cases/FTE", "care leavers per personal adviser"),

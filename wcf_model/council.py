@@ -66,7 +66,7 @@ import pandas as pd
 from . import __version__
 from .calibrate import Estimate, calibrate, to_parameters
 from .catalogue import parameter_specs
-from .data import load_authority, load_frame
+from .data import load_authority, load_frame, region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .prices import load_deflators, price_factor
@@ -258,6 +258,7 @@ PARAMETER_MEASURES: dict[str, tuple[str, ...]] = {
     "demand.ehcp.new_per_10k": ("ehcp_new", "population_0_17"),
     "demand.ehcp.ceased_rate": ("ehcp_total", "ehcp_new"),
     "workforce.caseload_target": ("sw_caseload_per_fte",),
+    "workforce.cases_per_child_in_need": ("sw_cases", "cin_at_31_march"),
     "workforce.agency_share": ("sw_agency_percent",),
     "workforce.vacancy_rate": ("sw_vacancy_percent",),
     "workforce.turnover_rate": ("sw_turnover_percent",),
@@ -429,10 +430,11 @@ def _for_calibration(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, names: Iterable[str],
-                horizon: int) -> dict[str, Figure]:
+                horizon: int, region: pd.DataFrame | None = None) -> dict[str, Figure]:
     """Figures from :func:`calibrate` fitted to ``fit_to``, each with its own source; rates it
-    forecasts are paths by year for ``horizon`` years from ``fit_to``, with their uncertainty."""
-    estimates = calibrate(_for_calibration(la), _for_calibration(england), fit_to, horizon=horizon)
+    forecasts are paths by year for ``horizon`` years from ``fit_to``, with their uncertainty
+    (pulled towards the region's rates where the forecast's shared parameters say so)."""
+    estimates = calibrate(_for_calibration(la), _for_calibration(england), fit_to, horizon=horizon, region=region)
     out = {}
     for name in names:
         est: Estimate | None = estimates.get(name)
@@ -460,8 +462,8 @@ def _calibrated(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, names: Ite
 RANGED = ("population.growth_rate", "demand.referrals.rate_per_10k", "demand.referrals.rereferral_share",
           "demand.cin.start_share_of_referrals", "demand.cin.exit_rate", "demand.cpp.share_of_cin",
           "demand.cla.start_rate_per_10k", "demand.cla.exit_rate", "demand.ehcp.new_per_10k",
-          "demand.ehcp.ceased_rate", "workforce.caseload_target", "workforce.agency_share",
-          "workforce.vacancy_rate", "workforce.turnover_rate")
+          "demand.ehcp.ceased_rate", "workforce.caseload_target", "workforce.cases_per_child_in_need",
+          "workforce.agency_share", "workforce.vacancy_rate", "workforce.turnover_rate")
 #: Years of single-year values the range spans.
 RANGE_YEARS = 5
 
@@ -987,12 +989,14 @@ def build_baseline(la_code: int | str, base_year: str | None = None, data_dir: s
     """
     frame = load_frame(data_dir) if frame is None else frame
     la, england = load_authority(la_code, frame=frame)
-    return baseline_from_rows(la, england, base_year)
+    return baseline_from_rows(la, england, base_year, region_rows(frame, la_code))
 
 
-def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str | None = None) -> Baseline:
-    """:func:`build_baseline` from one authority's rows (:func:`wcf_model.data.load_authority`)
-    and England's: a function of its arguments only, as the national sweep needs."""
+def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str | None = None,
+                       region: pd.DataFrame | None = None) -> Baseline:
+    """:func:`build_baseline` from one authority's rows (:func:`wcf_model.data.load_authority`),
+    England's and its region's authorities' (:func:`wcf_model.data.region_rows`): a function of
+    its arguments only, as the national sweep needs."""
     if base_year is None:
         base_year = default_base_year(la)
     if not re.fullmatch(r"\d{4}-\d{2}", str(base_year)) or financial_year_label(int(base_year[:4])) != base_year:
@@ -1007,7 +1011,7 @@ def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str |
     fit_to = min(base_start, latest)
     years = YEARS  # rate paths run from fit_to to the end of the years appraised
     calibrated = [n for n in PARAMETER_MEASURES if n not in EHCP_PARAMETERS]
-    figures = _calibrated(la, england, fit_to, calibrated, base_start - fit_to + years)
+    figures = _calibrated(la, england, fit_to, calibrated, base_start - fit_to + years, region)
     _with_ranges(figures, la, england, fit_to)
     if "population.age_0_17" not in figures:
         raise DataError(f"{name} ({code}) has no 0-17 population estimate up to {fit_to}: cannot project")

@@ -16,6 +16,12 @@ The extract is one long table, one row per authority, measure and year:
                    joint returns keep both codes (``"940/941"``)
 ``new_la_code``    nine-character ONS code (``"E10000034"``), ``""`` if unknown
 ``la_name``        name as published (England is ``"England"``)
+``region_code``    the region the DfE's tables place the authority in
+                   (``"E12000005"``; London is split into Inner and Outer
+                   London, ``"E13000001"`` and ``"E13000002"``, as the
+                   children's statistics publish it), the same on every row of
+                   the authority; ``""`` for England
+``region_name``    its name (``"West Midlands"``)
 ``measure``        a stable name (``cla_at_31_march``; ``data/README.md`` lists them)
 ``year``           calendar year of ``reference_date`` [int]
 ``reference_date`` ISO date the figure refers to: the stock date, or the last
@@ -53,6 +59,8 @@ TIDY_COLUMNS = [
     "la_code",
     "new_la_code",
     "la_name",
+    "region_code",
+    "region_name",
     "measure",
     "year",
     "reference_date",
@@ -63,6 +71,9 @@ TIDY_COLUMNS = [
     "publication",
     "release",
 ]
+
+#: The columns that say where an authority is (an extract built before they were added lacks them).
+REGION_COLUMNS = ["region_code", "region_name"]
 
 #: File name of the extract in ``data/`` (gzip-compressed CSV; pandas reads it as it is).
 EXTRACT_NAME = "dfe_extract.csv.gz"
@@ -136,7 +147,7 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
         elif col == "value":
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         else:
-            frame[col] = frame[col].fillna("").astype(str)
+            frame[col] = frame[col].astype(object).fillna("").astype(str)
     return frame
 
 
@@ -157,6 +168,10 @@ def combine(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
         where it suppresses a figure an earlier one printed: it is the DfE's
         current word. Blank ``new_la_code`` cells (section 251 has none) are
         filled where the authority's other rows give exactly one new code.
+        Every row of an authority carries one region: the one most of its
+        rows give (the old wide LA tables and section 251 give none; the
+        SEN2 tables place London boroughs in London, the children's tables
+        in Inner or Outer London), the lowest code on a tie.
     """
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -168,6 +183,12 @@ def combine(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     single = known[~known["la_code"].duplicated(keep=False)].set_index("la_code")["new_la_code"]
     blank = latest["new_la_code"] == ""
     latest.loc[blank, "new_la_code"] = latest.loc[blank, "la_code"].map(single).fillna("")
+    placed = stacked.loc[stacked["region_code"] != "", ["la_code", *REGION_COLUMNS]]
+    counts = placed.value_counts().reset_index(name="rows")
+    region = (counts.sort_values(["la_code", "rows", "region_code"], ascending=[True, False, True], kind="mergesort")
+              .drop_duplicates("la_code").set_index("la_code"))
+    for col in REGION_COLUMNS:
+        latest[col] = latest["la_code"].map(region[col]).astype(object).fillna("")
     return typed(latest).reset_index(drop=True)
 
 
@@ -270,7 +291,9 @@ def _read_extract_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"{path} is not a readable extract: {' '.join(str(err).split())}") from None
-    if list(frame.columns) != TIDY_COLUMNS:
+    if list(frame.columns) == [c for c in TIDY_COLUMNS if c not in REGION_COLUMNS]:
+        frame = frame.assign(region_code="", region_name="")  # built before regions were added
+    elif list(frame.columns) != TIDY_COLUMNS:
         raise DataError(
             f"{path} is not a wcf-model extract: expected columns {TIDY_COLUMNS}, found {list(frame.columns)}"
         )
@@ -338,6 +361,22 @@ def load_extract(
             )
         rows = rows[rows["measure"].isin(wanted)]
     return rows.reset_index(drop=True)
+
+
+def region_rows(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
+    """The published rows of every authority in the same region as ``la_code``, itself included.
+
+    What a forecast pooled towards the region's rate needs (as the DfE
+    publishes regional figures, the region's authorities taken together).
+    Empty when the frame names no region for the authority (an extract built
+    before regions were added, or England).
+    """
+    own = rows_for(frame, la_code)
+    codes = sorted(set(own["region_code"]) - {""}) if "region_code" in own else []
+    if not codes:
+        return frame.iloc[:0]
+    return frame[(frame["region_code"] == codes[0]) & ~frame["la_code"].str.contains("/", regex=False)
+                 ].reset_index(drop=True)
 
 
 def load_frame(data_dir: str | Path | None = None) -> pd.DataFrame:

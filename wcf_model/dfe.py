@@ -459,7 +459,9 @@ def read_dfe(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns :data:`TIDY_COLUMNS`; one row per authority (every local
-        authority and England; regions are left out), measure and year.
+        authority and England; regions' own rows are left out, but each
+        authority's row names its region where the layout gives it), measure
+        and year.
         Unpublished figures have ``value`` NaN and their ``marker``.
 
     Raises
@@ -494,7 +496,8 @@ def _read_layout(path: Path, text: str, layout: Layout) -> pd.DataFrame:
     if pieces:
         frame = pd.concat(pieces, ignore_index=True)
     else:  # a recognised file none of whose measure columns are mapped
-        frame = pd.DataFrame(columns=["la_code", "new_la_code", "la_name", "measure", "year", "raw"])
+        frame = pd.DataFrame(columns=["la_code", "new_la_code", "la_name", "region_code", "region_name", "measure",
+                                      "year", "raw"])
     value, marker = _parse_cells(frame.pop("raw"), path.name)
     frame["value"] = value
     frame["marker"] = marker
@@ -535,6 +538,8 @@ def _read_long(table: pd.DataFrame, layout: Layout, path: Path):
             "la_code": _codes(table["old_la_code"].where(~national, ENGLAND), path.name),
             "new_la_code": _codes(table["new_la_code"].where(~national, ENGLAND), path.name),
             "la_name": table["la_name"].where(~national, "England").str.strip(),
+            "region_code": table["region_code"].where(~national, "").str.strip() if "region_code" in table else "",
+            "region_name": table["region_name"].where(~national, "").str.strip() if "region_name" in table else "",
             "year": _parse_years(table["time_period"], path.name),
         }
     )

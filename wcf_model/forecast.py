@@ -18,12 +18,17 @@ Competition"; equal weights are hard to beat: Smith and Wallis 2009):
    authorities and chosen to minimise the authorities' in-sample forecast
    errors at horizons 1 to ``horizon``, so a small authority's noisy history
    does not set its own parameters ("cross-learning").
-2. **Partial pooling towards England.** Each year an authority's rate per child
-   moves, relative to England's, by ``c + a x gap + b x change``, where ``gap``
-   is how far (in logs) its rate stands from England's and ``change`` is its
-   own last movement relative to England's. ``c``, ``a`` and ``b`` are
-   estimated by least squares over every authority and year up to the
-   forecast origin; England's rate is held at its last value.
+2. **Partial pooling towards England or the authority's region.** Each year an
+   authority's rate per child moves, relative to a reference rate, by
+   ``c + a x gap + b x change``, where ``gap`` is how far (in logs) its rate
+   stands from the reference and ``change`` is its own last movement relative
+   to the reference's. ``c``, ``a`` and ``b`` are estimated by least squares
+   over every authority and year up to the forecast origin; the reference is
+   held at its last value. The reference is England's rate, or the rate of
+   the authority's region (the other authorities of its region taken
+   together: their counts over their children), whichever gave the method the smaller
+   errors from earlier origins up to this one, judged the same way as the
+   error band (:func:`fit_pooling`).
 3. **The last published figure** (the naive forecast).
 
 Nothing after the forecast origin is used by any part (a back-test relies on
@@ -311,8 +316,9 @@ class Smoothing:
 
 @dataclass(frozen=True)
 class GapModel:
-    """Partial pooling towards England: yearly change relative to England's
-    ``= const + gap x (log rate - England's) + change x (last relative change)``."""
+    """Partial pooling towards a reference rate (England's, or the region's): yearly change
+    relative to the reference's ``= const + gap x (log rate - reference's) + change x (last
+    relative change)``."""
 
     const: float
     gap: float
@@ -351,23 +357,24 @@ def smoothing_forecast(log_y: np.ndarray, s: Smoothing, horizon: int) -> np.ndar
     return last_value(levels[0])[:, None] + damping_sums(s.phi, horizon) * last_value(trends[0])[:, None]
 
 
-def _gap_terms(rate: np.ndarray, england: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gap to England and last relative change, by year, each ``(rows, years)``."""
-    gap = rate - england[None, :]
+def _gap_terms(rate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gap to the reference and last relative change, by year, each ``(rows, years)``."""
+    gap = rate - reference
     change = np.full_like(rate, np.nan)
-    change[:, 1:] = np.diff(rate, axis=1) - np.diff(england)[None, :]
+    change[:, 1:] = np.diff(rate, axis=1) - np.diff(reference, axis=-1)
     return gap, change
 
 
-def fit_gap_model(rate: np.ndarray, england: np.ndarray) -> tuple[GapModel | None, int]:
+def fit_gap_model(rate: np.ndarray, reference: np.ndarray) -> tuple[GapModel | None, int]:
     """Least-squares coefficients of the partial-pooling model over every row and year.
 
     Parameters
     ----------
     rate : ndarray, shape (rows, years)
         Authorities' log rates per child (:func:`per_child`).
-    england : ndarray, shape (years,)
-        England's log rate per child.
+    reference : ndarray, shape (years,) or (rows, years)
+        The log rate per child each is pulled towards: England's (one row for
+        all) or each authority's region's (:func:`region_rates`).
 
     Returns
     -------
@@ -375,9 +382,9 @@ def fit_gap_model(rate: np.ndarray, england: np.ndarray) -> tuple[GapModel | Non
         None when fewer than ten authority-years have a gap, a change and the
         next year's movement (too few to estimate three coefficients).
     """
-    gap, change = _gap_terms(rate, england)
+    gap, change = _gap_terms(rate, reference)
     target = np.full_like(rate, np.nan)
-    target[:, :-1] = np.diff(rate, axis=1) - np.diff(england)[None, :]
+    target[:, :-1] = np.diff(rate, axis=1) - np.diff(reference, axis=-1)
     x = np.stack([np.ones_like(gap), gap, change], axis=-1).reshape(-1, 3)
     t = target.reshape(-1)
     ok = np.isfinite(t) & np.isfinite(x).all(axis=1)
@@ -387,12 +394,16 @@ def fit_gap_model(rate: np.ndarray, england: np.ndarray) -> tuple[GapModel | Non
     return GapModel(*(float(c) for c in coef)), int(ok.sum())
 
 
-def gap_forecast(rate: np.ndarray, england: np.ndarray, m: GapModel, horizon: int) -> np.ndarray:
-    """Log rates per child for the next ``horizon`` years, England held at its last rate."""
-    gap, change = _gap_terms(rate, england)
+def gap_forecast(rate: np.ndarray, reference: np.ndarray, m: GapModel, horizon: int) -> np.ndarray:
+    """Log rates per child for the next ``horizon`` years, the reference held at its last rate.
+
+    ``reference`` is England's log rate per child, shape ``(years,)``, or each
+    row's region's, ``(rows, years)``; a row with no reference rate is NaN.
+    """
+    gap, change = _gap_terms(rate, reference)
     current, gap_now = last_value(rate), last_value(gap)
     change_now = np.nan_to_num(change[:, -1])
-    # England is held flat, so the gap moves exactly as the relative change.
+    # The reference is held flat, so the gap moves exactly as the relative change.
     out = np.empty((len(current), horizon))
     for h in range(horizon):
         step = m.const + m.gap * gap_now + m.change * change_now
@@ -403,7 +414,9 @@ def gap_forecast(rate: np.ndarray, england: np.ndarray, m: GapModel, horizon: in
 
 def member_forecasts(y: np.ndarray, population: np.ndarray, england_y: np.ndarray,
                      england_population: np.ndarray, smoothing: Smoothing, gap: GapModel | None,
-                     horizon: int, future_population: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                     horizon: int, future_population: np.ndarray | None = None,
+                     region_rate: np.ndarray | None = None, region_gap: GapModel | None = None
+                     ) -> dict[str, np.ndarray]:
     """The three members' forecasts of a published count, each ``(rows, horizon)`` [count].
 
     Parameters
@@ -412,21 +425,78 @@ def member_forecasts(y: np.ndarray, population: np.ndarray, england_y: np.ndarra
         Published figures and mid-year 0-17 populations up to the origin.
     england_y, england_population : ndarray, shape (years,)
         England's, on the same years.
+    smoothing, gap : Smoothing, GapModel or None
+        The pooled parameters; ``gap`` pulls towards England.
     future_population : ndarray, shape (rows, horizon), optional
         Populations to divide each forecast year's figure by (mid-(Y-1) for
         year Y); by default :func:`population_path` of ``population``.
+    region_rate : ndarray, shape (years,) or (rows, years), optional
+        The log rate per child of each row's region (:func:`region_rates`).
+    region_gap : GapModel, optional
+        Given (with ``region_rate``), the partial-pooling member pulls towards
+        the region instead of England; a row whose region has no rate at the
+        origin falls back to ``gap``.
     """
     y = np.atleast_2d(np.asarray(y, dtype=float))
     out = {"flat": flat_forecast(y, horizon),
            "smoothing": np.expm1(smoothing_forecast(log_count(y), smoothing, horizon))}
-    if gap is not None:
+    rate = per_child(y, population)
+    pooled = np.full((len(y), horizon), np.nan)
+    if region_gap is not None and region_rate is not None:
+        reference = np.asarray(region_rate, dtype=float)
+        # a region without a rate at the origin gives no reference to close on
+        known = np.isfinite(np.atleast_2d(reference)[:, -1])
+        pooled = np.where(known[:, None], gap_forecast(rate, reference, region_gap, horizon), np.nan)
+    eng = per_child(np.atleast_2d(england_y), np.atleast_2d(england_population))[0]
+    todo = np.isnan(pooled[:, 0])
+    if gap is not None and todo.any() and np.isfinite(last_value(eng[None, :])[0]):
+        pooled[todo] = gap_forecast(rate[todo], eng, gap, horizon)
+    if gap is not None or region_gap is not None:
         pop_ahead = population_path(population, horizon) if future_population is None else future_population
-        rate = per_child(y, population)
-        eng = per_child(np.atleast_2d(england_y), np.atleast_2d(england_population))[0]
-        eng_now = last_value(eng[None, :])[0]
-        if np.isfinite(eng_now):
-            eng = np.where(np.isfinite(eng), eng, np.nan)
-            out["pooled"] = np.expm1(gap_forecast(rate, eng, gap, horizon) + np.log(pop_ahead))
+        out["pooled"] = np.expm1(pooled + np.log(pop_ahead))
+    return out
+
+
+def pooled_rate(y: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """The log rate per child of several authorities taken together, by data year.
+
+    ``log((1 + sum of y_Y) / sum of population at mid-(Y-1))``, summed over the
+    rows with both figures that year, as :func:`per_child` is for one; NaN for
+    a year no row has both.
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    pop = np.atleast_2d(np.asarray(population, dtype=float))
+    lagged = np.concatenate([np.full((len(pop), 1), np.nan), pop[:, :-1]], axis=1)
+    both = np.isfinite(y) & np.isfinite(lagged)
+    counts = np.where(both, y, 0.0).sum(axis=0)
+    children = np.where(both, lagged, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(both.any(axis=0), np.log1p(counts) - np.log(children), np.nan)
+
+
+def region_rates(panel: Panel, measure: str) -> np.ndarray:
+    """Each authority's region's log rate per child, shape ``(rows, years)``.
+
+    :func:`pooled_rate` over the *other* authorities of its region in
+    ``panel``: the rate the rest of its region had, so that an authority is
+    never pulled towards itself (which matters where one large authority
+    weighs heavily in a small region). NaN without a region, or in a year no
+    other authority of the region has both figures.
+    """
+    y = panel.values[measure]
+    out = np.full(y.shape, np.nan)
+    pop = panel.values[POPULATION]
+    lagged = np.concatenate([np.full((len(pop), 1), np.nan), pop[:, :-1]], axis=1)
+    both = np.isfinite(y) & np.isfinite(lagged)
+    own_count, own_children = np.where(both, y, 0.0), np.where(both, lagged, 0.0)
+    regions = np.array(panel.regions if panel.regions else [""] * len(panel.codes))
+    for region in sorted(set(regions) - {""}):
+        rows = regions == region
+        counts = own_count[rows].sum(axis=0) - own_count[rows]
+        children = own_children[rows].sum(axis=0) - own_children[rows]
+        others = both[rows].sum(axis=0) - both[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rows] = np.where(others > 0, np.log1p(counts) - np.log(children), np.nan)
     return out
 
 
@@ -465,6 +535,16 @@ class MeasurePooling:
         Authority-years the error percentiles were measured on.
     authorities : int
         Authorities with figures for this measure at the origin.
+    region_gap : GapModel or None
+        The partial-pooling model towards each authority's region (None when
+        the figures name no regions, or too few authority-years allow it).
+    reference : {"england", "region"}
+        Which of ``gap`` and ``region_gap`` the method uses: the one whose
+        forecasts from earlier origins erred less (``reference_errors``); the
+        errors and band are the method's with it.
+    reference_errors : dict
+        The method's mean absolute log error from earlier origins with each
+        reference (the same forecasts and years as ``errors``).
     """
 
     smoothing: Smoothing
@@ -473,6 +553,9 @@ class MeasurePooling:
     observed_horizons: int
     error_count: int
     authorities: int
+    region_gap: GapModel | None = None
+    reference: str = "england"
+    reference_errors: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -492,11 +575,16 @@ class Pooling:
     def from_dict(cls, d: Mapping) -> Pooling:
         measures = {}
         for m, p in d["measures"].items():
+            # parameters written before regions were added pull towards England
+            region = p.get("region_gap")
             measures[m] = MeasurePooling(Smoothing(**p["smoothing"]),
                                          GapModel(**p["gap"]) if p["gap"] is not None else None,
                                          {k: [math.nan if x is None else float(x) for x in v]
                                           for k, v in p["errors"].items()}, p["observed_horizons"],
-                                         p["error_count"], p["authorities"])
+                                         p["error_count"], p["authorities"],
+                                         GapModel(**region) if region is not None else None,
+                                         p.get("reference", "england"),
+                                         {k: float(v) for k, v in p.get("reference_errors", {}).items()})
         return cls(int(d["fit_to"]), int(d["horizon"]), measures, d.get("source", ""))
 
 
@@ -505,7 +593,8 @@ class Panel:
     """Every authority's published figures on a common grid of data years.
 
     ``values[measure]`` has one row per authority (``codes``, ``names``) and one
-    column per year in ``years``; England's figures are in ``england``.
+    column per year in ``years``; England's figures are in ``england``;
+    ``regions`` holds each authority's region code (``""`` where none is known).
     """
 
     codes: list[str]
@@ -513,6 +602,7 @@ class Panel:
     years: np.ndarray
     values: dict[str, np.ndarray]
     england: dict[str, np.ndarray]
+    regions: list[str] = field(default_factory=list)
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -523,7 +613,9 @@ class Panel:
             raise DataError("no published figures for " + ", ".join(measures))
         years = np.arange(int(rows["year"].min()), int(rows["year"].max()) + 1)
         codes = sorted(set(rows["la_code"]) - {ENGLAND})
-        named = rows.sort_values("year").drop_duplicates("la_code", keep="last").set_index("la_code")["la_name"]
+        latest = rows.sort_values("year").drop_duplicates("la_code", keep="last").set_index("la_code")
+        named = latest["la_name"]
+        placed = latest["region_code"] if "region_code" in latest else pd.Series(dtype=str)
         values, england = {}, {}
         for m in measures:
             wide = rows[rows["measure"] == m].pivot_table(index="la_code", columns="year", values="value",
@@ -532,26 +624,44 @@ class Panel:
             values[m] = wide.iloc[:-1].to_numpy(dtype=float)
             england[m] = wide.iloc[-1].to_numpy(dtype=float)
         return cls(codes, [str(named.get(c, c)) for c in codes], years, values, england,
-                   {c: i for i, c in enumerate(codes)})
+                   [str(placed.get(c, "")) for c in codes], {c: i for i, c in enumerate(codes)})
 
     def upto(self, year: int) -> Panel:
         """The figures of data years up to ``year``."""
         keep = self.years <= year
         return Panel(self.codes, self.names, self.years[keep], {m: v[:, keep] for m, v in self.values.items()},
-                     {m: v[keep] for m, v in self.england.items()}, self._rows)
+                     {m: v[keep] for m, v in self.england.items()}, self.regions, self._rows)
 
 
-def _members_for(panel: Panel, measure: str, smoothing: Smoothing, gap: GapModel | None,
+#: What the partial-pooling member can pull an authority's rate towards.
+REFERENCES = ("england", "region")
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The members' parameters fitted on one panel: smoothing, and a gap model per reference."""
+
+    smoothing: Smoothing
+    gaps: dict[str, GapModel | None]
+
+
+def _members_for(panel: Panel, measure: str, fitted: _Fitted, reference: str,
                  horizon: int) -> dict[str, np.ndarray]:
+    region = reference == "region" and fitted.gaps["region"] is not None
     return member_forecasts(panel.values[measure], panel.values[POPULATION], panel.england[measure],
-                            panel.england[POPULATION], smoothing, gap, horizon)
+                            panel.england[POPULATION], fitted.smoothing, fitted.gaps["england"], horizon,
+                            region_rate=region_rates(panel, measure) if region else None,
+                            region_gap=fitted.gaps["region"] if region else None)
 
 
-def _fit_members(panel: Panel, measure: str, horizon: int) -> tuple[Smoothing, GapModel | None]:
+def _fit_members(panel: Panel, measure: str, horizon: int) -> _Fitted:
     smoothing, _ = fit_smoothing(log_count(panel.values[measure]), horizon)
+    rate = per_child(panel.values[measure], panel.values[POPULATION])
     eng_rate = per_child(panel.england[measure][None, :], panel.england[POPULATION][None, :])[0]
-    gap, _ = fit_gap_model(per_child(panel.values[measure], panel.values[POPULATION]), eng_rate)
-    return smoothing, gap
+    gaps = {"england": fit_gap_model(rate, eng_rate)[0]}
+    regions = region_rates(panel, measure)
+    gaps["region"] = fit_gap_model(rate, regions)[0] if np.isfinite(regions).any() else None
+    return _Fitted(smoothing, gaps)
 
 
 def error_percentiles(errors: Mapping[int, np.ndarray], horizon: int) -> tuple[dict[str, list[float]], int]:
@@ -592,6 +702,12 @@ def fit_pooling(panel: Panel, fit_to: int, horizon: int = HORIZON, source: str =
     and its tiny values blow the far percentiles up, while log errors gave
     10th-90th bands holding 72-88% of later figures for every measure.)
 
+    The same errors choose the partial-pooling member's reference: the method
+    is run from every earlier origin pulling towards England and towards each
+    authority's region, and the reference whose forecasts had the smaller mean
+    absolute log error is kept (England on a tie, or where the panel names no
+    regions); the band is that method's.
+
     Raises
     ------
     DataError
@@ -604,20 +720,32 @@ def fit_pooling(panel: Panel, fit_to: int, horizon: int = HORIZON, source: str =
         authorities = int(np.isfinite(y).any(axis=1).sum())
         if authorities < MIN_AUTHORITIES:
             continue
-        smoothing, gap = _fit_members(past, measure, horizon)
-        errors: dict[int, list[np.ndarray]] = {h: [] for h in range(1, horizon + 1)}
+        fitted = _fit_members(past, measure, horizon)
+        errors: dict[str, dict[int, list[np.ndarray]]] = {r: {h: [] for h in range(1, horizon + 1)}
+                                                          for r in REFERENCES}
         first = int(past.years[np.isfinite(y).any(axis=0)][0])
         for origin in range(first + 1, fit_to):
             earlier = past.upto(origin)
-            forecast = combine(_members_for(earlier, measure, *_fit_members(earlier, measure, horizon), horizon))
-            for h in range(1, min(horizon, fit_to - origin) + 1):
-                col = int(np.searchsorted(past.years, origin + h))
-                e = log_count(y[:, col]) - log_count(forecast[:, h - 1])
-                errors[h].append(e[np.isfinite(e)])
-        merged = {h: np.concatenate(v) if v else np.array([]) for h, v in errors.items()}
-        pct, observed = error_percentiles(merged, horizon)
-        out[measure] = MeasurePooling(smoothing, gap, pct, observed, int(sum(len(v) for v in merged.values())),
-                                      authorities)
+            fitted_then = _fit_members(earlier, measure, horizon)
+            for reference in REFERENCES:
+                forecast = combine(_members_for(earlier, measure, fitted_then, reference, horizon))
+                for h in range(1, min(horizon, fit_to - origin) + 1):
+                    col = int(np.searchsorted(past.years, origin + h))
+                    e = log_count(y[:, col]) - log_count(forecast[:, h - 1])
+                    errors[reference][h].append(e[np.isfinite(e)])
+        merged = {r: {h: np.concatenate(v) if v else np.array([]) for h, v in by_h.items()}
+                  for r, by_h in errors.items()}
+        mean_abs = {}
+        for r, by_h in merged.items():
+            every = np.concatenate([v for v in by_h.values()] or [np.array([])])
+            mean_abs[r] = float(np.abs(every).mean()) if len(every) else math.nan
+        reference = ("region" if fitted.gaps["region"] is not None and mean_abs["region"] < mean_abs["england"]
+                     else "england")
+        pct, observed = error_percentiles(merged[reference], horizon)
+        out[measure] = MeasurePooling(fitted.smoothing, fitted.gaps["england"], pct, observed,
+                                      int(sum(len(v) for v in merged[reference].values())), authorities,
+                                      fitted.gaps["region"], reference,
+                                      {r: v for r, v in mean_abs.items() if math.isfinite(v)})
     if not out:
         raise DataError(f"fewer than {MIN_AUTHORITIES} authorities have figures up to {fit_to}: "
                         "the pooled forecast needs the figures of every authority")

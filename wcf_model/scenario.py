@@ -493,6 +493,16 @@ def _check_mix(c: _Collector, params: dict[str, Parameter], group: str) -> None:
               f"shares must add up to 1, got {total:.4f} (across {len(names)} categories)")
 
 
+def _check_cases_per_child(c: _Collector, params: dict[str, Parameter]) -> None:
+    """A caseload target counts the DfE's cases, which the model makes from children in need."""
+    if "workforce.caseload_target" in params and "workforce.cases_per_child_in_need" not in params:
+        c.add(("parameters", "workforce", "caseload_target"),
+              "needs workforce.cases_per_child_in_need beside it: the DfE's caseload is cases held / "
+              "case-holding FTE, and its cases are not its children in need (England: about 0.84 cases per "
+              "child in need at 31 March, 2017-2025), so give the published cases at 30 September / children "
+              "in need at 31 March, or the model would count the social workers for every child in need")
+
+
 def _timing_year(t: Any, option: Option) -> str | None:
     if t == "go_live":
         return _timing_year(option.go_live, option) if option.go_live is not None else None
@@ -789,6 +799,7 @@ def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = Tru
     params = _validate_parameters(c, data.get("parameters", {}), strict)
     for group in ("demand.cla.placement_mix", "demand.ehcp.setting_mix"):
         _check_mix(c, params, group)
+    _check_cases_per_child(c, params)
     options: dict[str, Option] = {}
     raw_options = data.get("options", {})
     if not isinstance(raw_options, dict) or ("options" in data and not raw_options):

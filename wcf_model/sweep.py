@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame
+from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame, region_rows
+from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
 from .outputs import strict_json
 from .schema import financial_year_label, financial_year_start
@@ -226,6 +227,7 @@ class AuthorityTask:
     base_year: str | None
     draws: int
     seed: int
+    region_rows: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
     name = str(own["la_name"].iloc[-1]) if len(own) else task.la_code
     try:
         la = history(task.la_rows, task.la_code)
-        baseline = baseline_from_rows(la, task.england_rows, task.base_year)
+        baseline = baseline_from_rows(la, task.england_rows, task.base_year, task.region_rows)
         sc = apply_option_set(baseline.document(), f"<baseline of {name} ({task.la_code})>", task.option_layer,
                               task.option_base_year)
         res = appraise(sc, draws=task.draws, seed=task.seed)
@@ -346,8 +348,11 @@ def sweep_tasks(option_set: OptionSet, draws: int, seed: int, base_year: str | N
                 raise UsageError(f"--la {given}: no authority with that code in the data "
                                  f"({normalise_la_code(given)}); `wcf-model authorities` lists them")
             codes.append(str(found["la_code"].iloc[0]))
+    # the region's figures the caseload forecast may pool towards (wcf_model.forecast), kept small
+    headline = frame[frame["measure"].isin([*MEASURES, POPULATION])]
     return [AuthorityTask(code, task_rows(groups, code), england, option_set.layer, option_set.base_year,
-                          base_year, draws, seed) for code in codes]
+                          base_year, draws, seed, region_rows(headline, code) if code in groups else None)
+            for code in codes]
 
 
 def collect(results: Iterable[AuthorityResult]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -3,11 +3,16 @@ agency cover cost.
 
 Pure functions over ``(draws, years)`` arrays (DOMAIN.md, "Workforce").
 
-* Case-holding social workers in post [FTE] = children in need (average over
-  the year; the DfE count of children in need includes those on plans and in
-  care) / caseload target [cases/FTE]. The target is cases per worker in post,
-  as the DfE workforce census measures it, so a published caseload reproduces
-  the published FTE in post.
+* Case-holding social workers in post [FTE] = cases / caseload target
+  [cases/FTE], where cases = children in need (average over the year; the DfE
+  count of children in need includes those on plans and in care) x cases per
+  child in need. The target is the DfE workforce census's caseload, cases held
+  / case-holding FTE; its cases are not its children in need (in England about
+  0.84 cases per child in need at 31 March, 2017-2025: some children's cases
+  are held by workers the census does not count as case-holding social
+  workers, and the counts are taken six months apart), so the ratio is a
+  parameter of its own, and a published caseload and ratio reproduce the
+  published case-holding FTE.
 * Team managers = social workers / span of control [FTE/manager].
 * Independent reviewing officers = (children looked after + on plans) / IRO
   caseload; personal advisers = care leavers / adviser caseload; early help
@@ -103,8 +108,9 @@ def project_workforce(c: Caseloads, p: Mapping[str, np.ndarray]) -> dict[str, St
     """
     out: dict[str, Staffing] = {}
     churn = ("workforce.agency_share", "workforce.vacancy_rate", "workforce.turnover_rate")
-    if c.cin is not None and _has(p, "workforce.caseload_target", *churn):
-        sw_in_post = c.cin.average / p["workforce.caseload_target"]
+    if c.cin is not None and _has(p, "workforce.caseload_target", "workforce.cases_per_child_in_need", *churn):
+        cases = c.cin.average * p["workforce.cases_per_child_in_need"]
+        sw_in_post = cases / p["workforce.caseload_target"]
         out["social_worker"] = fill_posts(sw_in_post, *(p[n] for n in churn))
         if _has(p, "workforce.manager_span"):
             out["team_manager"] = fill_posts(sw_in_post / p["workforce.manager_span"], *(p[n] for n in churn))
