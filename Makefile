@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 DEV    := $(VENV)/.installed
 WORCS  := scenarios/worcestershire
 
-.PHONY: report test lab bench data examples validate clean
+.PHONY: report test fuzz lab bench data examples validate clean
 
 ## report: appraise the Worcestershire scenarios; HTML report and Excel workbook in outputs/
 report: $(DEV)
@@ -22,6 +22,10 @@ report: $(DEV)
 test: $(DEV)
 	$(BIN)/python -m pytest
 
+## fuzz: the fuzzing suite as a long random campaign (make test runs a short fixed one)
+fuzz: $(DEV)
+	$(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz -q
+
 ## lab: JupyterLab on the notebooks
 lab: $(DEV)
 	$(BIN)/jupyter lab notebooks/
@@ -29,6 +33,7 @@ lab: $(DEV)
 ## bench: performance figures (not pass/fail tests)
 bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/hostile.py
 
 ## validate: check every shipped scenario under --strict
 validate: $(DEV)

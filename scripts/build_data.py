@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -36,7 +35,7 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
 from wcf_model.data import ENGLAND, EXTRACT_NAME  # noqa: E402
 from wcf_model.dfe import read_folder  # noqa: E402
 from wcf_model.errors import DataError  # noqa: E402
-from wcf_model.outputs import write_all  # noqa: E402
+from wcf_model.outputs import strict_json, write_all  # noqa: E402
 
 PROVENANCE_NAME = "dfe_extract.provenance.json"
 
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                              "gzip_bytes": len(packed)}}
     write_all(args.out, {
         EXTRACT_NAME: lambda p: p.write_bytes(packed),
-        PROVENANCE_NAME: lambda p: p.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8"),
+        PROVENANCE_NAME: lambda p: p.write_text(strict_json(provenance) + "\n", encoding="utf-8"),
     }, allow_inputs=True)
     print(f"wrote {args.out / EXTRACT_NAME} ({len(extract):,} rows for England and {len(authorities)} "
           f"authority codes; {len(packed) / 1e6:.2f} MB compressed, {len(csv_text) / 1e6:.1f} MB as CSV) "

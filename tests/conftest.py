@@ -7,6 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+#: ``make fuzz``: the fuzzing suite (tests/test_fuzz.py) as a long random campaign.
+settings.register_profile("fuzz", max_examples=1000)
 
 REPO = Path(__file__).resolve().parents[1]
 #: The published downloads the data scripts read (DfE statistics in dfe/, HM Treasury

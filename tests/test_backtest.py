@@ -145,7 +145,7 @@ def test_backtest_all_writes_its_tables_and_stays_quiet_off_a_terminal(tmp_path)
     r = subprocess.run(run, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""  # no progress bar when stderr is not a terminal
-    assert {p.name for p in out.iterdir()} == {"summary.csv", "scores.csv", "forecasts.csv", "coverage.csv",
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {"summary.csv", "scores.csv", "forecasts.csv", "coverage.csv",
                                                 "unscored.csv", "summary.txt", "backtest.png"}
     import pandas as pd
 

@@ -39,7 +39,8 @@ def test_notebook_runs_under_papermill(path, tmp_path):
         parameters.update(data=str(DFE_DOWNLOADS), placebos=199)
     papermill.execute_notebook(str(path), str(out), parameters=parameters,
                                cwd=str(path.parent), progress_bar=False, kernel_name="python3")
-    executed = json.loads(out.read_text(encoding="utf-8"))
+    # strict JSON, as the report's copies are: no NaN or Infinity in any output
+    executed = json.loads(out.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(f"{path.name}: {c}"))
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
 

@@ -79,3 +79,25 @@ def test_axes_that_do_not_start_at_zero_say_so(charts):
     for title, _, _, ylabel, (bottom, top), yticks in charts:
         if yticks and 0 < bottom < top:
             assert "not zero" in ylabel, title
+
+
+def test_a_range_that_leaves_out_the_central_value_is_drawn_as_it_is():
+    # With few draws, or a skewed distribution, the central run can fall outside its own
+    # 10th-90th percentile range: central 2.0 with a range of 2.5 to 4.0. The whisker is
+    # the range itself, 2.5 to 4.0 (once an error: matplotlib refuses a negative xerr, 2.0 - 2.5).
+    from wcf_model.plots import interval_chart
+
+    chart = interval_chart(["Company", "Partnership"], central=[2.0, 1.0], low=[2.5, 0.5], high=[4.0, 1.5],
+                           title="t", subtitle="s", alt="a", xlabel="£ million")
+    ax = chart.figure.axes[0]
+    spans = sorted(tuple(sorted({round(x, 6) for x, _ in seg})) for coll in ax.collections
+                   if type(coll).__name__ == "LineCollection" for seg in coll.get_segments())
+    assert spans == [(0.5, 1.5), (2.5, 4.0)]
+    plt.close(chart.figure)
+
+
+def test_a_report_of_three_draws_is_written(tmp_path):
+    # three draws put the central run outside the range of the 2018 case's options
+    from wcf_model import cli
+
+    assert cli.main(["report", str(OBC), "--no-notebooks", "--draws", "3", "--out", str(tmp_path / "r")]) == 0

@@ -63,8 +63,9 @@ def test_report_html_and_workbook(minimal, tmp_path):
 
 
 def test_history_comes_from_the_shipped_extract(minimal, tmp_path):
-    write_report(minimal, out_dir=tmp_path, notebooks=False)
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # a folder of its own: the output folder is replaced whole, so it may not hold the scenario
+    write_report(minimal, out_dir=tmp_path / "r", notebooks=False)
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     # Worcestershire's published CLA at 31 March 2019 is 833 (DfE SSDA903, 2019 release): a stock at
     # 31 March 2019 belongs to the financial year 2018-19, as the model's own years and the actuals do
     row = re.search(r'<tr><td><span class="nw"[^>]*>2018-19</span></td>(.*?)</tr>', page).group(1)

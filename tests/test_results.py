@@ -30,7 +30,9 @@ def outputs(tmp_path_factory):
 
 
 def test_run_writes_the_four_files(outputs):
-    assert sorted(p.name for p in outputs.iterdir()) == ["annual.csv", "results.json", "results.xlsx", "summary.csv"]
+    # and the hidden manifest that marks the folder as wcf-model's output set
+    assert sorted(p.name for p in outputs.iterdir()) == [".wcf-model-outputs.json", "annual.csv", "results.json",
+                                                         "results.xlsx", "summary.csv"]
 
 
 def test_results_json_contract(outputs):

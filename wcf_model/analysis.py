@@ -59,19 +59,21 @@ class Analysis:
         return self.res.scenario
 
 
-def analyse(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
-            option: str | None = None) -> Analysis | None:
+def analyse(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | pd.DataFrame | None = None,
+            option: str | None = None, draws_from: str | None = None) -> Analysis | None:
     """Everything the report shows about the options; None when the scenario cannot be projected.
 
-    With an actuals file, the option that was implemented (``option``, the
-    baseline by default) is compared with what was published later.
+    With an actuals file (or the frame :func:`~wcf_model.monitoring.read_actuals`
+    gives), the option that was implemented (``option``, the baseline by
+    default) is compared with what was published later. ``draws_from`` names
+    where the draws came from, for the message if they would not fit in memory.
     """
     if "population.age_0_17" not in sc.parameters:
         return None
-    return analyse_results(appraise(sc, draws=draws, seed=seed), actuals, option)
+    return analyse_results(appraise(sc, draws=draws, seed=seed, draws_from=draws_from), actuals, option)
 
 
-def analyse_results(res: Results, actuals: Path | None = None, option: str | None = None) -> Analysis:
+def analyse_results(res: Results, actuals: Path | pd.DataFrame | None = None, option: str | None = None) -> Analysis:
     """:func:`analyse` for an appraisal already run (the same seed drives the sensitivity runs)."""
     sc, seed = res.scenario, res.uncertain.seed
     voi = value_of_information(res) if res.draws is not None else None
@@ -80,7 +82,7 @@ def analyse_results(res: Results, actuals: Path | None = None, option: str | Non
     if actuals is not None:
         from .monitoring import compare, read_actuals, spend_gap
 
-        frame = read_actuals(actuals)
+        frame = actuals if isinstance(actuals, pd.DataFrame) else read_actuals(actuals)
         comparison = compare(res, frame, option)
         # the last year the company's spending was published, explained step by step
         spent = [y for y in sorted(frame.loc[frame["measure"] == "gross_spend", "period"]) if y in res.central.years]
@@ -332,8 +334,9 @@ class Study:
     backtest_note: str = ""
 
 
-def study(sc: Scenario, draws: int | None = None, seed: int | None = None, actuals: Path | None = None,
-          option: str | None = None, data_dir: Path | None = None, results: Results | None = None) -> Study:
+def study(sc: Scenario, draws: int | None = None, seed: int | None = None, actuals: Path | pd.DataFrame | None = None,
+          option: str | None = None, data_dir: Path | None = None, results: Results | None = None,
+          draws_from: str | None = None) -> Study:
     """What ``wcf-model report`` and ``run`` show for a scenario, computed once.
 
     ``draws`` and ``seed`` default to the scenario's; ``results`` reuses an
@@ -342,7 +345,7 @@ def study(sc: Scenario, draws: int | None = None, seed: int | None = None, actua
     if results is not None:
         a = analyse_results(results, actuals, option)
     else:
-        a = analyse(sc, draws if draws is not None else sc.header.draws, seed, actuals, option)
+        a = analyse(sc, draws if draws is not None else sc.header.draws, seed, actuals, option, draws_from)
     history = published_history(sc, data_dir)
     bt, note = authority_backtest(sc, data_dir, history.rows)
     return Study(sc, a, history, bt, note)

@@ -76,7 +76,11 @@ class OptionResult:
     @property
     def financial_total(self) -> np.ndarray:
         """Cash cost by year [GBP a year], ``(draws, years)``."""
-        return sum(self.financial.values())
+        return sum(self.financial.values(), self._no_cost())
+
+    def _no_cost(self) -> np.ndarray:
+        """Zeros ``(draws, years)``: the cash of an option with no cost line at all."""
+        return np.zeros((self.npv_cost.shape[0], len(self.projection.years)))
 
     @property
     def council_cash(self) -> np.ndarray:
@@ -85,8 +89,7 @@ class OptionResult:
         Every line the council funds (not the DSG high-needs block, not DfE or
         Home Office grants): what the council's general fund pays.
         """
-        some = next(iter(self.financial.values()))
-        return self.funders.get("council", np.zeros_like(some))
+        return self.funders.get("council", self._no_cost())
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ existence) are not scored, and every measure says which years it covers.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -47,6 +46,7 @@ from .catalogue import parameter_specs
 from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
+from .outputs import strict_json
 from .scenario import Parameter
 from .schema import financial_year_label
 
@@ -414,7 +414,7 @@ def backtest(la_code: int | str, fit_to: int, data_dir: str | Path | None = None
 
 def backtest_json(result: Backtest) -> str:
     """Canonical JSON text of a back-test (sorted keys), for ``--json``."""
-    return json.dumps(result.to_dict(), indent=2, sort_keys=True)
+    return strict_json(result.to_dict(), sort_keys=True)
 
 
 # ---------------------------------------------------------------------------

@@ -1,22 +1,33 @@
 """The ``wcf-model`` command line (contract in docs/design.md, "Command line").
 
-Exit codes: 0 done; 2 bad input (scenario, data, arguments), reported as a
-short message without a traceback; 1 an internal error (a bug in wcf-model).
-``--debug`` shows the traceback in either case.
+Exit codes: 0 done; 2 bad input (scenario, data, arguments, an output path
+that cannot be written), reported as a short message without a traceback;
+1 an internal error (a bug in wcf-model). ``--debug`` shows the traceback in
+either case. A command stopped by Ctrl-C, SIGTERM or SIGHUP cleans up its
+temporary files and exits 128 + the signal number; one whose output is cut
+short by the reader (``wcf-model diff OLD NEW | head``) exits quietly with
+141, as a program stopped by SIGPIPE does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import ScenarioError, UsageError, WcfModelError
+from .errors import ScenarioError, SkippedFileWarning, UsageError, WcfModelError
+from .limits import MAX_DRAWS, MAX_SEED
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+#: 128 + SIGPIPE: what a shell reports for a program whose reader went away.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,13 +38,52 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _whole_number(text: str, low: int, high: int) -> int:
+    text = text.strip()
+    # int() would also take '1_000' and other scripts' digits; a count is plain ASCII digits
+    if not (text.lstrip("+-").isascii() and text.lstrip("+-").isdigit()) or len(text) > 30:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'")
+    value = int(text)
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    if value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {value:,}")
+    return value
+
+
 def _positive_int(text: str) -> int:
+    """Draws: a whole number from 1 to :data:`~wcf_model.limits.MAX_DRAWS`."""
+    return _whole_number(text, 1, MAX_DRAWS)
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to :data:`~wcf_model.limits.MAX_SEED`, as in a scenario file."""
+    return _whole_number(text, 0, MAX_SEED)
+
+
+def _year(text: str) -> int:
+    """A calendar year, as plain digits."""
+    return _whole_number(text, 1900, 2200)
+
+
+def _count_of_years(text: str) -> int:
+    """A number of years, from 0."""
+    return _whole_number(text, 0, 60)
+
+
+def _draws_or_none(text: str) -> int:
+    """Draws, or 0 for none."""
+    return _whole_number(text, 0, MAX_DRAWS)
+
+
+def _share(text: str) -> float:
+    """A proportion strictly between 0 and 1 (0.9 for 90%)."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.9 for 90%), got {text}")
     return value
 
 
@@ -87,9 +137,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .analysis import study
-    from .outputs import default_output_dir, write_all
+    from .monitoring import read_actuals, require_periods
+    from .outputs import check_output_folder, default_output_dir, write_csv, write_set
     from .progress import Bar
     from .results import appraise, json_text
     from .scenario import load_scenario, refuse_placeholders
@@ -100,21 +155,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         sc = load_scenario(args.scenario)
         if not args.allow_placeholders:
             refuse_placeholders(sc, "run")
+        out = args.out if args.out is not None else default_output_dir(sc.name)
+        inputs = [*sc.files, *(p for p in (args.actuals, args.data) if p is not None)]
+        check_output_folder(out, inputs)  # before the work, not after it
+        actuals = None
+        if args.actuals is not None:  # so is a bad actuals file
+            actuals = read_actuals(args.actuals)
+            require_periods(actuals, sc.financial_years)
         draws = args.draws if args.draws is not None else sc.header.draws
         progress("appraisal", 4)
-        results = appraise(sc, draws=draws, seed=args.seed)
+        results = appraise(sc, draws=draws, seed=args.seed, draws_from="--draws" if args.draws is not None else None)
         progress("sensitivity and value of information", 4)
         # the same analysis and workbook writer as wcf-model report, so both write the same results.xlsx
-        st = study(sc, actuals=args.actuals, option=args.option, data_dir=args.data, results=results)
+        st = study(sc, actuals=actuals, option=args.option, data_dir=args.data, results=results)
         progress("writing", 4)
-        out = args.out if args.out is not None else default_output_dir(sc.name)
         text = json_text(results)
-        written = write_all(out, {
+        written = write_set(out, {
             "results.json": lambda p: p.write_text(text, encoding="utf-8"),
-            "summary.csv": lambda p: results.summary().to_csv(p, index=False, lineterminator="\n"),
-            "annual.csv": lambda p: results.annual.to_csv(p, index=False, lineterminator="\n"),
+            "summary.csv": lambda p: write_csv(results.summary(), p),
+            "annual.csv": lambda p: write_csv(results.annual, p),
             "results.xlsx": lambda p: write_results_workbook(p, st),
-        })
+        }, inputs=inputs, say=_note)
     for path in written:
         print(f"wrote {path}")
     for warning in results.central.warnings:
@@ -126,17 +187,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    import json
+    import numpy as np
 
+    from .appraisal import appraise_options
     from .compare import diff_document, diff_text
+    from .errors import Problem
+    from .outputs import strict_json
+    from .progress import Bar
+    from .results import check_finite, first_non_finite
     from .scenario import load_scenario
 
-    from .progress import Bar
-
     old, new = load_scenario(args.old), load_scenario(args.new)
-    with Bar("wcf-model diff") as progress:   # many changes mean many mixtures of the two to appraise
-        text = (json.dumps(diff_document(old, new, progress), indent=2, ensure_ascii=False) if args.json
-                else diff_text(old, new, progress))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for sc in (old, new):  # an overflowing version is named, not printed as inf
+            if "population.age_0_17" in sc.parameters:
+                check_finite(appraise_options(sc))
+        with Bar("wcf-model diff") as progress:   # many changes mean many mixtures of the two to appraise
+            if not args.json:
+                text = diff_text(old, new, progress)
+            else:
+                doc = diff_document(old, new, progress)
+                if (where := first_non_finite(doc)) is not None:
+                    raise ScenarioError([Problem(str(args.new), None, "", f"comparing it with {args.old} gives "
+                                                 f"{where[1]} for {where[0]}: a figure in one of them is too "
+                                                 "large for the arithmetic")])
+                text = strict_json(doc)
     print(text)
     return EXIT_OK
 
@@ -172,7 +247,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         written = write_report(args.scenario, out_dir=args.out, draws=args.draws, seed=args.seed,
                                notebooks=not args.no_notebooks, actuals=args.actuals, option=args.option,
                                data_dir=args.data, allow_placeholders=args.allow_placeholders,
-                               say=lambda line: print(f"note: {line}", file=sys.stderr), progress=progress)
+                               say=_note, progress=progress)
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -193,7 +268,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from .data import load_frame
     from .figures import national_backtest_chart
     from .forecast import HORIZON
-    from .outputs import write_all
+    from .outputs import check_output_folder, write_csv, write_set
 
     if not args.all:
         if args.fit_to is None:
@@ -207,6 +282,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.fit_to is not None or args.to is not None or args.json:
         raise UsageError("--all scores every authority from each of --origins; --fit-to, --to and --json go with --la")
     out = args.out if args.out is not None else Path("outputs") / "backtest"
+    inputs = [args.data] if args.data is not None else []
+    check_output_folder(out, inputs)
     frame = load_frame(args.data)
     nb = national_backtest(frame, origins=args.origins or ORIGINS, horizon=args.horizon or HORIZON,
                            method=args.method, window=args.window, draws=args.draws, jobs=args.jobs,
@@ -215,16 +292,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     chart = national_backtest_chart(nb)
 
     def csv(frame_):
-        return lambda p: frame_.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
-    written = write_all(out, {
+        return lambda p: write_csv(frame_, p, float_format="%.6g")
+    written = write_set(out, {
         "summary.csv": csv(nb.summary()),
         "scores.csv": csv(nb.scores),
         "forecasts.csv": csv(nb.forecasts),
-        "coverage.csv": lambda p: nb.coverage().to_csv(p, lineterminator="\n", float_format="%.4f"),
+        "coverage.csv": lambda p: write_csv(nb.coverage(), p, index=True, float_format="%.4f"),
         "unscored.csv": csv(nb.unscored),
         "summary.txt": lambda p: p.write_text(text + "\n", encoding="utf-8"),
         "backtest.png": lambda p: p.write_bytes(chart.png()),
-    })
+    }, inputs=inputs, say=_note)
     print(text)
     print()
     for path in written:
@@ -233,7 +310,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_class(args: argparse.Namespace) -> int:
-    from .outputs import write_all
+    from .outputs import check_output_folder, write_csv, write_set
     from .reference_class import (
         build_panel,
         estimate_reference_class,
@@ -246,6 +323,9 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     )
     from .reference_figures import event_study_chart, overrun_chart
 
+    out = args.out if args.out is not None else Path.cwd() / "outputs" / "reference-class"
+    inputs = [p for p in (args.data, args.reference_class, args.overruns) if p is not None]
+    check_output_folder(out, inputs)
     spells = load_reference_class(args.reference_class)
     panel = build_panel(load_statistics(args.data))
     if args.exclude:
@@ -253,11 +333,10 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     res = estimate_reference_class(panel, spells, horizon=args.horizon, leads=args.leads, placebos=args.placebos,
                                    seed=args.seed, level=args.level, models=args.models)
     overruns = load_overruns(args.overruns)
-    out = args.out if args.out is not None else Path.cwd() / "outputs" / "reference-class"
     table = res.table()
 
     def csv(frame):
-        return lambda p: frame.to_csv(p, index=False, lineterminator="\n", float_format="%.6g")
+        return lambda p: write_csv(frame, p, float_format="%.6g")
 
     files = {
         "estimates.csv": csv(table),
@@ -269,7 +348,7 @@ def cmd_reference_class(args: argparse.Namespace) -> int:
     }
     for name, est in res.estimates.items():
         files[f"{name}.png"] = lambda p, c=event_study_chart(est): p.write_bytes(c.png())
-    for path in write_all(out, files):
+    for path in write_set(out, files, inputs=inputs, say=_note):
         print(f"wrote {path}")
     pct = round(100 * args.level)
     print(f"\nChange after a move to a trust or company, against councils that had not moved "
@@ -309,7 +388,10 @@ def cmd_new_council(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import load_option_set, progress_bar, ranked_option, run_sweep, sweep_tasks, write_sweep
 
+    from .outputs import check_output_folder
+
     option_set = load_option_set(args.options)
+    check_output_folder(args.output, [p for p in (args.data, args.options) if p is not None])  # before the work
     rank = ranked_option(option_set, args.rank)
     tasks = sweep_tasks(option_set, args.draws, args.seed, args.base_year, args.data, args.la)
     with progress_bar(len(tasks)) as bar:
@@ -328,7 +410,9 @@ def cmd_authorities(args: argparse.Namespace) -> int:
 
     table = register(load_frame(args.data))
     if args.csv:
-        print(table.to_csv(index=False, lineterminator="\n"), end="")
+        from .outputs import write_csv
+
+        write_csv(table, sys.stdout)
         return EXIT_OK
     for r in table.itertuples():
         years = f"{r.first_year}-{r.last_year}"
@@ -385,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="The scenario file to appraise.")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out_help)
     p.add_argument("--draws", type=_positive_int, default=None, metavar="N", help=draws_help)
-    p.add_argument("--seed", type=int, default=None, metavar="S", help=seed_help)
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help=seed_help)
     p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
     p.add_argument("--option", default=None, metavar="ID", help=option_help)
     p.add_argument("--data", type=Path, default=None, metavar="DIR", help=data_help)
@@ -403,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="The scenario file to report on.")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help=out_help)
     p.add_argument("--draws", type=_positive_int, default=None, metavar="N", help=draws_help)
-    p.add_argument("--seed", type=int, default=None, metavar="S", help=seed_help)
+    p.add_argument("--seed", type=_seed, default=None, metavar="S", help=seed_help)
     p.add_argument("--no-notebooks", action="store_true",
                    help="Skip executing the notebook set (much faster); the report and workbook are the same.")
     p.add_argument("--actuals", type=Path, default=None, metavar="CSV", help=actuals_help)
@@ -461,9 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--la", metavar="CODE",
                      help="One local authority: old three-digit code (885) or new code (E10000034).")
     who.add_argument("--all", action="store_true", help="Every authority in the data, from each of --origins.")
-    p.add_argument("--fit-to", type=int, default=None, metavar="YEAR",
+    p.add_argument("--fit-to", type=_year, default=None, metavar="YEAR",
                    help="With --la: the last published year the fit may use (e.g. 2018 for 31 March 2018).")
-    p.add_argument("--to", type=int, default=None, metavar="YEAR",
+    p.add_argument("--to", type=_year, default=None, metavar="YEAR",
                    help="With --la: the last published year to compare with; the latest in the data by default.")
     p.add_argument("--origins", type=_origins, default=None, metavar="YEARS",
                    help="With --all: the forecast origins, separated by commas (2016,2017,2018,2019 by default).")
@@ -473,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="The forecast: pooled rate paths (the default) or the windowed mean of each rate.")
     p.add_argument("--window", type=_positive_int, default=3, metavar="N",
                    help="Years of history averaged for each windowed rate (3 by default).")
-    p.add_argument("--draws", type=int, default=500, metavar="N",
+    p.add_argument("--draws", type=_draws_or_none, default=500, metavar="N",
                    help="Monte Carlo draws for the 10th to 90th percentile band (500 by default; 0 for none).")
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="With --all: worker processes running at once (one per processor by default).")
@@ -497,14 +581,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "them; data/ by default.")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="The folder to write to; outputs/reference-class/ by default.")
-    p.add_argument("--horizon", type=int, default=3, metavar="N",
+    p.add_argument("--horizon", type=_count_of_years, default=3, metavar="N",
                    help="The last year after the move that is averaged (3 by default: four figures).")
-    p.add_argument("--leads", type=int, default=3, metavar="N",
+    p.add_argument("--leads", type=_count_of_years, default=3, metavar="N",
                    help="Years before the move checked for trends already under way (3 by default).")
-    p.add_argument("--placebos", type=int, default=999, metavar="N",
+    p.add_argument("--placebos", type=_positive_int, default=999, metavar="N",
                    help="Placebo draws behind the intervals (999 by default).")
-    p.add_argument("--seed", type=int, default=20170919, metavar="S", help="The seed of the placebo draws.")
-    p.add_argument("--level", type=float, default=0.9, metavar="P",
+    p.add_argument("--seed", type=_seed, default=20170919, metavar="S", help="The seed of the placebo draws.")
+    p.add_argument("--level", type=_share, default=0.9, metavar="P",
                    help="The share of placebo draws the intervals cover (0.9 by default).")
     p.add_argument("--models", nargs="+", default=["trust", "company"], choices=["trust", "company", "partnership"],
                    help="The kinds of move to estimate (trust and company by default).")
@@ -547,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="The delivery options, as a scenario file; scenarios/options/generic.yaml by default.")
     p.add_argument("--draws", type=_positive_int, default=1000, metavar="N",
                    help="Monte Carlo draws for each authority (1,000 by default).")
-    p.add_argument("--seed", type=int, default=1, metavar="S",
+    p.add_argument("--seed", type=_seed, default=1, metavar="S",
                    help="The random seed, the same for every authority (1 by default).")
     p.add_argument("--base-year", default=None, metavar="YYYY-YY",
                    help="The first financial year appraised; by default each authority's own, the year after its "
@@ -575,11 +659,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is so that clean-up code runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command the way Ctrl-C does (an exception, so
+    temporary files are removed on the way out) instead of killing it where it
+    stands; the previous handlers come back afterwards."""
+    from .outputs import handling
+
+    with handling([getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)], _stop):
+        yield
+
+
+@contextlib.contextmanager
+def _notes() -> Iterator[None]:
+    """Warnings that a file was left out are printed as notes (once each), not as Python warnings."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' own
+            if issubclass(category, SkippedFileWarning):
+                _note(str(message))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("default", SkippedFileWarning)
+        yield
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is left in the buffer nowhere, so Python's
+    own flush at exit does not complain a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _stoppable(), _notes():
+            code = args.func(args)
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except WcfModelError as exc:
         if args.debug:
             traceback.print_exc()
@@ -588,6 +726,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except _Stopped as exc:
+        print(f"stopped by signal {exc.signum}", file=sys.stderr)
+        return 128 + exc.signum
     except Exception as exc:  # a bug in wcf-model, not the user's input
         if args.debug:
             traceback.print_exc()

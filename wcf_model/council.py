@@ -1058,7 +1058,7 @@ def write_baseline(baseline: Baseline, path: Path, force: bool = False) -> Path:
     UsageError
         If ``path`` exists and ``force`` is not set: nothing of the user's is overwritten.
     """
-    from .outputs import write_all
+    from .outputs import write_file
     from .scenario import load_scenario
 
     path = Path(path)
@@ -1072,7 +1072,7 @@ def write_baseline(baseline: Baseline, path: Path, force: bool = False) -> Path:
         tmp.write_text(text, encoding="utf-8")
         load_scenario(tmp, strict=True)  # a generated file must pass --strict, or it is not written
 
-    write_all(path.parent if str(path.parent) else Path("."), {path.name: write}, allow_inputs=True)
+    write_file(path, write, allow_inputs=True)  # writing a scenario is this command's job
     return path
 
 

@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,16 @@ import numpy as np
 import pandas as pd
 
 from .data import ENGLAND, combine, normalise_la_code, typed
-from .errors import DataError
+from .errors import DataError, InputFileError, SkippedFileWarning
+from .limits import MAX_DFE_FILE_BYTES, read_limited
+
+
+class UnknownLayout(DataError):
+    """A file that is not a DfE download of a layout wcf-model knows (skipped in a folder of downloads)."""
+
+
+class DamagedDownload(DataError):
+    """A DfE download of a known layout that cannot be read: never skipped, since its figures would be lost."""
 
 #: Cells that stand for a figure that is not published. ``.`` is not in the
 #: DfE's list but the 2019 LA tables use it the same way.
@@ -368,9 +378,9 @@ def _key(text: str) -> str:
 def _read_text(path: Path) -> str:
     """Decode a download; the DfE's older files are not always UTF-8."""
     try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
+        raw = read_limited(path, MAX_DFE_FILE_BYTES, "a DfE statistics download")
+    except InputFileError as err:
+        raise DataError(f"cannot read {path}: {err.reason}") from None
     if not raw.strip():
         raise DataError(f"{path.name} is empty: expected a DfE statistics CSV with a header line")
     if b"\x00" in raw[:4096]:
@@ -403,7 +413,7 @@ def _match_layout(columns: Iterable[str], name: str) -> Layout:
     expected = "; ".join(
         f"{lay.name} ({', '.join(sorted(lay.signature - _EES))})" for lay in LAYOUTS.values()
     )
-    raise DataError(
+    raise UnknownLayout(
         f"{name} is not a DfE file layout wcf-model recognises: expected the columns of one of "
         f"{expected}, the long layouts with {', '.join(sorted(_EES))}; found {found or 'no columns'}"
     )
@@ -461,10 +471,20 @@ def read_dfe(path: str | Path) -> pd.DataFrame:
         holds a cell that is neither a number nor a known marker.
     """
     path = Path(path)
-    text = _read_text(path)
-    # Recognise the header before parsing, so a stray file (a README, a
-    # spreadsheet) is reported as "not a DfE layout", not as a CSV parse error.
-    layout = _match_layout(_header(text), path.name)
+    try:
+        text = _read_text(path)
+        # Recognise the header before parsing, so a stray file (a README, a
+        # spreadsheet) is reported as "not a DfE layout", not as a CSV parse error.
+        layout = _match_layout(_header(text), path.name)
+    except DataError as err:
+        raise UnknownLayout(str(err)) from None
+    try:
+        return _read_layout(path, text, layout)
+    except DataError as err:  # the file is a DfE download, but damaged
+        raise DamagedDownload(str(err)) from None
+
+
+def _read_layout(path: Path, text: str, layout: Layout) -> pd.DataFrame:
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
@@ -638,8 +658,12 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str] | None = None,
         England is always kept.
     strict : bool
         Fail on a file that is not a recognised layout, instead of skipping it.
+        A download of a recognised layout that cannot be read (a damaged row,
+        a cell that is neither a number nor a known marker) always fails,
+        naming the file: a damaged download must not silently drop its figures.
     say : callable, optional
-        Receives one line per file read or skipped (progress for a command line).
+        Receives one line per file read or skipped (progress for a command line);
+        without it a skipped file is issued as a :class:`~wcf_model.errors.SkippedFileWarning`.
 
     Returns
     -------
@@ -664,8 +688,13 @@ def read_folder(source: str | Path, la_codes: Iterable[int | str] | None = None,
         except DataError as err:
             if strict:
                 raise DataError(f"{err} (strict)") from None
+            if isinstance(err, DamagedDownload):
+                raise DataError(f"{path}: this download cannot be read ({err}); download it again, or move it "
+                                f"out of {source}") from None
             if say:
                 say(f"skipped {path.name}: {err}")
+            else:  # never without a word: a library user sees a warning, the command line a note
+                warnings.warn(f"{path}: skipped: {err}", SkippedFileWarning, stacklevel=2)
             skipped.append(path.name)
             continue
         kept = tidy if wanted is None else tidy[tidy["la_code"].isin(wanted) | tidy["new_la_code"].isin(wanted)]

@@ -197,6 +197,8 @@ def check_distribution(spec: Mapping, central: float | None) -> list[tuple[str, 
     kind = spec.get("type")
     if kind is None:
         return [("type", f"missing; expected one of {', '.join(REGISTRY)}")]
+    if not isinstance(kind, str):
+        return [("type", f"expected the name of a distribution ({', '.join(REGISTRY)}), got {kind!r}")]
     if kind not in REGISTRY:
         return [("type", f"unknown distribution type '{kind}'{suggest(kind, list(REGISTRY))} "
                          f"(known: {', '.join(REGISTRY)})")]
@@ -212,7 +214,7 @@ def check_distribution(spec: Mapping, central: float | None) -> list[tuple[str, 
         problems.append((n, f"missing; a {kind} distribution needs {', '.join(dist.required)}"))
     for n in (*dist.required, *dist.optional):
         v = spec.get(n)
-        if n not in ("values", "weights") and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        if n not in ("values", "weights") and n in spec and (isinstance(v, bool) or not isinstance(v, (int, float))):
             problems.append((n, f"expected a number, got {v!r}"))
     if problems:
         return problems

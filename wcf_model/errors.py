@@ -8,7 +8,9 @@ other exception is a bug in wcf-model and exits 1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class WcfModelError(Exception):
@@ -42,17 +44,36 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
+def problem_list(problems: Sequence[Problem], where: str = "found") -> str:
+    """A count and the problems one a line, at most :data:`~wcf_model.limits.MAX_PROBLEMS_SHOWN` of them.
+
+    A file with a hundred thousand bad rows gives a short message that says how
+    many there are, not a hundred thousand lines.
+
+    >>> print(problem_list([Problem("s.yaml", 3, "scenario.years", "must be at least 1, got 0")]))
+    1 problem found:
+      s.yaml:3: scenario.years: must be at least 1, got 0
+    """
+    from .limits import MAX_PROBLEMS_SHOWN   # limits imports this module
+
+    n = len(problems)
+    lines = [f"{n:,} problem{'s' if n != 1 else ''} {where}:", *(f"  {p}" for p in problems[:MAX_PROBLEMS_SHOWN])]
+    if n > MAX_PROBLEMS_SHOWN:
+        lines.append(f"  ... and {n - MAX_PROBLEMS_SHOWN:,} more (only the first {MAX_PROBLEMS_SHOWN} are "
+                     "shown; fix these and run again to see the rest)")
+    return "\n".join(lines)
+
+
 class ScenarioError(WcfModelError):
-    """A scenario file (or a chain of them) is not valid; carries every problem found."""
+    """A scenario file (or a chain of them) is not valid; carries every problem found.
+
+    ``problems`` holds all of them; the message shows the first
+    :data:`~wcf_model.limits.MAX_PROBLEMS_SHOWN` and counts the rest.
+    """
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.key, p.message))
-        super().__init__(self._summary())
-
-    def _summary(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} found:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+        super().__init__(problem_list(self.problems))
 
 
 class DataError(WcfModelError):
@@ -61,3 +82,24 @@ class DataError(WcfModelError):
 
 class UsageError(WcfModelError):
     """The command line or an API call was given arguments that cannot work."""
+
+
+class InputFileError(WcfModelError):
+    """An input file that cannot or must not be read: missing, a folder, not a
+    regular file (a pipe or a device), unreadable, or over its size limit."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
+class OutputError(WcfModelError):
+    """Outputs that cannot or must not be written where they were asked for:
+    over an input, into a system folder, a file where a folder is needed, or
+    a write the operating system refused (a full or read-only disk). Nothing
+    of the user's has been changed when this is raised."""
+
+
+class SkippedFileWarning(UserWarning):
+    """A file left out of a folder of inputs (not a DfE download wcf-model reads): said, never silent.
+    The command line shows it as a note."""

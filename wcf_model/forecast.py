@@ -70,6 +70,7 @@ import pandas as pd
 
 from .data import DEFAULT_DATA_DIR, ENGLAND
 from .errors import DataError
+from .outputs import strict_json
 
 #: Published measures the method forecasts: measure -> words.
 MEASURES: dict[str, str] = {
@@ -768,7 +769,7 @@ def pooling_json(poolings: list[Pooling], provenance: Mapping) -> str:
         return v
     doc = {"schema": "wcf-model/forecast-pooling/1", "provenance": dict(provenance),
            "origins": {str(p.fit_to): rounded(p.to_dict()) for p in poolings}}
-    return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    return strict_json(doc, indent=1, sort_keys=True) + "\n"
 
 
 @cache

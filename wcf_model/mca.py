@@ -306,7 +306,8 @@ def weight_switching(scores: pd.DataFrame, weights: pd.Series,
                 at = nearest(cross[mask])
                 # Several challengers may cross at the same weight: the one whose
                 # line is steepest in that direction is on top just beyond it.
-                tied = np.flatnonzero(mask & np.isclose(cross, at))
+                # (np.isclose's default 1e-5 would also take a crossing a hair later as tied)
+                tied = np.flatnonzero(mask & np.isclose(cross, at, rtol=0, atol=TIE_TOLERANCE))
                 j = tied[steepest(slope[tied])]
                 row |= {f"switch_weight_{side}": float(at), f"option_{side}": names[j]}
             else:

@@ -53,7 +53,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +63,8 @@ import pandas as pd
 
 from .catalogue import STAFF_ROLES, sentence_case, word
 from .data import normalise_la_code
-from .errors import DataError, Problem, UsageError
+from .errors import DataError, InputFileError, Problem, UsageError, problem_list
+from .limits import MAX_ACTUALS_BYTES, MAX_ACTUALS_ROWS, MAX_CSV_FIELD_CHARS, magnitude_problem, read_limited
 
 # ---------------------------------------------------------------------------
 # What can be monitored
@@ -233,8 +233,8 @@ def _check_value(text: str, measure: Measure | None) -> tuple[float | None, str 
         hint = " (write numbers without thousands separators, % or £)" if re.search(r"[,%£$]", text) else ""
         return None, f"{text!r} is not a number{hint}"
     value = float(text)
-    if not math.isfinite(value):
-        return None, f"{text!r} is not a finite number"
+    if (why := magnitude_problem(value)) is not None:
+        return None, f"{text!r} {why}"
     if measure is not None and value < 0 and not measure.signed:
         return None, f"{text} is negative; {_lower_first(measure.words)} cannot be"
     if measure is not None and measure.unit == "percent" and value > 100:
@@ -242,12 +242,32 @@ def _check_value(text: str, measure: Measure | None) -> tuple[float | None, str 
     return value, None
 
 
-def _rows(text: str):
-    """(line number the record starts on, fields) for each non-empty CSV record."""
+def _rows(text: str, name: str):
+    """(line number the record starts on, fields) for each non-empty CSV record.
+
+    Raises
+    ------
+    DataError
+        At the first field longer than :data:`~wcf_model.limits.MAX_CSV_FIELD_CHARS`
+        (the csv module's own limit, 131,072, is far above it), or a record
+        the csv module cannot read (a NUL byte), naming the line.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     last = 0
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # a field past the csv module's limit, a NUL byte
+            raise DataError(f"{name}:{last + 1}: cannot read this line as CSV ({err}); a field holds at most "
+                            f"{MAX_CSV_FIELD_CHARS:,} characters") from None
         start, last = last + 1, reader.line_num
+        for i, field in enumerate(fields, start=1):
+            if len(field) > MAX_CSV_FIELD_CHARS:
+                raise DataError(f"{name}:{start}: field {i} is {len(field):,} characters long; a field of an "
+                                f"actuals file holds at most {MAX_CSV_FIELD_CHARS:,} characters (a missing "
+                                "closing quote makes one field of the rest of the file)")
         if any(f.strip() for f in fields):
             yield start, [f.strip() for f in fields]
 
@@ -271,19 +291,24 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing, not UTF-8, or has any problem: unknown or
-        missing columns, unknown measures, bad periods, values that are not
-        finite non-negative numbers, a unit that is not the measure's, an empty
-        source, or a measure and period given twice. The message lists every
-        problem, one a line, as ``FILE:LINE: column: what is wrong``; the
-        exception's ``problems`` attribute holds them as
+        If the file is missing, not a regular file, over the limits of
+        :mod:`wcf_model.limits` (bytes, lines, characters in a field), not
+        UTF-8, or has any problem: unknown or missing columns, unknown
+        measures, bad periods, values that are not finite non-negative numbers
+        (at most 1e15), a unit that is not the measure's, an empty source, or
+        a measure and period given twice. The message lists the problems, one
+        a line, as ``FILE:LINE: column: what is wrong`` (the first 50, then a
+        count); the exception's ``problems`` attribute holds all of them as
         :class:`~wcf_model.errors.Problem` objects.
     """
     name = str(path)
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no actuals file at {name}")
-    raw = path.read_bytes()
+    try:
+        raw = read_limited(path, MAX_ACTUALS_BYTES, "an actuals file")
+    except InputFileError as exc:
+        if exc.reason == "file not found":
+            raise DataError(f"no actuals file at {name}") from None
+        raise DataError(f"actuals file {exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -291,7 +316,12 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{name}:{line}: the file is not UTF-8 (byte {err.start}); save it as UTF-8 CSV") from None
 
     problems: list[Problem] = []
-    records = list(_rows(text))
+    records = []
+    for record in _rows(text, name):
+        records.append(record)
+        if len(records) > MAX_ACTUALS_ROWS + 1:
+            raise DataError(f"{name}: more than {MAX_ACTUALS_ROWS:,} figures; an actuals file holds at most "
+                            f"{MAX_ACTUALS_ROWS:,} (one a line), is it the right file?")
     if not records:
         raise DataError(f"{name}: the file is empty; the first line must name the columns "
                         f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)})")
@@ -354,9 +384,7 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
                                                     "one authority's figures") for code, line in others]
     if problems:
         problems = sorted(set(problems), key=lambda p: (p.line or 0, p.key, p.message))
-        n = len(problems)
-        err = DataError("\n".join([f"{n} problem{'s' if n != 1 else ''} in actuals file {name}:",
-                                   *(f"  {p}" for p in problems)]))
+        err = DataError(problem_list(problems, f"in actuals file {name}"))
         err.problems = problems
         raise err
     frame = pd.DataFrame(rows, columns=list(ACTUALS_COLUMNS))
@@ -469,6 +497,26 @@ def published_actuals(la_code: int | str, first: str, last: str,
     frame.attrs.update(path=f"the published statistics for LA {extract['la_code'].iloc[0]}",
                        la_code=str(extract["la_code"].iloc[0]))
     return frame, skipped
+
+
+def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
+    """Refuse an actuals file none of whose figures falls in the projection's years.
+
+    Checked as soon as the file is read, before any appraisal: such a file
+    can compare nothing, and a report that said "None." under monitoring would
+    hide it. Figures outside the years when others are inside are listed by
+    :func:`compare` (``not_compared``), not refused.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its periods and the projection's years.
+    """
+    periods = sorted(set(actuals["period"]))
+    if periods and not set(periods) & set(years):
+        raise DataError(f"{actuals.attrs.get('path') or 'the actuals'}: none of its {len(actuals)} figure(s) falls "
+                        f"in the projection's years ({years[0]} to {years[-1]}); its periods are "
+                        f"{_period_text(periods)}. Is it the file for this scenario?")
 
 
 # ---------------------------------------------------------------------------
@@ -647,6 +695,12 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
         gone.append({"measure": measure, "periods": _period_text(list(rows["period"])), "figures": len(rows),
                      "reason": reason})
 
+    if len(actuals) and not found.any():
+        name = actuals.attrs.get("path") or "the actuals"
+        raise DataError(f"{name}: none of its {len(actuals)} figure(s) can be compared with the projection of "
+                        f"{bands.attrs.get('option_label') or 'this option'}: "
+                        + "; ".join(f"{g['measure']} ({g['periods']}) is {g['reason']}" for g in gone[:10])
+                        + ("" if len(gone) <= 10 else f"; and {len(gone) - 10} more measures"))
     out = merged[found].copy()
     order = {m: i for i, m in enumerate(dict.fromkeys(actuals["measure"]))}
     out = out.sort_values(["measure", "period"], key=lambda s: s.map(order) if s.name == "measure" else s,
@@ -841,7 +895,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
 __all__ = [
     "ACTUALS_COLUMNS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "PUBLISHED", "check_authority", "compare",
     "headline", "money_measures", "monitoring_chart", "not_compared", "period_problem", "projected_bands",
-    "published_actuals", "read_actuals", "spend_gap", "summary",
+    "published_actuals", "read_actuals", "require_periods", "spend_gap", "summary",
 ]
 
 

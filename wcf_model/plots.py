@@ -205,9 +205,12 @@ def interval_chart(labels: list[str], central: list[float], low: list[float], hi
                     hatch="//" if m else None, linewidth=1.2)
         has_range = any(hi > lo for lo, hi in zip(low, high))
         if has_range:
-            errors = [[c - lo for c, lo in zip(central, low)], [hi - c for c, hi in zip(central, high)]]
+            # The whisker is the range itself, centred on its own middle: the central
+            # run need not lie inside it (a skewed input, or few draws).
+            middle = [(lo + hi) / 2 for lo, hi in zip(low, high)]
+            half = [(hi - lo) / 2 for lo, hi in zip(low, high)]
             # orange whiskers read on a dark bar and on a hollow one alike
-            ax.errorbar(central, y, xerr=errors, fmt="none", ecolor=PALETTE[3], capsize=5, linewidth=2, zorder=3)
+            ax.errorbar(middle, y, xerr=half, fmt="none", ecolor=PALETTE[3], capsize=5, linewidth=2, zorder=3)
         for yi, c, hi in zip(y, central, high):
             ax.annotate(f"£{c:,.1f}m" if round(c, 1) != 0 else "£0.0m", (max(c, hi, 0), yi), xytext=(6, 0),
                         textcoords="offset points", va="center", fontsize=10, color="#3D3D3D")

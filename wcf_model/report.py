@@ -40,7 +40,7 @@ from .figures import (
     trust_sentence,
 )
 from .formats import money_m, money_words, range_label, range_words
-from .outputs import default_output_dir, write_all
+from .outputs import check_output_folder, default_output_dir, write_set
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
 from .scenario import Scenario, load_scenario, refuse_placeholders
@@ -691,26 +691,42 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         report then says so before anything else.
     say : callable, optional
         Told, one line each, of notebooks not run because they have nothing to
-        show for this scenario.
+        show for this scenario, of figures of the actuals file not compared,
+        and of files of an earlier set in the output folder this one replaces.
     progress : callable
         ``progress(stage, total)`` as each stage starts (see :mod:`wcf_model.progress`).
 
     Returns
     -------
     list of Path
-        The files written. Nothing is replaced unless every file was produced.
+        The files written. The output folder is replaced whole, notebooks and
+        all, and only once every file has been produced
+        (:func:`~wcf_model.outputs.write_set`).
     """
+    from .monitoring import not_compared, read_actuals, require_periods
     from .workbook import write_results_workbook
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if not allow_placeholders:
         refuse_placeholders(sc, "report")
+    out = out_dir if out_dir is not None else default_output_dir(sc.name)
+    inputs = [*sc.files, *(p for p in (actuals, data_dir) if p is not None),
+              *(sorted(NOTEBOOK_DIR.glob("*.ipynb")) if notebooks else [])]
+    check_output_folder(out, inputs)  # before the work, not after it
+    frame = None
+    if actuals is not None:  # so is a bad actuals file
+        frame = read_actuals(actuals)
+        require_periods(frame, sc.financial_years)
     n = draws if draws is not None else sc.header.draws
     s = seed if seed is not None else sc.header.seed
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
     progress("appraisal and sensitivity", total)
-    st = study(sc, n, s, actuals, option, data_dir)
+    st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+    monitoring = st.analysis.monitoring if st.analysis is not None else None
+    if monitoring is not None and say is not None:
+        for row in not_compared(monitoring).itertuples():
+            say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
     progress("report", total)
     command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
                                 out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
@@ -718,19 +734,14 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     executed = (execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total, data_dir=data_dir,
                                   paths=books) if books else {})
     progress("writing", total)
-    out = out_dir if out_dir is not None else default_output_dir(sc.name)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "results.xlsx": lambda p: write_results_workbook(p, st),
     }
-    written = write_all(out, files)
-    if executed:
-        books_out = {}
-        for name, (ipynb, body) in executed.items():
-            books_out[name] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
-            books_out[name.replace(".ipynb", ".html")] = lambda p, t=body: p.write_text(t, encoding="utf-8")
-        written += write_all(out / "notebooks", books_out)
-    return written
+    for name, (ipynb, body) in executed.items():
+        files[f"notebooks/{name}"] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
+        files[f"notebooks/{name.replace('.ipynb', '.html')}"] = lambda p, t=body: p.write_text(t, encoding="utf-8")
+    return write_set(out, files, inputs=inputs, say=say)
 
 
 __all__ = ["answer_sentences", "execute_notebooks", "first_screen", "plain_summary", "render_html",

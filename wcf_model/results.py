@@ -9,16 +9,20 @@ identical for the same scenario, seed and draws.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import __version__
 from .appraisal import Appraisal, appraise_options
+from .errors import Problem, ScenarioError, UsageError
 from .formats import range_columns, range_label, range_words
+from .limits import MAX_DRAWS_MEMORY
+from .outputs import strict_json
 from .scenario import Scenario
 
 SCHEMA = "wcf-model/results/1"
@@ -201,7 +205,9 @@ class Results:
                     "nominal_total": _money(s["nominal_total"]),
                     "by_year": {y: _money(v) for y, v in zip(a.years, r.financial_total[0])},
                     "by_funder": {f: _money(v[0].sum()) for f, v in r.funders.items()},
-                    "payback_year": s["payback_year"],
+                    # from the method, not the summary frame: a column mixing a year
+                    # with None holds NaN for None, which is not JSON
+                    "payback_year": self.payback_year(oid),
                     **({"budget_headroom_by_year": {y: _money(v) for y, v in zip(a.years, self.budget_headroom(oid))}}
                        if self.budget_headroom(oid) is not None else {}),
                 },
@@ -280,10 +286,48 @@ def _line_total(r, line: str) -> float:
 
 
 def json_text(results: Results) -> str:
-    return json.dumps(results.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """``results.json`` as text: strict JSON (no NaN or Infinity anywhere).
+
+    Raises
+    ------
+    ScenarioError
+        When a figure came out infinite or undefined: the scenario's numbers are
+        too large for the arithmetic (a growth rate of 1e15 a year compounds
+        past the largest number a computer holds). The message names the
+        scenario and the first such figure.
+    """
+    doc = results.to_dict()
+    where = first_non_finite(doc)
+    if where is not None:
+        sc = results.scenario
+        raise ScenarioError([Problem(str(sc.path), None, "", f"the appraisal gave {where[1]} for {where[0]}: some "
+                                     "figure in the scenario is too large for the arithmetic (look for a growth "
+                                     "rate, multiplier or cost many times larger than it should be)")])
+    return strict_json(doc) + "\n"
 
 
-def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Results:
+def first_non_finite(doc: Any, path: str = "") -> tuple[str, str] | None:
+    """The JSON path and value of the first NaN or infinite number in a document, or None.
+
+    >>> first_non_finite({"options": [{"npv": 1.0}, {"npv": float("inf")}]})
+    ('options[1].npv', 'inf')
+    """
+    if isinstance(doc, dict):
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in doc.items())
+    elif isinstance(doc, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(doc))
+    elif isinstance(doc, float) and not math.isfinite(doc):
+        return path, repr(doc)
+    else:
+        return None
+    for sub, value in items:
+        if (found := first_non_finite(value, sub)) is not None:
+            return found
+    return None
+
+
+def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None,
+             draws_from: str | None = None) -> Results:
     """Appraise every option at central values and, with ``draws`` above 1, by Monte Carlo.
 
     Use::
@@ -291,6 +335,109 @@ def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None) ->
         res = wm.appraise(wm.load_scenario("scenarios/worcestershire/2018-outline-business-case.yaml"),
                           draws=2000, seed=1)
         res.summary(); res.annual; res.caseloads; res.to_json("results.json"); res.to_excel("results.xlsx")
+
+    The draws are checked against :data:`~wcf_model.limits.MAX_DRAWS_MEMORY`
+    before any is made (see :func:`check_draws`); ``draws_from`` says where
+    the number came from, for the message (``"--draws"``; by default the
+    scenario's ``draws`` when it equals them, else the ``draws`` argument).
     """
-    central = appraise_options(sc, None, seed)
-    return Results(central, appraise_options(sc, draws, seed) if draws and draws > 1 else None)
+    # Overflow shows as inf or NaN in the arrays; check_finite says so in words,
+    # so numpy's own warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        central = appraise_options(sc, None, seed)
+        check_finite(central)
+        if draws and draws > 1:
+            check_draws(sc, draws, central, draws_from)
+            uncertain = appraise_options(sc, draws, seed)
+            check_finite(uncertain)
+            return Results(central, uncertain)
+    return Results(central, None)
+
+
+def check_finite(a: Appraisal) -> None:
+    """Refuse an appraisal in which a figure came out infinite or undefined.
+
+    Every input is finite and at most 1e15, but products and compounding can
+    still pass the largest number a computer holds (a growth rate of 1e14 a
+    year for sixty years); the results would then hold Infinity and NaN,
+    which no file may.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file, the option and the first year affected.
+    """
+    for oid, r in a.options.items():
+        for what, values in (("cash", r.financial_total), ("net present cost", r.npv_cost[:, None])):
+            bad = ~np.isfinite(values)
+            if bad.any():
+                year = a.years[int(np.flatnonzero(bad.any(axis=0))[0])] if what == "cash" else None
+                raise ScenarioError([Problem(
+                    str(a.scenario.path), None, f"options.{oid}",
+                    f"the {what} of this option comes out infinite or undefined"
+                    + (f" from {year}" if year else "") + ": some figure in the scenario is too large for the "
+                    "arithmetic (look for a growth rate, multiplier or cost many times larger than it should be)")])
+
+
+def bytes_per_draw(central: Appraisal) -> int:
+    """Memory one Monte Carlo draw of a scenario needs [bytes], from its central run.
+
+    Every array of an appraisal has one row per draw, so the central run (one
+    row) holds exactly what each draw adds; twice that allows for the
+    temporaries made while computing and for the analyses that read the draws
+    (measured: the 2019 Worcestershire case holds 33.5 kB a draw and peaks at
+    about 40 kB a draw over 20,000 draws, 52 kB with the report's analyses).
+    """
+    return 2 * _array_bytes(central, set())
+
+
+def _array_bytes(obj: Any, seen: set[int]) -> int:
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(_array_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_array_bytes(v, seen) for v in obj)
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return sum(_array_bytes(getattr(obj, f.name), seen) for f in fields(obj) if f.name != "scenario")
+    return 0
+
+
+def check_draws(sc: Scenario, draws: int, central: Appraisal, draws_from: str | None = None) -> None:
+    """Refuse more draws than fit in :data:`~wcf_model.limits.MAX_DRAWS_MEMORY`, before any is made.
+
+    Raises
+    ------
+    ScenarioError
+        When the number is the scenario's own ``draws`` (naming the file and line).
+    UsageError
+        When it was given on the command line or in the call.
+    """
+    per = bytes_per_draw(central)
+    most = max(1, MAX_DRAWS_MEMORY // max(per, 1))
+    if draws <= most:
+        return
+    message = (f"{draws:,} draws of this scenario would need about {draws * per / 1e9:,.1f} GB of memory "
+               f"({per / 1e3:,.0f} kB a draw for {len(central.years)} years and {len(central.options)} options); "
+               f"at most {most:,} draws fit in the {MAX_DRAWS_MEMORY / 2**30:g} GB wcf-model allows itself "
+               "(see Limits in the README). A few thousand draws give stable percentiles")
+    if draws_from is None and draws == sc.header.draws:
+        file, line = _draws_written(sc)
+        raise ScenarioError([Problem(file, line, "scenario.draws", message)])
+    raise UsageError(f"{draws_from or 'draws'} {draws}: {message}")
+
+
+def _draws_written(sc: Scenario) -> tuple[str, int | None]:
+    """The file (and line) of the chain that sets ``scenario.draws``."""
+    from .yamlio import LocDict, parse_yaml, read_text
+
+    for path in reversed(sc.files):
+        text, _ = read_text(path, str(path))
+        doc, _ = parse_yaml(text or "", str(path))
+        header = doc.get("scenario") if isinstance(doc, LocDict) else None
+        if isinstance(header, LocDict) and "draws" in header:
+            return str(path), header.locs["draws"].line
+    return str(sc.path), None

@@ -20,12 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from . import catalogue
@@ -44,7 +46,8 @@ from .schema import (
     financial_year_of,
     financial_year_start,
 )
-from .yamlio import Loc, LocDict, locate, parse_yaml, plain, read_text
+from .limits import MAX_EXTENDS_CHAIN, MAX_MAGNITUDE, MAX_SCENARIO_BYTES, MAX_YAML_NODES
+from .yamlio import Loc, LocDict, locate, parse_counted, plain, read_text
 
 #: Tolerance on a mix of shares summing to one (rounding in published tables).
 MIX_TOLERANCE = 0.005
@@ -154,11 +157,14 @@ class Scenario:
 # ---------------------------------------------------------------------------
 
 
-def _read_document(path: Path, shown: str) -> tuple[LocDict | None, list[Problem]]:
-    text, problems = read_text(path, shown)
+def _read_document(path: Path, shown: str, budget: list[int], what: str) -> tuple[LocDict | None, list[Problem]]:
+    """One file of a chain; ``budget`` holds the [bytes, YAML nodes] the chain may still use, and is spent."""
+    text, problems = read_text(path, shown, budget[0], what)
     if text is None:
         return None, problems
-    doc, problems = parse_yaml(text, shown)
+    budget[0] -= len(text.encode("utf-8"))
+    doc, problems, nodes = parse_counted(text, shown, budget[1])
+    budget[1] -= nodes
     if doc is None and not problems:
         return None, [Problem(shown, None, "", "file is empty; expected a scenario mapping "
                                                "with 'scenario:', 'parameters:' and 'options:'")]
@@ -170,21 +176,43 @@ def _read_document(path: Path, shown: str) -> tuple[LocDict | None, list[Problem
 
 
 def _read_chain(path: Path) -> tuple[list[tuple[Path, LocDict]], list[Problem]]:
-    """Read a file and every file it extends, base first."""
+    """Read a file and every file it extends, base first.
+
+    The chain together is held to the limits of :mod:`wcf_model.limits`
+    (bytes, YAML nodes, number of files), so a long chain of large files
+    cannot add up to what one file may not be.
+    """
     chain: list[tuple[Path, LocDict]] = []
     seen: list[Path] = []
+    budget = [MAX_SCENARIO_BYTES, MAX_YAML_NODES]
     current, shown, via = path, str(path), None
     while True:
-        resolved = current.resolve()
+        try:
+            resolved = current.resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL in the name, a symlink loop
+            where = via or (str(path), None)
+            return chain, [Problem(where[0], where[1], "scenario.extends" if via else "",
+                                   f"cannot use the path '{shown}': {exc}")]
         if resolved in seen:
             cycle = " -> ".join(str(p) for p in [*seen, resolved])
             return chain, [Problem(via[0], via[1], "scenario.extends",
                                    f"extends chain makes a cycle: {cycle}")]
+        if len(seen) == MAX_EXTENDS_CHAIN:
+            return chain, [Problem(via[0], via[1], "scenario.extends",
+                                   f"the extends chain is longer than {MAX_EXTENDS_CHAIN} files, the most a "
+                                   "scenario may be built from")]
         seen.append(resolved)
-        doc, problems = _read_document(current, shown)
+        used = MAX_SCENARIO_BYTES - budget[0]
+        what = ("a scenario file (.yaml)" if via is None else
+                f"what is left of a scenario's extends chain ({used:,} bytes were read before this file, "
+                f"of {MAX_SCENARIO_BYTES:,} in all)")
+        doc, problems = _read_document(current, shown, budget, what)
         if via is not None and doc is None and not current.exists():
             problems = [Problem(via[0], via[1], "scenario.extends",
                                 f"extends '{shown}', but no file is there (looked for {resolved})")]
+        elif via is not None and doc is None and not current.is_file():  # a folder, a FIFO, a device
+            problems = [Problem(via[0], via[1], "scenario.extends", f"extends '{shown}', which {p.message}")
+                        for p in problems]
         if problems or doc is None:
             return chain, problems
         chain.insert(0, (current, doc))
@@ -796,6 +824,7 @@ def _validate(tree: LocDict, fallback: str, strict: bool, from_files: bool = Tru
     _validate_options(c, header, options, mca or Mca(), params, strict, all_valid=valid_options)
     if mca is not None and valid_options:
         _validate_mca(c, mca, options)
+    _check_takes_effect(c, header, options, params, data.get("correlations"))
     return header, options, mca, params, correlations, _once_at_origin(c.problems, raw_options), data
 
 
@@ -822,6 +851,188 @@ def _once_at_origin(problems: list[Problem], raw_options: Any) -> list[Problem]:
         return False
 
     return [p for p in problems if not inherited(p)]
+
+
+# ---------------------------------------------------------------------------
+# Settings that could not take effect: each would otherwise be dropped or cut
+# without a word while the scenario reads "valid". Kept apart from the rules
+# above, one rule to a function.
+# ---------------------------------------------------------------------------
+
+
+def _check_takes_effect(c: _Collector, header: Header | None, options: dict[str, Option],
+                        params: dict[str, Parameter], raw_correlations: Any) -> None:
+    if header is not None:
+        first = header.base_year
+        last = financial_year_label(financial_year_start(first) + header.years - 1)
+        _check_contract_years(c, header)
+        _check_costs_in_period(c, options, first, last)
+        _check_effects_in_period(c, options, last)
+    _check_option_ends(c, options)
+    _check_effect_ranges(c, options, params)
+    _check_correlation_pairs(c, raw_correlations)
+
+
+def _when(t: Any, option: Option) -> tuple[str, dt.date | None] | None:
+    """A timing as (financial year, date or None), with go_live and end resolved; None if unknown."""
+    if t == "go_live":
+        t = option.go_live
+    elif t == "end":
+        t = option.end
+    if isinstance(t, dt.date):
+        return financial_year_of(t), t
+    return (t, None) if isinstance(t, str) else None
+
+
+def _before(a: tuple[str, dt.date | None], b: tuple[str, dt.date | None]) -> bool:
+    """Whether timing ``a`` is strictly before ``b`` (by date when both are dates, else by year)."""
+    if a[1] is not None and b[1] is not None:
+        return a[1] < b[1]
+    return a[0] < b[0]
+
+
+def _check_contract_years(c: _Collector, header: Header) -> None:
+    if header.contract_years is not None and header.contract_years > header.years:
+        c.add(("scenario", "contract_years"),
+              f"a contract of {header.contract_years} years is longer than the {header.years} years appraised, "
+              "so the contract view would silently be the whole appraisal; shorten it or appraise more years")
+
+
+def _check_costs_in_period(c: _Collector, options: dict[str, Option], first: str, last: str) -> None:
+    """A cost dated outside the appraisal period, or ending before it starts, is never counted."""
+    period = f"the appraisal period {first} to {last}"
+    for oid, opt in options.items():
+        for item_id, item in opt.one_off_costs.items():
+            loc = ("options", oid, "one_off_costs", item_id)
+            when = _when(item.when, opt)
+            if item.values is None and when is not None and not first <= when[0] <= last:
+                c.add(loc + ("when",), f"falls in {when[0]}, outside {period}, so this one-off cost would "
+                                       "be left out of every result; date it inside the period")
+            for year in item.values or {}:
+                if not first <= year <= last:
+                    c.add(loc + ("values", year), f"{year} is outside {period}, so this part of the cost "
+                                                  "would be left out of every result")
+        for item_id, item in opt.recurring_costs.items():
+            loc = ("options", oid, "recurring_costs", item_id)
+            start, end = _when(item.start, opt), _when(item.end, opt)
+            if start is not None and end is not None and _before(end, start):
+                c.add(loc + ("end",), f"ends ({end[1] or end[0]}) before it starts ({start[1] or start[0]}), "
+                                      "so the cost would never be counted")
+            elif start is not None and start[0] > last:
+                c.add(loc + ("start",), f"starts in {start[0]}, after {period}, so the cost would never be counted")
+            elif end is not None and end[0] < first:
+                c.add(loc + ("end",), f"ends in {end[0]}, before {period}, so the cost would never be counted")
+            if item.values and min(item.values) > last:
+                c.add(loc + ("values",), f"every year given is after {period}, so the cost would never be counted")
+
+
+def _check_option_ends(c: _Collector, options: dict[str, Option]) -> None:
+    for oid, opt in options.items():
+        start, end = _when(opt.go_live, opt), _when(opt.end, opt)
+        if start is not None and end is not None and _before(end, start):
+            c.add(("options", oid, "end"), f"the option ends ({end[1] or end[0]}) before it goes live "
+                                           f"({start[1] or start[0]})")
+
+
+def _check_effects_in_period(c: _Collector, options: dict[str, Option], last: str) -> None:
+    for oid, opt in options.items():
+        for eid, eff in opt.effects.items():
+            start = _when(eff.start, opt)
+            if start is not None and start[0] > last:
+                c.add(("options", oid, "effects", eid, "start"),
+                      f"starts in {start[0]}, after the last year appraised ({last}), so the effect would "
+                      "change nothing")
+
+
+#: Where a ``set`` effect's distribution is checked: its ends, or for one without an
+#: end (a normal), its 0.1st and 99.9th percentiles. Draws beyond them are so rare
+#: (one in a thousand on each side) that cutting them back does not move a result;
+#: a distribution that crosses the range before them would be cut back materially.
+TAIL = 1e-3
+
+
+def _check_effect_ranges(c: _Collector, options: dict[str, Option], params: dict[str, Parameter]) -> None:
+    """An effect may not take its driver out of the driver's range (a share above 1, a
+    count below 0) nor past the largest number the model accepts: the model would cut it
+    back, or overflow, without a word.
+
+    Checked at the central change, against the driver's central value(s); for a
+    ``set`` effect, whose distribution is the driver's new value itself, also at
+    the ends of that distribution. The draws of an ``add`` or ``multiply``
+    effect's change may cross the range in a tail (a normal from a published
+    estimate); those few are cut back by design (:mod:`wcf_model.effects`).
+    """
+    specs = parameter_specs()
+    for oid, opt in options.items():
+        for eid, eff in opt.effects.items():
+            if eff.driver not in specs or eff.driver not in params:
+                continue  # reported by the option's own rules
+            unit = UNITS[specs[eff.driver].unit]
+            loc = ("options", oid, "effects", eid)
+            changes = [("change", eff.change)]
+            if eff.mode == "set" and eff.distribution and not check_distribution(eff.distribution, eff.change):
+                changes += [("distribution", v) for v in _distribution_ends(eff.distribution, eff.change)]
+            param = params[eff.driver]
+            centrals = [param.central(y) for y in (param.values or [None])]
+            for key, change in changes:
+                if (why := _reach_problem(eff, change, centrals, unit)) is not None:
+                    c.add(loc + (key,), ("at the ends of its distribution (for an unbounded one, its 0.1st and "
+                                         "99.9th percentiles) it " if key == "distribution" else "it ") + why)
+                    break
+
+
+def _distribution_ends(spec: dict[str, Any], central: float) -> tuple[float, float]:
+    """The lowest and highest values a distribution gives: its bounds, or for an unbounded
+    side its :data:`TAIL` quantile (the normal's from the standard library, so that
+    validation does not need scipy for the common case)."""
+    from statistics import NormalDist
+
+    from .distributions import ppf
+
+    low, high = DISTRIBUTIONS[spec["type"]].support({**spec, "_central": central})
+    if math.isfinite(low) and math.isfinite(high):
+        return low, high
+    if spec["type"] == "normal":
+        tails = NormalDist(spec["mean"], spec["sd"]).inv_cdf(TAIL), NormalDist(spec["mean"], spec["sd"]).inv_cdf(1 - TAIL)
+    else:
+        tails = tuple(float(v) for v in ppf(spec, np.array([TAIL, 1 - TAIL]), central))
+    return (low if math.isfinite(low) else tails[0]), (high if math.isfinite(high) else tails[1])
+
+
+def _reach_problem(eff: Effect, change: float, centrals: list[float], unit: Any) -> str | None:
+    """Why an effect of size ``change`` takes its driver out of range, or None."""
+    with np.errstate(all="ignore"):
+        reach = np.array([change] if eff.mode == "set" else
+                         [d + change if eff.mode == "add" else d * (1 + change) for d in centrals], dtype=float)
+    shown = f"[{_num(unit.low) if unit.low is not None else '-'}, {_num(unit.high) if unit.high is not None else '-'}]"
+    for bound, value, side in ((unit.low, reach.min(), "below"), (unit.high, reach.max(), "above")):
+        if bound is not None and (value < bound if side == "below" else value > bound):
+            return (f"would take {eff.driver} to {_num(value)}, {side} its range {shown} ({unit.name}), and the "
+                    "model would cut it back without a word; keep the effect inside the range")
+    if np.abs(reach).max() > MAX_MAGNITUDE:
+        return (f"would take {eff.driver} to {_num(float(np.abs(reach).max()))}, past the largest figure the "
+                f"model accepts ({MAX_MAGNITUDE:g})")
+    return None
+
+
+def _num(x: float) -> str:
+    return f"{x:,.6g}"
+
+
+def _check_correlation_pairs(c: _Collector, raw: Any) -> None:
+    """The same two inputs correlated twice: only the last would count."""
+    if not isinstance(raw, dict):
+        return
+    seen: dict[frozenset, str] = {}
+    for cid, body in raw.items():
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not (isinstance(inputs, list) and len(inputs) == 2 and all(isinstance(i, str) for i in inputs)):
+            continue
+        pair = frozenset(inputs)
+        if len(pair) == 2 and pair in seen:
+            c.add(("correlations", cid, "inputs"), f"correlates the same two inputs as correlations.{seen[pair]}; "
+                                                   "give each pair one rank correlation")
+        seen.setdefault(pair, cid)
 
 
 def _validate_correlations(c: _Collector, raw: Any, params: dict[str, Parameter],

@@ -38,7 +38,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -53,6 +52,7 @@ from . import __version__
 from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame, region_rows
 from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
+from .outputs import strict_json
 from .schema import financial_year_label, financial_year_start
 
 #: Percentiles reported for every uncertain result.
@@ -475,15 +475,15 @@ def ranking_chart(table: pd.DataFrame, option: str):
 def write_sweep(out: Path, table: pd.DataFrame, refused: pd.DataFrame, option_set: OptionSet, rank: str,
                 draws: int, seed: int, data_dir: str | Path | None) -> list[Path]:
     """Write the sweep's files whole (see the module docstring)."""
-    from .outputs import write_all
+    from .outputs import write_csv, write_set
 
     extract = extract_path(data_dir)
     data = {"folder": str(data_dir) if data_dir is not None else "data/"}
     if extract.is_file():
         data.update(file=EXTRACT_NAME, sha256=hashlib.sha256(extract.read_bytes()).hexdigest())
     files: dict[str, Callable[[Path], None]] = {
-        "sweep.csv": lambda p: table.to_csv(p, index=False, lineterminator="\n"),
-        "refused.csv": lambda p: refused.to_csv(p, index=False, lineterminator="\n"),
+        "sweep.csv": lambda p: write_csv(table, p),
+        "refused.csv": lambda p: write_csv(refused, p),
     }
     about = {
         "generated_by": f"wcf-model {__version__} sweep",
@@ -499,9 +499,9 @@ def write_sweep(out: Path, table: pd.DataFrame, refused: pd.DataFrame, option_se
         files["ranking.png"] = lambda p: p.write_bytes(png)
         about["chart"] = {"file": "ranking.png", "option": rank, "title": chart.title, "subtitle": chart.subtitle,
                           "alt": chart.alt}
-    text = json.dumps(about, indent=2, ensure_ascii=False) + "\n"
+    text = strict_json(about) + "\n"
     files["about.json"] = lambda p: p.write_text(text, encoding="utf-8")
-    return write_all(out, files)
+    return write_set(out, files, inputs=[p for p in (data_dir, option_set.path) if p is not None])
 
 
 def progress_bar(total: int):

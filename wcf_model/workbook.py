@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import __version__
 from .formats import range_label, range_words
+from .outputs import inert
 from .tables import KINDS, Column, Table, _blank
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ def put(ws: Worksheet, row: int, column: int, value: Any, number_format: str | N
     """Write one value to a cell: the only way a value enters a results sheet.
 
     NaN and None leave the cell empty; numpy numbers become Python numbers;
-    text is always text, never a formula, whatever it starts with.
+    text is always text, never a formula, whatever it starts with: text beginning
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets an apostrophe in
+    front (:func:`~wcf_model.outputs.inert`, the OWASP guidance on CSV injection).
     """
     if _blank(value):
         value = None
@@ -68,9 +71,7 @@ def put(ws: Worksheet, row: int, column: int, value: Any, number_format: str | N
         value = float(value)
     elif not isinstance(value, (int, str)):
         value = str(value)
-    cell = ws.cell(row, column, value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    cell = ws.cell(row, column, inert(value))  # text a spreadsheet would run gets an apostrophe in front
     if number_format is not None and value is not None:
         cell.number_format = number_format
     return cell

@@ -59,10 +59,12 @@ Rules on import
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,19 +72,28 @@ from typing import Any
 
 import yaml
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .catalogue import parameter_specs, suggest
 from .distributions import REGISTRY as DISTRIBUTIONS
 from .distributions import check_distribution, scale_distribution
-from .errors import Problem, ScenarioError, UsageError
-from .outputs import write_all
+from .errors import InputFileError, Problem, ScenarioError, UsageError
+from .limits import (
+    MAX_PROBLEMS_SHOWN,
+    MAX_WORKBOOK_BYTES,
+    MAX_WORKBOOK_CELLS,
+    MAX_WORKBOOK_COLUMNS,
+    MAX_WORKBOOK_PARTS,
+    MAX_WORKBOOK_ROWS,
+    MAX_WORKBOOK_UNCOMPRESSED,
+    magnitude_problem,
+    read_limited,
+)
+from .outputs import check_output_file, from_inert, write_file
 from .register import CONFIDENCE
 from .scenario import Scenario, load_scenario
 from .schema import Figure, _check_fy
@@ -185,15 +196,28 @@ _DIST = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.S)
 _ARG = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:[=:]\s*|\s+)(\[[^\]]*\]|[^,\[\]]+?)\s*(?:,|$)")
 
 
+#: A number as text: digits with an optional sign, decimal point and exponent, nothing else
+#: (Python's own int() and float() would also read '8_50' as 850, and digits of other scripts).
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def _parse_number(text: str) -> float | int:
+    """A number typed as text; ValueError if it is not a plain number of at most 1e15 in size.
+
+    >>> _parse_number(" 646 "), _parse_number("-0.03"), _parse_number("1.5e3")
+    (646, -0.03, 1500.0)
+    >>> _parse_number("8_50")
+    Traceback (most recent call last):
+    ...
+    ValueError: '8_50' is not a plain number
+    """
     text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        value = float(text)  # ValueError propagates to the caller
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
+    if len(text) > 40 or not _NUMBER.fullmatch(text):
+        raise ValueError(f"{text[:40]!r} is not a plain number")
+    value = float(text)
+    if (why := magnitude_problem(value)) is not None:
+        raise ValueError(f"{text!r} {why}")
+    return int(text) if text.lstrip("+-").isdigit() else value
 
 
 def parse_distribution(text: str) -> dict[str, Any]:
@@ -435,21 +459,27 @@ def export_assumptions(scenario: Scenario, path: str | Path) -> None:
     UsageError
         When ``path`` does not end in ``.xlsx``, or lies in ``scenarios/`` or
         ``data/`` of a wcf-model checkout (those hold inputs).
+    OutputError
+        When ``path`` is a folder or one of the scenario's files, or cannot be written.
 
     Notes
     -----
     Sheets: ``About`` (how to edit; the scenario's name, file and sha256),
     ``Parameters``, ``By year``, ``Option costs`` and ``Effects``. Editable
     cells are light blue; the header row is bold and frozen; numbers are
-    numbers; ``confidence`` cells only accept a whole number from 1 to 5.
+    numbers; ``confidence`` cells only accept a whole number from 1 to 5. Text
+    that a spreadsheet would run as a formula (beginning ``=``, ``+``, ``-``,
+    ``@``) is written with an apostrophe in front
+    (:func:`~wcf_model.outputs.inert`), which :func:`import_assumptions` removes.
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{path}: an assumptions workbook must be an .xlsx file; give a name ending in .xlsx")
     from .workbook import save_workbook
 
+    check_output_file(path, scenario.files)
     wb = build_workbook(scenario)
-    write_all(path.parent, {path.name: lambda tmp: save_workbook(wb, tmp)}, allow_inputs=False)
+    write_file(path, lambda tmp: save_workbook(wb, tmp), inputs=scenario.files)
 
 
 # ---------------------------------------------------------------------------
@@ -497,6 +527,13 @@ class _Reader:
     def problem(self, t: _Table, column: str, row: int, message: str) -> None:
         self.problems.append(Problem(self.file, row, t.ref(column, row), message))
 
+    def hint(self, word: str, candidates: list[str]) -> str:
+        """"; did you mean ...?" while problems are still being shown; nothing once
+        :data:`~wcf_model.limits.MAX_PROBLEMS_SHOWN` are found, since only a count of
+        the rest is printed (and finding close matches for every row of a
+        sheet of 10,000 bad rows takes minutes)."""
+        return suggest(word, candidates) if len(self.problems) < MAX_PROBLEMS_SHOWN else ""
+
     # -- cells -------------------------------------------------------------
 
     def number(self, t: _Table, column: str, row: int, raw: Any, what: str = "a number") -> Any:
@@ -509,8 +546,8 @@ class _Reader:
             self.problem(t, column, row, f"expected {what}, got {str(raw).upper()} (true/false)")
             return _BAD
         if isinstance(raw, (int, float)):
-            if not math.isfinite(raw):
-                self.problem(t, column, row, f"expected {what}, got {raw!r}")
+            if (why := magnitude_problem(raw)) is not None:
+                self.problem(t, column, row, f"expected {what}: this number {why}")
                 return _BAD
             return _tidy(raw)
         if isinstance(raw, (dt.date, dt.datetime, dt.time)):
@@ -519,9 +556,12 @@ class _Reader:
             return _BAD
         try:
             return _tidy(_parse_number(str(raw)))  # a number typed as text, e.g. '646'
-        except ValueError:
-            self.problem(t, column, row, f"expected {what}, got '{raw}' (text); type the number alone, "
-                                         "without £ signs, commas, % signs or words")
+        except ValueError as exc:
+            shown = str(raw) if len(str(raw)) <= 60 else str(raw)[:60] + "..."
+            detail = (str(exc) if "at most" in str(exc) else
+                      "type the number alone, without £ signs, commas, % signs or words"
+                      + (" (underscores are not read as digit separators)" if "_" in shown else ""))
+            self.problem(t, column, row, f"expected {what}, got '{shown}' (text); {detail}")
             return _BAD
 
     def text(self, t: _Table, column: str, row: int, raw: Any) -> Any:
@@ -620,32 +660,280 @@ def _same_values(a: dict[str, float] | None, b: dict[str, float] | None) -> bool
     return set(a) == set(b) and all(_same_number(a[y], b[y]) for y in a)
 
 
-def _open(path: Path, shown: str) -> tuple[Any, Any, list[Problem]]:
-    """The workbook twice: with formulas (to spot them) and with their saved results."""
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "file not found"
-        return None, None, [Problem(shown, None, "", f"{what}; expected an .xlsx workbook written by "
-                                                     "wcf-model export-assumptions")]
+@dataclass
+class _Sheet:
+    """One worksheet as read: each row's saved values, and which of its cells hold a formula.
+
+    Rows are numbered from 1 as in Excel (``values[0]`` is row 1); a row is as
+    long as its last cell, and missing rows are empty.
+    """
+
+    values: list[tuple[Any, ...]]
+    formulas: list[tuple[bool, ...]]
+
+
+@dataclass
+class _Book:
+    """The sheets of a workbook in order; a chart sheet is None."""
+
+    sheetnames: list[str]
+    sheets: dict[str, _Sheet | None]
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+class _TooBig(Exception):
+    """A workbook part reached a limit of :mod:`wcf_model.limits`, or declares a DOCTYPE."""
+
+
+def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo,
+               start: Callable[[str, dict[str, str]], None] | None = None) -> None:
+    """Stream one XML part through expat: refuse a DOCTYPE, and call ``start`` per element.
+
+    Raises _TooBig, expat.ExpatError, or the zip reader's errors for a damaged part.
+    """
+    from xml.parsers import expat
+
+    def refuse_doctype(*_: Any) -> None:
+        raise _TooBig(f"the part {part.filename} declares a DOCTYPE (XML entities), which no Excel "
+                      "workbook needs and which can expand without end; it is not opened")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_doctype
+    if start is not None:
+        parser.StartElementHandler = start
+    with archive.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[dict[str, str], list[str]]:
+    """Sheet title by part name (``xl/worksheets/sheet2.xml`` -> ``Parameters``), and the chart sheets' titles.
+
+    Read from ``xl/workbook.xml`` and its relationships, so that limits and
+    damage can be reported by sheet title; an unreadable pair gives nothing.
+    """
+    sheets: dict[str, str] = {}   # relationship id -> title
+    targets: dict[str, tuple[str, str]] = {}  # relationship id -> (part, type)
+
+    def workbook(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "sheet":
+            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id" and k != "sheetId"), None)
+            if rid is not None:
+                sheets[rid] = attrs.get("name", "")
+
+    def rels(name: str, attrs: dict[str, str]) -> None:
+        if name.rpartition(":")[2] == "Relationship" and "Id" in attrs:
+            target = attrs.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[attrs["Id"]] = (os.path.normpath(part).replace(os.sep, "/"), attrs.get("Type", ""))
+
     try:
-        return load_workbook(path), load_workbook(path, data_only=True), []
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        return None, None, [Problem(shown, None, "", f"cannot open it as an Excel workbook (.xlsx): {exc}")]
+        _scan_part(archive, names["xl/workbook.xml"], workbook)
+        _scan_part(archive, names["xl/_rels/workbook.xml.rels"], rels)
+    except Exception:  # noqa: BLE001 - the full scan below reports what is wrong with these parts
+        return {}, []
+    titles = {targets[rid][0]: title for rid, title in sheets.items() if rid in targets}
+    charts = [title for rid, title in sheets.items() if rid in targets and targets[rid][1].endswith("/chartsheet")]
+    return titles, charts
+
+
+def check_workbook_archive(data: bytes, shown: str,
+                           formulas: dict[str, set[tuple[int, int]]] | None = None) -> list[Problem]:
+    """What makes a workbook unsafe or impossible to load, found before it is loaded.
+
+    An .xlsx file is a zip archive of XML parts. From the zip's own directory
+    (Python's zip reader stops each part at its recorded size, so a part
+    cannot decompress past it) this checks the number of parts and their
+    decompressed size: a zip bomb, a small file that decompresses to
+    gigabytes, is refused here. Each XML part is then streamed through a
+    parser that refuses a DOCTYPE (entity declarations are how an "XML bomb"
+    expands; a workbook never needs them), names a damaged part (truncated or
+    not well-formed XML), and counts each sheet's rows, columns and cells
+    against the limits, stopping at the first one crossed. A chart sheet in
+    the place of one of the workbook's sheets is named.
+
+    Parameters
+    ----------
+    formulas : dict, optional
+        Filled, by sheet title, with the (row, column) of every cell holding a
+        formula, so the workbook need only be loaded once (with the formulas'
+        saved results). Left empty if the sheet titles cannot be found.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the workbook may be loaded.
+    """
+    from xml.parsers import expat
+
+    def problem(message: str, key: str = "") -> list[Problem]:
+        return [Problem(shown, None, key, message)]
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+        return problem(f"cannot open it as an Excel workbook (.xlsx): it is not a zip archive as an .xlsx file "
+                       f"is ({exc}); expected a workbook written by wcf-model export-assumptions")
+    if len(parts) > MAX_WORKBOOK_PARTS:
+        return problem(f"the archive holds {len(parts):,} parts; an .xlsx workbook has a few dozen (at most "
+                       f"{MAX_WORKBOOK_PARTS:,} are read)")
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_WORKBOOK_UNCOMPRESSED:
+        return problem(f"it would decompress to {unpacked:,} bytes from {len(data):,}; a workbook of assumptions "
+                       f"decompresses to at most {MAX_WORKBOOK_UNCOMPRESSED:,} bytes (see Limits in the README), "
+                       "so it is not opened")
+    names = {p.filename: p for p in parts}
+    titles, charts = _sheet_parts(archive, names) if {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"} <= set(names) \
+        else ({}, [])
+    for title in charts:
+        if title in SHEETS:
+            return problem("is a chart sheet, not a sheet of cells; do not replace the sheets of the "
+                           "workbook (export a fresh one if need be)", title)
+    cells = 0
+    for part in parts:
+        if not part.filename.endswith((".xml", ".rels")):
+            continue
+        sheet = f"the sheet '{titles[part.filename]}'" if part.filename in titles else f"the sheet in {part.filename}"
+        state = {"row": 0, "col": 0}
+        found: set[tuple[int, int]] = set()
+        if formulas is not None and part.filename in titles:
+            formulas[titles[part.filename]] = found
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal cells
+            local = name.rpartition(":")[2]
+            if local == "f":
+                found.add((state["row"], state["col"]))
+            elif local == "row":
+                r = attrs.get("r", "")
+                state["row"] = int(r) if r.isdigit() and len(r) < 10 else state["row"] + 1
+                state["col"] = 0
+                if state["row"] > MAX_WORKBOOK_ROWS:
+                    raise _TooBig(f"{sheet} has rows down to {state['row']:,}; a sheet is read to at most "
+                                  f"{MAX_WORKBOOK_ROWS:,} rows (an exported workbook has a few hundred)")
+            elif local == "c":
+                cells += 1
+                m = _CELL_REF.fullmatch(attrs.get("r", ""))
+                state["col"] = _column_number(m.group(1)) if m else state["col"] + 1
+                if state["col"] > MAX_WORKBOOK_COLUMNS:
+                    raise _TooBig(f"{sheet} has cells out to column {get_column_letter(min(state['col'], 18278))} "
+                                  f"({state['col']:,}); a sheet is read to at most {MAX_WORKBOOK_COLUMNS} columns: "
+                                  "delete the columns to the right of the table")
+                if cells > MAX_WORKBOOK_CELLS:
+                    raise _TooBig(f"the workbook has more than {MAX_WORKBOOK_CELLS:,} cells; an exported workbook "
+                                  "has a few thousand")
+
+        try:
+            _scan_part(archive, part, start if part.filename.startswith("xl/worksheets/") else None)
+        except _TooBig as exc:
+            return problem(str(exc))
+        except expat.ExpatError as exc:
+            where = f"{sheet} ({part.filename})" if part.filename in titles else f"the part {part.filename}"
+            return problem(f"{where} is damaged (not well-formed XML: {exc}); save the workbook again from "
+                           "Excel, or export a fresh one")
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+                ValueError) as exc:  # a bad checksum, truncated data, encryption, an unknown compression
+            return problem(f"the part {part.filename} cannot be read ({exc}); save the workbook again from "
+                           "Excel, or export a fresh one")
+    return []
+
+
+def _open(path: Path, shown: str) -> tuple[_Book | None, list[Problem]]:
+    """Every sheet of a workbook, with formulas and saved results, once it is known to be safe to load."""
+    try:
+        data = read_limited(path, MAX_WORKBOOK_BYTES, "an assumptions workbook (.xlsx)")
+    except InputFileError as exc:
+        return None, [Problem(shown, None, "", f"{exc.reason}; expected an .xlsx workbook written by "
+                                               "wcf-model export-assumptions")]
+    formulas: dict[str, set[tuple[int, int]]] = {}
+    problems = check_workbook_archive(data, shown, formulas)
+    if problems:
+        return None, problems
+    try:
+        return _load(data, formulas), []
+    # openpyxl reports a damaged workbook in many ways (KeyError for a missing
+    # part, TypeError or AttributeError for a part of the wrong kind...); the
+    # archive has passed the checks above, so each of them means the file is
+    # not a workbook openpyxl can read, not a fault of wcf-model's.
+    except Exception as exc:
+        return None, [Problem(shown, None, "", f"cannot open it as an Excel workbook (.xlsx): "
+                                               f"{type(exc).__name__}: {exc}")]
+
+
+def _load(data: bytes, formulas: dict[str, set[tuple[int, int]]]) -> _Book:
+    """Read every sheet into memory (the archive checks bound how much there is).
+
+    The saved results are read with openpyxl; which cells hold a formula comes
+    from ``formulas`` (found while checking the archive), or, for a sheet it
+    does not cover, from a second reading of the workbook with its formulas.
+    """
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    with_formulas = None
+    try:
+        book = _Book(list(values.sheetnames), {})
+        for title in book.sheetnames:
+            ws_v = values[title]
+            if not isinstance(ws_v, ReadOnlyWorksheet):
+                book.sheets[title] = None
+                continue
+            ws_v.reset_dimensions()  # the rows' own extent, not the recorded dimension, which may claim any size
+            rows = [tuple(from_inert(c.value) for c in row) for row in ws_v.iter_rows()]
+            if title in formulas:
+                found = formulas[title]
+                flags = [tuple((r, c) in found for c in range(1, len(row) + 1)) for r, row in enumerate(rows, 1)]
+            else:
+                if with_formulas is None:
+                    with_formulas = load_workbook(io.BytesIO(data), read_only=True)
+                ws_f = with_formulas[title]
+                ws_f.reset_dimensions()
+                flags = [tuple(c.data_type == "f" for c in row) for row in ws_f.iter_rows()]
+            book.sheets[title] = _Sheet(rows, flags)
+        return book
+    finally:
+        values.close()
+        if with_formulas is not None:
+            with_formulas.close()
 
 
 def _missing_sheet(r: _Reader, title: str, present: list[str]) -> None:
-    r.problems.append(Problem(r.file, None, title, f"sheet '{title}' is missing{suggest(title, present)} "
+    r.problems.append(Problem(r.file, None, title, f"sheet '{title}' is missing{r.hint(title, present)} "
                                                     f"(the workbook has: {', '.join(present)}); "
                                                     "do not rename or delete the sheets"))
 
 
-def _read_table(r: _Reader, formulas: Any, values: Any, title: str, required: tuple[str, ...],
+def _sheet(r: _Reader, book: _Book, title: str) -> _Sheet | None:
+    """A worksheet by title; None (problem recorded) when it is missing or a chart sheet."""
+    if title not in book.sheets:
+        _missing_sheet(r, title, book.sheetnames)
+        return None
+    sheet = book.sheets[title]
+    if sheet is None:
+        r.problems.append(Problem(r.file, None, title, f"'{title}' is a chart sheet, not a sheet of cells; "
+                                                        "do not replace the sheets of the workbook"))
+    return sheet
+
+
+def _read_table(r: _Reader, book: _Book, title: str, required: tuple[str, ...],
                 extra: Callable[[str], bool] = lambda h: False) -> _Table | None:
     """Read a sheet by its header names; None (problems recorded) if it is unusable."""
-    if title not in values.sheetnames:
-        _missing_sheet(r, title, values.sheetnames)
+    sheet = _sheet(r, book, title)
+    if sheet is None:
         return None
-    ws_f, ws_v = formulas[title], values[title]
-    header = [c.value for c in next(ws_v.iter_rows(min_row=1, max_row=1), ())]
+    header = sheet.values[0] if sheet.values else ()
     columns: dict[str, int] = {}
     ok = True
     for i, h in enumerate(header, start=1):
@@ -665,19 +953,18 @@ def _read_table(r: _Reader, formulas: Any, values: Any, title: str, required: tu
     if not ok:
         return None
     table = _Table(title, columns, [])
-    for row_f, row_v in zip(ws_f.iter_rows(min_row=2), ws_v.iter_rows(min_row=2)):
+    for number, (row_v, row_f) in enumerate(zip(sheet.values[1:], sheet.formulas[1:]), start=2):
         cells: dict[str, Any] = {}
         for name, i in columns.items():
-            cf: Cell | None = row_f[i - 1] if i - 1 < len(row_f) else None
-            cv = row_v[i - 1].value if i - 1 < len(row_v) else None
-            if cf is not None and cf.data_type == "f" and cv is None:
-                r.problems.append(Problem(r.file, cf.row, f"{title}!{cf.coordinate}",
+            cv = row_v[i - 1] if i - 1 < len(row_v) else None
+            if i - 1 < len(row_f) and row_f[i - 1] and cv is None:
+                r.problems.append(Problem(r.file, number, f"{title}!{get_column_letter(i)}{number}",
                                           "holds a formula whose result was never saved; open and save the "
                                           "workbook in Excel, or type the number"))
                 cv = _BAD
             cells[name] = cv
         if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in cells.values()):
-            table.rows.append((row_v[0].row, cells))
+            table.rows.append((number, cells))
     return table
 
 
@@ -723,7 +1010,7 @@ def _read_by_year(r: _Reader, t: _Table, figure_units: dict[str, str]) -> dict[s
             continue
         if name not in figure_units:
             r.problem(t, "name", row, f"'{name}' is not a parameter or option cost item of this workbook"
-                                      f"{suggest(name, list(figure_units))}; keep the names as exported")
+                                      f"{r.hint(name, list(figure_units))}; keep the names as exported")
             continue
         r.read_only(t, row, cells, {"unit": figure_units[name]})
         values = {fy: r.number(t, col, row, cells.get(col)) for col, fy in years.items()}
@@ -917,7 +1204,7 @@ def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[s
         if _duplicate(r, t, row, name, seen):
             continue
         if name not in specs:
-            r.problem(t, "name", row, f"unknown parameter '{name}'{suggest(name, list(specs))}; keep the names "
+            r.problem(t, "name", row, f"unknown parameter '{name}'{r.hint(name, list(specs))}; keep the names "
                                       "as exported (a new row must use a parameter name from the model's catalogue)")
             continue
         old = r.base.parameters.get(name)
@@ -959,7 +1246,7 @@ def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, A
         if _duplicate(r, t, row, (oid, kind, item_id), seen):
             continue
         if oid not in r.base.options:
-            r.problem(t, "option", row, f"no option '{oid}'{suggest(oid, list(r.base.options))} "
+            r.problem(t, "option", row, f"no option '{oid}'{r.hint(oid, list(r.base.options))} "
                                         f"(options: {', '.join(r.base.options)})")
             continue
         if kind not in KINDS:
@@ -968,7 +1255,7 @@ def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, A
         items = getattr(r.base.options[oid], KINDS[kind])
         if item_id not in items:
             r.problem(t, "item", row, f"option '{oid}' has no {kind} cost item '{item_id}'"
-                                      f"{suggest(item_id, list(items))}; new cost items belong in the scenario file")
+                                      f"{r.hint(item_id, list(items))}; new cost items belong in the scenario file")
             continue
         old = items[item_id]
         name = _cost_name(oid, kind, item_id)
@@ -1006,12 +1293,12 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         if _duplicate(r, t, row, (oid, eid), seen):
             continue
         if oid not in r.base.options:
-            r.problem(t, "option", row, f"no option '{oid}'{suggest(oid, list(r.base.options))} "
+            r.problem(t, "option", row, f"no option '{oid}'{r.hint(oid, list(r.base.options))} "
                                         f"(options: {', '.join(r.base.options)})")
             continue
         effects = r.base.options[oid].effects
         if eid not in effects:
-            r.problem(t, "effect", row, f"option '{oid}' has no effect '{eid}'{suggest(eid, list(effects))}; "
+            r.problem(t, "effect", row, f"option '{oid}' has no effect '{eid}'{r.hint(eid, list(effects))}; "
                                         "new effects belong in the scenario file")
             continue
         old = effects[eid]
@@ -1063,18 +1350,18 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         ))
 
 
-def _check_about(r: _Reader, values: Any) -> str:
+def _check_about(r: _Reader, book: _Book) -> str:
     """Whether the workbook came from the base scenario as it is now: "same",
     "changed" or "unknown" (the last two with a problem recorded)."""
-    if ABOUT not in values.sheetnames:
-        _missing_sheet(r, ABOUT, values.sheetnames)
+    sheet = _sheet(r, book, ABOUT)
+    if sheet is None:
         return "unknown"
-    for row in values[ABOUT].iter_rows(min_col=1, max_col=2):
-        if row[0].value == "sha256":
-            got = str(row[1].value or "").strip()
+    for number, row in enumerate(sheet.values, start=1):
+        if row[:1] == ("sha256",):
+            got = str((row[1] if len(row) > 1 else None) or "").strip()
             if got != r.base.sha256:
                 r.problems.append(Problem(
-                    r.file, row[0].row, f"{ABOUT}!B{row[0].row}",
+                    r.file, number, f"{ABOUT}!B{number}",
                     f"this workbook was exported from a different version of the scenario (sha256 {got[:12]}...) "
                     f"than {r.base.path} is now (sha256 {r.base.sha256[:12]}...): cells you did not edit "
                     "would overwrite its newer figures. Export a fresh workbook from the scenario and make "
@@ -1094,6 +1381,8 @@ def _check_orphans(r: _Reader, by_year_t: _Table, by_year: dict[str, tuple[int, 
     listed |= {_cost_name(*(str(c.get(k)).strip() for k in KEYS[COSTS])) for _, c in costs.rows}
     before = _by_year_figures(r.base)
     for name, (row, given) in by_year.items():
+        if any(v is _BAD for v in given.values()):
+            continue  # a cell that could not be read; its problem is recorded
         unchanged = name in before and _same_values(before[name][1], given)
         if given and name not in listed and not unchanged:
             r.problems.append(Problem(r.file, row, by_year_t.ref("name", row),
@@ -1112,16 +1401,16 @@ def _read_edits(workbook_path: str | Path, base: Scenario, *, check_base: bool =
     """
     path = Path(workbook_path)
     r = _Reader(str(workbook_path), base)
-    formulas, values, problems = _open(path, r.file)
-    if problems:
+    book, problems = _open(path, r.file)
+    if problems or book is None:
         raise ScenarioError(problems)
     if check_base:
-        if _check_about(r, values) == "changed":  # every other difference would be a symptom of it
+        if _check_about(r, book) == "changed":  # every other difference would be a symptom of it
             raise ScenarioError(r.problems)
-    params = _read_table(r, formulas, values, PARAMETERS, PARAMETER_COLUMNS)
-    by_year_t = _read_table(r, formulas, values, BY_YEAR, BY_YEAR_COLUMNS, extra=lambda h: h != "")
-    costs = _read_table(r, formulas, values, COSTS, COST_COLUMNS)
-    effects = _read_table(r, formulas, values, EFFECTS, EFFECT_COLUMNS)
+    params = _read_table(r, book, PARAMETERS, PARAMETER_COLUMNS)
+    by_year_t = _read_table(r, book, BY_YEAR, BY_YEAR_COLUMNS, extra=lambda h: h != "")
+    costs = _read_table(r, book, COSTS, COST_COLUMNS)
+    effects = _read_table(r, book, EFFECTS, EFFECT_COLUMNS)
     # Names a "By year" row may use: every parameter in the catalogue, and the
     # base's cost items (by their full dotted names).
     units = {n: s.unit for n, s in parameter_specs().items()}
@@ -1258,12 +1547,18 @@ def import_assumptions(workbook_path: str | Path, base_scenario_path: str | Path
         are raised as they are, against the base file.
     UsageError
         When ``out_path`` is a file of the base scenario's chain.
+    OutputError
+        When ``out_path`` is the workbook being read, a folder, or cannot be written.
     """
     workbook_path, base_path, out_path = Path(workbook_path), Path(base_scenario_path), Path(out_path)
     base = load_scenario(base_path)
     if out_path.resolve() in {f.resolve() for f in base.files}:
         raise UsageError(f"refusing to write the overlay over {out_path}, which the base scenario "
                          f"{base_path} is made from; choose a new file name with -o")
+    inputs = [workbook_path, *base.files]
+    # Writing a scenario is this command's job, so scenarios/ is allowed; it may
+    # not write over the workbook it reads nor the files the overlay extends.
+    check_output_file(out_path, inputs, allow_inputs=True)
     edits = _read_edits(workbook_path, base, check_base=check_base)
     if not edits:
         return []
@@ -1277,8 +1572,6 @@ def import_assumptions(workbook_path: str | Path, base_scenario_path: str | Path
         except ScenarioError as exc:
             raise ScenarioError(_map_back(exc.problems, edits, str(workbook_path))) from None
 
-    # Writing a scenario is this command's job, so scenarios/ is allowed; the
-    # chain check above keeps it from overwriting the files it extends.
-    write_all(out_path.parent, {out_path.name: write_checked}, allow_inputs=True)
+    write_file(out_path, write_checked, inputs=inputs, allow_inputs=True)
     return [e.line for e in edits]
 
