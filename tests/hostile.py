@@ -658,11 +658,12 @@ def workbook_opening_stock_of_1e308(f: Path) -> Case:
 
 
 def _dfe_copy(f: Path) -> Path | None:
-    shared = REPO.parent / "shared" / "data" / "dfe"
-    if not shared.is_dir():
+    # The published downloads: ./downloads/dfe, or $WCF_DOWNLOADS/dfe (as in conftest.py).
+    published = Path(os.environ.get("WCF_DOWNLOADS", REPO / "downloads")) / "dfe"
+    if not published.is_dir():
         return None
     dfe = f / "dfe"
-    shutil.copytree(shared, dfe)
+    shutil.copytree(published, dfe)
     return dfe
 
 
@@ -671,7 +672,7 @@ def backtest_with_a_corrupt_dfe_file(f: Path) -> Case:
     """A download damaged in one cell (Worcestershire's 833 children looked after at 31 March 2019)."""
     dfe = _dfe_copy(f)
     if dfe is None:
-        raise FileNotFoundError("the DfE downloads (../shared/data/dfe) are needed for this case")
+        raise FileNotFoundError("the DfE downloads (./downloads/dfe or $WCF_DOWNLOADS/dfe) are needed for this case")
     target = dfe / "cla_la_tables_2019.csv"
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
     i = next(i for i, line in enumerate(lines) if ",885,Worcestershire," in line)
