@@ -33,7 +33,7 @@ from .formats import RANGE
 from .mca import McaResult
 from .results import Results, appraise
 from .scenario import Scenario
-from .schema import financial_year_of
+from .formats import financial_year_of
 from .sensitivity import switching_values, tornado
 
 # ---------------------------------------------------------------------------

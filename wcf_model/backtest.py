@@ -43,12 +43,13 @@ from . import forecast as fc
 from .authorities import ESTIMATED, history, register
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
+from .data import load_authority, load_frame
+from .tidy import ENGLAND, normalise_la_code, region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .outputs import strict_json
 from .scenario import Parameter
-from .schema import financial_year_label
+from .formats import financial_year_label
 
 #: Published measure -> (projected measure, how the years line up).
 #: "stock": 31 March Y vs closing of FY (Y-1)-Y; "flow": the year to 31 March Y;
@@ -537,7 +538,7 @@ def _history(code: str) -> pd.DataFrame:
 
 
 def _region(code: str) -> pd.DataFrame:
-    """The published rows of the authority's region (:func:`wcf_model.data.region_rows`), kept by region."""
+    """The published rows of the authority's region (:func:`wcf_model.tidy.region_rows`), kept by region."""
     region = _history(code)["region_code"].iloc[0]
     cache = _WORKER["regions"]
     if region not in cache:

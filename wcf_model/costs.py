@@ -45,7 +45,8 @@ from .effects import MONTHS, months_from_start
 from .inputs import draw, variates
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
 from .scenario import Parameter
-from .schema import OneOffCost, Option, RecurringCost, VatTreatment, financial_year_of
+from .formats import financial_year_of
+from .schema import OneOffCost, Option, RecurringCost, VatTreatment
 from .tax import VatPosition, company_vat, corporation_tax
 from .workforce import Staffing, workforce_costs
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from .catalogue import UNITS, parameter_specs
 from .inputs import draw, variates
-from .schema import Effect, Option, financial_year_start
+from .formats import financial_year_start
+from .schema import Effect, Option
 
 MONTHS = 12
 

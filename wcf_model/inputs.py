@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from .distributions import ppf
-from .scenario import Parameter, Scenario
+from .schema import Parameter, Scenario
 
 #: Uniforms are kept inside (EPS, 1 - EPS) so unbounded distributions stay finite.
 EPS = 1e-12

@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import STAFF_ROLES, sentence_case, word
-from .data import normalise_la_code
+from .tidy import normalise_la_code
 from .errors import DataError, InputFileError, Problem, UsageError, problem_list
 from .limits import MAX_ACTUALS_BYTES, MAX_ACTUALS_ROWS, MAX_CSV_FIELD_CHARS, magnitude_problem, read_limited
 
@@ -402,7 +402,8 @@ def check_authority(actuals: pd.DataFrame, sc) -> None:
     DataError
         Naming both authorities, when the actuals' ``la_code`` is not the scenario's.
     """
-    from .data import load_frame, rows_for
+    from .data import load_frame
+    from .tidy import rows_for
 
     theirs, ours = actuals.attrs.get("la_code"), normalise_la_code(sc.header.authority.la_code)
     if theirs is None or theirs == ours:
@@ -471,7 +472,7 @@ def published_actuals(la_code: int | str, first: str, last: str,
     import datetime as dt
 
     from .data import load_extract
-    from .schema import financial_year_of
+    from .formats import financial_year_of
 
     extract = load_extract(la_code, list(dict.fromkeys(PUBLISHED.values())), data_dir=data_dir)
     rows, skipped = [], []
@@ -948,7 +949,7 @@ def spend_gap(sc, option: str, actuals: pd.DataFrame, year: str, vintage: str | 
     from .appraisal import appraise_options
     from .prices import load_deflators
     from .scenario import scenario_from_document
-    from .schema import financial_year_label, financial_year_start
+    from .formats import financial_year_label, financial_year_start
 
     value = actuals.set_index(["measure", "period"])["value"]
     if ("gross_spend", year) not in value.index:
