@@ -43,10 +43,9 @@ from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
 from .inputs import draw, variates
-from .prices import DEFAULT_INFLATION, Inflation, price_factor
-from .scenario import Parameter
 from .formats import financial_year_of
-from .schema import OneOffCost, Option, RecurringCost, VatTreatment
+from .prices import DEFAULT_INFLATION, Inflation, price_factor
+from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
 from .tax import VatPosition, company_vat, corporation_tax
 from .workforce import Staffing, workforce_costs
 
@@ -251,7 +250,7 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
     lines = []
     for kind, items in (("one_off_costs", option.one_off_costs), ("recurring_costs", option.recurring_costs)):
         for item_id, item in items.items():
-            name = f"options.{option_id}.{kind}.{item_id}"
+            name = catalogue.option_input_name(option_id, kind, item_id)
             path, central = _item_path(item, years)
             if isinstance(item, OneOffCost):
                 when = np.ones(len(years))
@@ -267,7 +266,7 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
             factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
             values = _item_values(item, name, draws, seed, years, design) * when[None, :] * factor
             skew = distribution_mean(item.distribution, central) / central - 1 if central else 0.0
-            lines.append(CostLine(f"option.{item_id}", group, values, funder=item.funder,
+            lines.append(CostLine(catalogue.option_cost_line(item_id), group, values, funder=item.funder,
                                   optimism_bias=item.optimism_bias,
                                   ob_base=(central * path * when * factor)[None, :], ob_skew=max(skew, 0.0),
                                   buyer=_buyer(item), vat=item.vat, category=item.category))
@@ -308,7 +307,7 @@ def _line_vat(ln: CostLine, p: Mapping[str, np.ndarray]) -> tuple[np.ndarray | f
     """(standard-rated share, treatment, reference) of a line bought by a company; share None if unknown."""
     if ln.vat is not None:
         return ln.vat.share, ln.vat.treatment, ln.vat.reference
-    if ln.name.startswith("option."):
+    if catalogue.option_item_of_line(ln.name) is not None:
         rule = catalogue.ITEM_VAT.get(ln.category or "")
     else:
         rule = catalogue.LINE_VAT.get(ln.name)

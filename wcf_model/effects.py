@@ -18,9 +18,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .catalogue import UNITS, parameter_specs
-from .inputs import draw, variates
+from .catalogue import UNITS, option_input_name, parameter_specs
 from .formats import financial_year_start
+from .inputs import draw, variates
 from .schema import Effect, Option
 
 MONTHS = 12
@@ -117,7 +117,7 @@ def apply_option_effects(p: Mapping[str, np.ndarray], option_id: str, option: Op
     for eid, effect in option.effects.items():
         level = strength(len(years), months_from_start(effect_start(effect, option), years[0]),
                          effect.ramp_years, effect.fade_after_years, effect.fade_years)
-        change = change_draws(effect, f"options.{option_id}.effects.{eid}", draws, seed, design)
+        change = change_draws(effect, option_input_name(option_id, "effects", eid), draws, seed, design)
         out[effect.driver] = _clip_to_unit(effect.driver,
                                            apply_effect(out[effect.driver], change, level, effect.mode))
     return out

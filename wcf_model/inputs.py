@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from .catalogue import OPTION_COST_KINDS, option_input_name
 from .distributions import ppf
 from .schema import Parameter, Scenario
 
@@ -137,16 +138,16 @@ def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -
                                       "x central path" if by_year else p.unit))
     for oid, opt in options.items():
         items = option_item_labels(opt)
-        for kind in ("one_off_costs", "recurring_costs"):
+        for kind in OPTION_COST_KINDS:
             for iid, item in getattr(opt, kind).items():
                 if item.distribution and item.distribution.get("type") != "fixed":
                     by_year = item.values is not None
-                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", option_input_label(opt.label, items[iid]),
+                    out.append(UncertainInput(option_input_name(oid, kind, iid), option_input_label(opt.label, items[iid]),
                                               item.distribution, 1.0 if by_year else float(item.value),
                                               "x central path" if by_year else item.unit))
         for eid, e in opt.effects.items():
             if e.distribution and e.distribution.get("type") != "fixed":
-                out.append(UncertainInput(f"options.{oid}.effects.{eid}",
+                out.append(UncertainInput(option_input_name(oid, "effects", eid),
                                           option_input_label(opt.label, effect_label(e.driver, e.label)),
                                           e.distribution, float(e.change),
                                           "share change" if e.mode == "multiply" else e.mode))

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .catalogue import DELIVERY_VEHICLES, FUNDERS, OPTIMISM_BIAS_CATEGORIES, SERVICE_LINES, VAT_TREATMENTS, suggest
+from .catalogue import OPTION_COST_KINDS, option_input_name
 from .errors import Problem
 from .formats import financial_year_label, financial_year_start
 
@@ -423,9 +424,9 @@ class Scenario:
         """Every sourced figure: parameters, then each option's cost items."""
         yield from self.parameters.items()
         for oid, opt in self.options.items():
-            for kind in ("one_off_costs", "recurring_costs"):
+            for kind in OPTION_COST_KINDS:
                 for item_id, item in getattr(opt, kind).items():
-                    yield f"options.{oid}.{kind}.{item_id}", item
+                    yield option_input_name(oid, kind, item_id), item
 
 
 # ---------------------------------------------------------------------------

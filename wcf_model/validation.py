@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from . import catalogue
-from .catalogue import UNITS, allowed_keys, parameter_specs, suggest
+from .catalogue import UNITS, allowed_keys, option_input_name, parameter_specs, suggest
 from .distributions import REGISTRY as DISTRIBUTIONS
 from .distributions import check_distribution, ppf
 from .effect_library import DEFAULT_LIBRARY, load_library, resolve_effects
@@ -248,7 +248,8 @@ def _validate_options(c: _Collector, header: Header | None, options: dict[str, O
                 _check_destinations_priced(c, loc + ("effects", eid), eff, params)
         for item_id in set(opt.one_off_costs) & set(opt.recurring_costs):
             c.add(loc + ("recurring_costs", item_id),
-                  f"options.{oid}.recurring_costs.{item_id} has the same id as options.{oid}.one_off_costs.{item_id}; "
+                  f"{option_input_name(oid, 'recurring_costs', item_id)} has the same id as "
+                  f"{option_input_name(oid, 'one_off_costs', item_id)}; "
                   "each cost item of an option needs its own id, or one would hide the other in the accounts")
         known_lines = set(catalogue.LINE_VAT)
         groups = {n.split(".")[0] for n in known_lines} | {".".join(n.split(".")[:2]) for n in known_lines}

@@ -78,7 +78,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .catalogue import parameter_specs, suggest
+from .catalogue import option_input_name, parameter_specs, suggest
 from .distributions import REGISTRY as DISTRIBUTIONS
 from .distributions import check_distribution, scale_distribution
 from .errors import InputFileError, Problem, ScenarioError, UsageError
@@ -306,7 +306,7 @@ def _by_year_figures(sc: Scenario) -> dict[str, tuple[str, dict[str, float]]]:
 
 
 def _cost_name(oid: str, kind: str, item: str) -> str:
-    return f"options.{oid}.{KINDS.get(kind, kind)}.{item}"
+    return option_input_name(oid, KINDS.get(kind, kind), item)
 
 
 # ---------------------------------------------------------------------------
@@ -1316,7 +1316,7 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         if new["evidence"] is None:
             r.problem(t, "evidence", row, "evidence is blank; say what supports the size of the effect")
             new["evidence"] = _BAD
-        new["distribution"] = _follow_value(r, t, row, f"options.{oid}.effects.{eid}", old.change,
+        new["distribution"] = _follow_value(r, t, row, option_input_name(oid, "effects", eid), old.change,
                                             old.distribution or None, new["change"], new["distribution"],
                                             column="change")
         if any(v is _BAD for v in new.values()):
@@ -1326,7 +1326,7 @@ def _read_effects(r: _Reader, t: _Table) -> None:
         changed = [k for k in new if not (_same_number(before[k], new[k]) if k == "change" else before[k] == new[k])]
         if not changed:
             continue
-        name = f"options.{oid}.effects.{eid}"
+        name = option_input_name(oid, "effects", eid)
         if "change" in changed and "evidence" not in changed:
             r.problem(t, "evidence", row, f"a changed effect needs its own evidence: the change of {name} changed "
                                           "but its evidence is the old one; say what supports the new size")
