@@ -218,7 +218,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_export_assumptions(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
-    from .workbook_io import export_assumptions
+    from .workbook_export import export_assumptions
 
     export_assumptions(load_scenario(args.scenario), args.out)
     print(f"wrote {args.out}: change the blue cells, give a source for every changed figure, then run "

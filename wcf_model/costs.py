@@ -224,11 +224,6 @@ def _carry(values: Mapping[str, float], year: str) -> float:
     return values[earlier[-1]] if earlier else 0.0
 
 
-def _timing(t, option: Option):
-    """A timing with ``go_live`` and ``end`` resolved to the option's dates."""
-    return option.go_live if t == "go_live" else option.end if t == "end" else t
-
-
 def _buyer(item: OneOffCost | RecurringCost) -> str:
     """Who contracts for an option's item under a company: set-up is the council's project (its VAT is
     refunded under s33); running costs are the company's, except the council's own client team."""
@@ -255,13 +250,13 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
             if isinstance(item, OneOffCost):
                 when = np.ones(len(years))
                 if item.values is None:
-                    at = _timing(item.when, option)
+                    at = option.resolve(item.when)
                     fy = financial_year_of(at) if isinstance(at, dt.date) else at
                     when = (np.array(years) == fy).astype(float)
                 group = f"one_off.{item.category}"
             else:
                 end = item.end if item.end is not None else (None if item.start == "end" else option.end)
-                when = active_share(len(years), years[0], _timing(item.start, option), _timing(end, option))
+                when = active_share(len(years), years[0], option.resolve(item.start), option.resolve(end))
                 group = f"recurring.{item.category}"
             factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
             values = _item_values(item, name, draws, seed, years, design) * when[None, :] * factor

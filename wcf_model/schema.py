@@ -283,6 +283,12 @@ class Option(Strict):
     optimism_bias_mitigation: ObMitigation | None = None
     tax: OptionTax = OptionTax()
 
+    def resolve(self, t: Any) -> dt.date | str | None:
+        """A timing with ``go_live`` and ``end`` replaced by this option's own dates (None
+        where the option has none); a date or a financial year is returned as it is.
+        Every reader of a timing resolves it here."""
+        return self.go_live if t == "go_live" else self.end if t == "end" else t
+
     @model_validator(mode="after")
     def _scope_unique(self) -> Option:
         if len(set(self.scope)) != len(self.scope):

@@ -193,13 +193,8 @@ def _check_cases_per_child(c: _Collector, params: dict[str, Parameter]) -> None:
 
 
 def _timing_year(t: Any, option: Option) -> str | None:
-    if t == "go_live":
-        return _timing_year(option.go_live, option) if option.go_live is not None else None
-    if t == "end":
-        return _timing_year(option.end, option) if option.end is not None else None
-    if isinstance(t, dt.date):
-        return financial_year_of(t)
-    return t
+    t = option.resolve(t)
+    return financial_year_of(t) if isinstance(t, dt.date) else t
 
 
 def _validate_options(c: _Collector, header: Header | None, options: dict[str, Option], mca: Mca,
@@ -561,10 +556,7 @@ def _check_takes_effect(c: _Collector, header: Header | None, options: dict[str,
 
 def _when(t: Any, option: Option) -> tuple[str, dt.date | None] | None:
     """A timing as (financial year, date or None), with go_live and end resolved; None if unknown."""
-    if t == "go_live":
-        t = option.go_live
-    elif t == "end":
-        t = option.end
+    t = option.resolve(t)
     if isinstance(t, dt.date):
         return financial_year_of(t), t
     return (t, None) if isinstance(t, str) else None
