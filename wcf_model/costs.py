@@ -141,9 +141,13 @@ def service_costs(c: Caseloads, staff: Mapping[str, Staffing], p: Mapping[str, n
     grow = growth_index(p, "staff", shape)
     for name, values in workforce_costs(staff, p).items():
         lines.append(CostLine(f"staff.{name}", "staff", values * grow))
-    if c.early_help is not None and "costs.early_help.per_episode" in p:
-        lines.append(CostLine("early_help", "early_help", c.early_help * p["costs.early_help.per_episode"],
-                              service_line="early_help"))
+    if c.early_help is not None:
+        if "costs.early_help.per_episode" in p:
+            lines.append(CostLine("early_help", "early_help", c.early_help * p["costs.early_help.per_episode"],
+                                  service_line="early_help"))
+        else:
+            warnings.append(f"no cost per early help episode (about {c.early_help[:, 0].mean():,.0f} episodes "
+                            "in the first year): early help left out of the costs")
     if c.ehcp_by_setting is not None:
         grow = growth_index(p, "send", shape)
         for k, setting in enumerate(EHCP_SETTINGS):
@@ -302,11 +306,10 @@ def _line_vat(ln: CostLine, p: Mapping[str, np.ndarray]) -> tuple[np.ndarray | f
     """(standard-rated share, treatment, reference) of a line bought by a company; share None if unknown."""
     if ln.vat is not None:
         return ln.vat.share, ln.vat.treatment, ln.vat.reference
-    if catalogue.option_item_of_line(ln.name) is not None:
-        rule = catalogue.ITEM_VAT.get(ln.category or "")
-    else:
-        rule = catalogue.LINE_VAT.get(ln.name)
-    stated = p.get(f"finance.vat_standard_rated_share.{ln.name}")
+    own_item = catalogue.option_item_of_line(ln.name) is not None
+    rule = catalogue.ITEM_VAT.get(ln.category or "") if own_item else catalogue.LINE_VAT.get(ln.name)
+    # an option's own item states its VAT on the item (vat:), never as a parameter
+    stated = None if own_item else p.get(f"finance.vat_standard_rated_share.{ln.name}")
     if stated is not None:
         return stated, "as the scenario states", rule.reference if rule else "the scenario"
     if rule is None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .catalogue import UNITS, option_input_name, parameter_specs
 from .formats import financial_year_start
-from .inputs import draw, variates
+from .inputs import Params, draw, variates
 from .schema import Effect, Option
 
 MONTHS = 12
@@ -108,7 +108,7 @@ def apply_option_effects(p: Mapping[str, np.ndarray], option_id: str, option: Op
     unit range (a share never leaves [0, 1]), because a drawn change can be
     large enough to push it out.
     """
-    out = dict(p)
+    out = Params(p)
     for eid, effect in option.effects.items():
         level = strength(len(years), months_from_start(option.resolve(effect.start), years[0]),
                          effect.ramp_years, effect.fade_after_years, effect.fade_years)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .catalogue import OPTION_COST_KINDS, option_input_name
+from .catalogue import OPTION_COST_KINDS, option_input_name, parameter_specs
 from .distributions import ppf
 from .schema import Parameter, Scenario
 
@@ -90,10 +90,60 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
                            (draws or 1, len(years))).copy()
 
 
+class Params(dict):
+    """Parameter arrays by name, as every engine function receives them: a checked lookup.
+
+    A scenario may leave a parameter out (a council with no figure for transport
+    to school), so asking whether one is given (``name in p``, ``p.get(name)``)
+    is part of the model. Asking for a name the catalogue does not define is
+    not: it is a slip in the engine, and would otherwise read as "not given" and
+    silently drop the line it prices. So every lookup of a name outside the
+    catalogue raises, and ``p[name]`` for a parameter the scenario does not
+    give raises :class:`MissingParameter` naming it.
+    """
+
+    def _check(self, name: object) -> None:
+        if name not in parameter_specs():
+            raise UnknownParameter(f"{name!r} is no parameter of the catalogue (wcf_model.catalogue), so the "
+                                   "model can never be given it: the name is misspelt where it is looked up")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return dict.__getitem__(self, name)
+        except KeyError:
+            self._check(name)
+            raise MissingParameter(f"the scenario gives no {name}, which this part of the model needs") from None
+
+    def __contains__(self, name: object) -> bool:
+        self._check(name)
+        return dict.__contains__(self, name)
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        self._check(name)
+        return dict.get(self, name, default)
+
+    def copy(self) -> Params:
+        return Params(self)
+
+
+class UnknownParameter(KeyError):
+    """A lookup of a name the parameter catalogue does not define (a slip in the engine)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MissingParameter(KeyError):
+    """A parameter the model needs that the scenario does not give."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def sample_parameters(parameters: Mapping[str, Parameter], years: list[str], draws: int | None = None,
-                      seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                      seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> Params:
     """Every parameter as a ``(draws, years)`` array (``draws=None``: central, one draw)."""
-    return {name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()}
+    return Params({name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()})
 
 
 @dataclass(frozen=True)
