@@ -98,7 +98,7 @@ def test_a_fifo_given_as_an_actuals_file_or_workbook_is_refused_at_once(tmp_path
     import os
 
     from wcf_model.errors import DataError, ScenarioError
-    from wcf_model.monitoring import read_actuals
+    from wcf_model.actuals import read_actuals
     from wcf_model.workbook_import import read_edits
 
     os.mkfifo(tmp_path / "pipe.csv")

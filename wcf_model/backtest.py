@@ -44,26 +44,19 @@ from .authorities import ESTIMATED, history, register
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import load_authority, load_frame
-from .tidy import ENGLAND, normalise_la_code, region_rows
 from .errors import DataError, UsageError
+from .formats import financial_year_label
+from .measures import BACKTESTED, MEASURES, PUBLISHED
 from .model import project_parameters
 from .outputs import strict_json
-from .scenario import Parameter
-from .formats import financial_year_label
+from .schema import Parameter
+from .tidy import ENGLAND, normalise_la_code, region_rows
 
-#: Published measure -> (projected measure, how the years line up).
+#: Published measure -> (projected measure, how the years line up), for the measures
+#: the back-test scores: the map monitoring reads too (:data:`wcf_model.measures.PUBLISHED`).
 #: "stock": 31 March Y vs closing of FY (Y-1)-Y; "flow": the year to 31 March Y;
 #: "census": 30 September Y vs FY Y-(Y+1).
-COMPARED = {
-    "referrals": ("referrals", "flow"),
-    "cin_at_31_march": ("cin_closing", "stock"),
-    "cpp_at_31_march": ("cpp_closing", "stock"),
-    "cla_at_31_march": ("cla_closing", "stock"),
-    "cla_starts": ("cla_starts", "flow"),
-    "cla_ceased": ("cla_exits", "flow"),
-    "ehcp_total": ("ehcp_closing", "stock"),
-    "sw_case_holders_fte": ("social_worker_in_post_fte", "census"),
-}
+COMPARED = {PUBLISHED[m]: (m, MEASURES[m].kind) for m in BACKTESTED}
 
 #: The naive forecasts the model is compared with, by column name.
 BASELINES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {

@@ -143,7 +143,7 @@ def _note(text: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .analysis import study
-    from .monitoring import read_actuals, require_periods
+    from .actuals import read_actuals, require_periods
     from .outputs import check_output_folder, default_output_dir, write_csv, write_set
     from .progress import Bar
     from .results import appraise, json_text
