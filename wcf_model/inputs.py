@@ -83,7 +83,10 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
     so the shape of the path over time is kept.
     """
     path = central_path(param, years)
-    u = variates(param.name, draws, seed, design) if param.distribution is not None else None
+    if draws is None or not param.distribution or param.distribution.get("type") == "fixed":
+        # the same in every draw: one row, seen as (draws, years) without copying it (read-only)
+        return np.broadcast_to(path[None, :], (draws or 1, len(years)))
+    u = variates(param.name, draws, seed, design)
     if param.values is not None:
         return path[None, :] * draw(param.distribution, u, 1.0, draws)[:, None]
     return np.broadcast_to(draw(param.distribution, u, float(param.value), draws)[:, None],
