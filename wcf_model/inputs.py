@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from .catalogue import OPTION_COST_KINDS, option_input_name, parameter_specs
-from .distributions import ppf
+from .distributions import is_uncertain, ppf
 from .schema import Parameter, Scenario
 
 #: Uniforms are kept inside (EPS, 1 - EPS) so unbounded distributions stay finite.
@@ -66,7 +66,7 @@ def variates(name: str, draws: int | None, seed: int, design: Mapping[str, np.nd
 
 def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int | None) -> np.ndarray:
     """Values of an input for each draw, shape ``(draws,)`` [the input's unit]."""
-    if u is None or spec is None or spec.get("type") == "fixed":
+    if u is None or not is_uncertain(spec):
         return np.full(draws or 1, float(central))
     u = np.asarray(u, dtype=float)
     missing = np.isnan(u)
@@ -83,7 +83,7 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
     so the shape of the path over time is kept.
     """
     path = central_path(param, years)
-    if draws is None or not param.distribution or param.distribution.get("type") == "fixed":
+    if draws is None or not is_uncertain(param.distribution):
         # the same in every draw: one row, seen as (draws, years) without copying it (read-only)
         return np.broadcast_to(path[None, :], (draws or 1, len(years)))
     u = variates(param.name, draws, seed, design)
@@ -184,7 +184,7 @@ def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -
 
     out = []
     for name, p in parameters.items():
-        if p.distribution and p.distribution.get("type") != "fixed":
+        if is_uncertain(p.distribution):
             by_year = p.values is not None
             out.append(UncertainInput(name, parameter_label(name), p.distribution,
                                       1.0 if by_year else float(p.value),
@@ -193,13 +193,13 @@ def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -
         items = option_item_labels(opt)
         for kind in OPTION_COST_KINDS:
             for iid, item in getattr(opt, kind).items():
-                if item.distribution and item.distribution.get("type") != "fixed":
+                if is_uncertain(item.distribution):
                     by_year = item.values is not None
                     out.append(UncertainInput(option_input_name(oid, kind, iid), option_input_label(opt.label, items[iid]),
                                               item.distribution, 1.0 if by_year else float(item.value),
                                               "x central path" if by_year else item.unit))
         for eid, e in opt.effects.items():
-            if e.distribution and e.distribution.get("type") != "fixed":
+            if is_uncertain(e.distribution):
                 out.append(UncertainInput(option_input_name(oid, "effects", eid),
                                           option_input_label(opt.label, effect_label(e.driver, e.label)),
                                           e.distribution, float(e.change),
