@@ -43,7 +43,8 @@ def _draw_by_draw(sc, draws: int) -> None:
     """The whole appraisal run one draw at a time, each with the same variates the
     vectorised run uses: what vectorisation is measured against."""
     from wcf_model.appraisal import appraise_options
-    from wcf_model.inputs import uncertain_inputs, uniforms
+    from wcf_model.inputs import uniforms
+    from wcf_model.uncertain import uncertain_inputs
 
     u = {i.name: uniforms(sc.header.seed, i.name, draws) for i in uncertain_inputs(sc)}
     for d in range(draws):

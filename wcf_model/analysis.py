@@ -167,7 +167,7 @@ class Answer:
 
 
 def _turns_on(table: pd.DataFrame, option: str, option_label: str, top: int = 2) -> list[str]:
-    from .inputs import option_input_label
+    from .uncertain import option_input_label
 
     rows = table[(table["option"] == option) & (table["swing"] > 0)].sort_values("swing", ascending=False).head(top)
     suffix = option_input_label(option_label, "")

@@ -7,7 +7,7 @@ the others, and reports every problem at once as ``FILE:LINE: dotted.key:
 message``. Shapes and single-field rules are the models' own
 (:mod:`wcf_model.schema`); units, vocabularies and each parameter's range come
 from :mod:`wcf_model.catalogue`; which inputs are uncertain, and may be
-correlated, from :mod:`wcf_model.inputs`, the one uncertain-input
+correlated, from :mod:`wcf_model.uncertain`, the one uncertain-input
 specification the sampler reads too. :func:`find_placeholders` finds text
 still marked as a placeholder.
 """
@@ -30,10 +30,10 @@ from .distributions import check_distribution, ppf
 from .effect_library import DEFAULT_LIBRARY, load_library, resolve_effects
 from .errors import Problem
 from .formats import financial_year_label, financial_year_of, financial_year_start
-from .inputs import correlation_matrix, uncertain_inputs_of
 from .limits import MAX_MAGNITUDE
 from .overlay import is_figure, overlay
 from .schema import Correlation, Effect, Figure, Header, Mca, Option, Parameter, describe_value, translate_error
+from .uncertain import correlation_matrix, uncertain_inputs_of
 from .yamlio import Loc, LocDict, locate, plain
 
 #: Tolerance on a mix of shares summing to one (rounding in published tables).
