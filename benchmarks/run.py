@@ -25,7 +25,8 @@ from wcf_model.dfe import read_dfe  # noqa: E402
 from wcf_model.report import write_report  # noqa: E402
 
 SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
-DFE_DOWNLOADS = REPO.parent / "shared" / "data" / "dfe"
+#: The published DfE downloads (./downloads/dfe, or $WCF_DOWNLOADS/dfe), for the reader's benchmark.
+DFE_DOWNLOADS = Path(os.environ.get("WCF_DOWNLOADS", REPO / "downloads")) / "dfe"
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
