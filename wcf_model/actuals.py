@@ -1,11 +1,9 @@
 """What was published since the decision: the actuals file, and the DfE's own figures as actuals.
 
-Once an option is live, scrutiny asks how the service is doing against the
-business case. This module reads a file of *actuals* (published or locally
-reported figures), joins them to an appraisal's projected bands for the option
-that was chosen, and says, measure by measure and year by year, how far the
-actual was from the projected median and whether it fell outside the
-projection's 10th-90th percentile band.
+Monitoring (:mod:`wcf_model.monitoring`) sets figures published or reported
+since the decision against the projection. This module gives it those figures,
+checked: read from a CSV a council writes (:func:`read_actuals`), or taken from
+the shipped extract for the scenario's own authority (:func:`published_actuals`).
 
 The actuals file
 ----------------

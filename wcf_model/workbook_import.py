@@ -581,6 +581,24 @@ def _duplicate(r: _Reader, t: _Table, row: int, key: Any, seen: dict[Any, int]) 
     return False
 
 
+def _keyed_rows(r: _Reader, t: _Table):
+    """The table's rows whose key cells are sound, each key once, as (row, cells, key).
+
+    The key is the name for a sheet keyed by name, else the tuple of its key
+    columns (:data:`~wcf_model.workbook_layout.KEYS`); a repeated key is a
+    problem at the later row, which is skipped.
+    """
+    seen: dict[Any, int] = {}
+    for row, cells in t.rows:
+        if not _check_keys(r, t, row, cells):
+            continue
+        parts = tuple(str(cells[k]).strip() for k in KEYS[t.title])
+        key = parts[0] if len(parts) == 1 else parts
+        if _duplicate(r, t, row, key, seen):
+            continue
+        yield row, cells, key
+
+
 def _read_by_year(r: _Reader, t: _Table, figure_units: dict[str, str]) -> dict[str, tuple[int, dict[str, Any]]]:
     """Name -> (row, values by year given) for every row of the 'By year' sheet."""
     years: dict[str, str] = {}
@@ -593,13 +611,7 @@ def _read_by_year(r: _Reader, t: _Table, figure_units: dict[str, str]) -> dict[s
             r.problems.append(Problem(r.file, 1, f"{t.title}!{get_column_letter(i)}1",
                                       f"a column heading here must be a financial year: {exc}"))
     out: dict[str, tuple[int, dict[str, Any]]] = {}
-    seen: dict[Any, int] = {}
-    for row, cells in t.rows:
-        if not _check_keys(r, t, row, cells):
-            continue
-        name = str(cells["name"]).strip()
-        if _duplicate(r, t, row, name, seen):
-            continue
+    for row, cells, name in _keyed_rows(r, t):
         if name not in figure_units:
             r.problem(t, "name", row, f"'{name}' is not a parameter or option cost item of this workbook"
                                       f"{r.hint(name, list(figure_units))}; keep the names as exported")
@@ -792,13 +804,7 @@ def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[s
     specs = parameter_specs()
     expected = {row["name"]: row for row in parameter_rows(r.base)}
     raw_tree = r.base.document.get("parameters", {})
-    seen: dict[Any, int] = {}
-    for row, cells in t.rows:
-        if not _check_keys(r, t, row, cells):
-            continue
-        name = str(cells["name"]).strip()
-        if _duplicate(r, t, row, name, seen):
-            continue
+    for row, cells, name in _keyed_rows(r, t):
         if name not in specs:
             r.problem(t, "name", row, f"unknown parameter '{name}'{r.hint(name, list(specs))}; keep the names "
                                       "as exported (a new row must use a parameter name from the model's catalogue)")
@@ -834,13 +840,7 @@ def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[s
 def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, Any]]],
                 by_year_table: _Table | None) -> None:
     expected = {(row["option"], row["kind"], row["item"]): row for row in cost_rows(r.base)}
-    seen: dict[Any, int] = {}
-    for row, cells in t.rows:
-        if not _check_keys(r, t, row, cells):
-            continue
-        oid, kind, item_id = (str(cells[k]).strip() for k in KEYS[COSTS])
-        if _duplicate(r, t, row, (oid, kind, item_id), seen):
-            continue
+    for row, cells, (oid, kind, item_id) in _keyed_rows(r, t):
         if oid not in r.base.options:
             r.problem(t, "option", row, f"no option '{oid}'{r.hint(oid, list(r.base.options))} "
                                         f"(options: {', '.join(r.base.options)})")
@@ -881,13 +881,7 @@ def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, A
 
 def _read_effects(r: _Reader, t: _Table) -> None:
     expected = {(row["option"], row["effect"]): row for row in effect_rows(r.base)}
-    seen: dict[Any, int] = {}
-    for row, cells in t.rows:
-        if not _check_keys(r, t, row, cells):
-            continue
-        oid, eid = (str(cells[k]).strip() for k in KEYS[EFFECTS])
-        if _duplicate(r, t, row, (oid, eid), seen):
-            continue
+    for row, cells, (oid, eid) in _keyed_rows(r, t):
         if oid not in r.base.options:
             r.problem(t, "option", row, f"no option '{oid}'{r.hint(oid, list(r.base.options))} "
                                         f"(options: {', '.join(r.base.options)})")
