@@ -34,7 +34,7 @@ A UTF-8 CSV with one figure a line and these columns (any order):
     Anything a reader should know about the figure.
 ``la_code`` (optional)
     The authority the figures are for (old or new DfE code), the same on every
-    line. When given, :func:`compare` refuses to set them against a scenario
+    line. When given, :func:`~wcf_model.monitoring.compare` refuses to set them against a scenario
     for another authority: a file of one council's figures can never be read
     as another's.
 
@@ -66,7 +66,6 @@ REQUIRED_COLUMNS = ("measure", "period", "value", "source")
 OPTIONAL_COLUMNS = ("unit", "note", "la_code")
 #: Columns of the frame :func:`read_actuals` returns, in order.
 ACTUALS_COLUMNS = ("measure", "period", "value", "unit", "source", "note")
-#: Columns of the frame :func:`compare` returns, in order.
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -94,7 +93,7 @@ def _unknown_measure(name: str) -> str:
     if name in dfe:
         return f"{name!r} is the DfE's name: use the model's name {dfe[name]!r}"
     close = difflib.get_close_matches(name, list(MEASURES), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; see wcf_model.monitoring.MEASURES"
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see wcf_model.measures.MEASURES"
     return f"unknown measure {name!r}{hint}"
 
 
@@ -317,7 +316,7 @@ def published_actuals(la_code: int | str, first: str, last: str,
     (DataFrame, list of str)
         The actuals (columns :data:`ACTUALS_COLUMNS`, ``attrs`` ``la_code`` and
         ``path``), each labelled with the financial year its reference date falls
-        in (:data:`PUBLISHED` says which DfE measure each model measure is); and a
+        in (:data:`~wcf_model.measures.PUBLISHED` says which DfE measure each model measure is); and a
         line for each figure the DfE did not publish (suppressed, not available),
         which is left out, never written as zero.
     """
@@ -358,7 +357,7 @@ def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
     Checked as soon as the file is read, before any appraisal: such a file
     can compare nothing, and a report that said "None." under monitoring would
     hide it. Figures outside the years when others are inside are listed by
-    :func:`compare` (``not_compared``), not refused.
+    :func:`~wcf_model.monitoring.compare` (``not_compared``), not refused.
 
     Raises
     ------

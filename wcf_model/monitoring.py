@@ -26,6 +26,7 @@ from .errors import DataError, UsageError
 from .formats import RANGE
 from .measures import MEASURES
 
+#: Columns of the frame :func:`compare` returns, in order.
 COMPARISON_COLUMNS = ("measure", "period", "actual", "projected", "p10", "p90", "variance", "variance_pct",
                       "outside_band", "direction")
 
