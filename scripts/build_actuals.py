@@ -4,12 +4,12 @@
     python scripts/build_actuals.py --la 886 --first 2020-21 --last 2023-24 --out data/actuals/kent.csv
 
 Reads the published statistics in data/dfe_extract.csv.gz for one authority
-with wcf_model.monitoring.published_actuals (the figures that have a
+with wcf_model.actuals.published_actuals (the figures that have a
 counterpart the model projects, each labelled with the financial year its
 reference date falls in: a 31 March stock or a flow to 31 March, the year
 ending then; a 30 September or January census, or a mid-year population
 estimate, the year containing it), and writes the actuals CSV that
-wcf_model.monitoring.read_actuals reads: measure, period, value, unit, source,
+wcf_model.actuals.read_actuals reads: measure, period, value, unit, source,
 note, la_code. The la_code column ties the file to its authority: it cannot be
 compared with another council's scenario. Figures the DfE did not publish
 (suppressed, not available) are left out and listed on the screen; a missing
@@ -45,7 +45,7 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
 
 from wcf_model.data import load_extract  # noqa: E402
 from wcf_model.errors import DataError  # noqa: E402
-from wcf_model.monitoring import ACTUALS_COLUMNS, period_problem, published_actuals, read_actuals  # noqa: E402
+from wcf_model.actuals import ACTUALS_COLUMNS, period_problem, published_actuals, read_actuals  # noqa: E402
 from wcf_model.outputs import write_all  # noqa: E402
 
 

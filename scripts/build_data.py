@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 
-from wcf_model.data import ENGLAND, EXTRACT_NAME  # noqa: E402
+from wcf_model.data import EXTRACT_NAME  # noqa: E402
+from wcf_model.tidy import ENGLAND  # noqa: E402
 from wcf_model.dfe import read_folder  # noqa: E402
 from wcf_model.errors import DataError  # noqa: E402
 from wcf_model.outputs import strict_json, write_all  # noqa: E402

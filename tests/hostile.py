@@ -146,7 +146,7 @@ def child(folder: Path, name: str, body: str = "", header: str = "", parent: str
 def exported_workbook(folder: Path, name: str = "edited.xlsx") -> tuple[Path, Path]:
     """The outline business case's assumptions workbook, exported by wcf-model itself."""
     from wcf_model import load_scenario
-    from wcf_model.workbook_io import export_assumptions
+    from wcf_model.workbook_export import export_assumptions
 
     scenario = scenario_copy(folder)
     book = folder / name

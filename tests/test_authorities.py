@@ -11,7 +11,8 @@ import pytest
 
 from wcf_model.authorities import RATE_RULES, SUCCESSIONS, history, published, register
 from wcf_model.backtest import backtest
-from wcf_model.data import load_frame, series
+from wcf_model.data import load_frame
+from wcf_model.tidy import series
 from wcf_model.errors import DataError
 
 

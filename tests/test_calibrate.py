@@ -25,7 +25,8 @@ def calibrate(*args, **kwargs):
     forecast paths are tested in test_forecast.py)."""
     return calibrate_any(*args, method="window", **kwargs)
 from wcf_model.catalogue import UNITS, parameter_specs
-from wcf_model.data import ENGLAND, TIDY_COLUMNS, combine, load_extract
+from wcf_model.data import load_extract
+from wcf_model.tidy import ENGLAND, TIDY_COLUMNS, combine
 from wcf_model.errors import DataError, UsageError
 
 C = "c"  # the DfE's "confidential" marker

@@ -8,7 +8,8 @@ from scipy.stats import spearmanr
 
 from conftest import MINIMAL
 from wcf_model import ScenarioError, load_scenario
-from wcf_model.inputs import correlated_design, rank_to_pearson
+from wcf_model.inputs import correlated_design
+from wcf_model.uncertain import rank_to_pearson
 from wcf_model.sensitivity import input_draws
 
 EXTRA = """\

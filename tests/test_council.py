@@ -22,7 +22,8 @@ import pytest
 
 from conftest import REPO, DFE_DOWNLOADS
 from wcf_model.council import NATIONAL_DEFAULTS, build_baseline, write_baseline
-from wcf_model.data import EXTRACT_NAME, combine, load_extract, load_frame, read_extract, series
+from wcf_model.data import EXTRACT_NAME, load_extract, load_frame, read_extract
+from wcf_model.tidy import combine, series
 from wcf_model.dfe import read_dfe
 from wcf_model.errors import DataError, UsageError
 from wcf_model.results import appraise

@@ -23,16 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wcf_model.data import (
-    ENGLAND,
-    EXTRACT_NAME,
-    TIDY_COLUMNS,
-    combine,
-    load_extract,
-    normalise_la_code,
-    read_extract,
-    series,
-)
+from wcf_model.data import EXTRACT_NAME, load_extract, read_extract
+from wcf_model.tidy import ENGLAND, TIDY_COLUMNS, combine, normalise_la_code, series
 from wcf_model.dfe import MARKERS, MEASURE_UNITS, S251_COLUMNS, S251_LINES, detect_layout, read_dfe
 from wcf_model.errors import DataError
 
@@ -473,7 +465,7 @@ def test_shipped_extract_names_every_authoritys_region():
 
 
 def test_region_rows_are_the_published_rows_of_every_authority_in_the_region():
-    from wcf_model.data import region_rows
+    from wcf_model.tidy import region_rows
 
     frame = read_extract(SHIPPED / EXTRACT_NAME)
     west_midlands = region_rows(frame, "E10000034")  # Worcestershire, by its new code

@@ -42,9 +42,11 @@ from hypothesis import strategies as st
 from conftest import REPO
 from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError, WcfModelError
-from wcf_model.monitoring import compare, read_actuals
+from wcf_model.actuals import read_actuals
+from wcf_model.monitoring import compare
 from wcf_model.results import appraise, first_non_finite, json_text
-from wcf_model.workbook_io import build_workbook, import_assumptions
+from wcf_model.workbook_export import build_workbook
+from wcf_model.workbook_io import import_assumptions
 
 WORCS = REPO / "scenarios" / "worcestershire"
 CHAIN = ["base.yaml", "2018-outline-business-case.yaml", "2019-full-business-case.yaml"]

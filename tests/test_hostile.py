@@ -36,13 +36,14 @@ ADDRESS_SPACE_CAP = 3 * 2**30
 def _in_process(case: hostile.Case, monkeypatch, capsys) -> tuple[int, str]:
     # Each case is refused before anything is written; should that ever stop
     # being so, fail here rather than write (the root-folder case would write into /).
-    from wcf_model import outputs, report, workbook_io
+    from wcf_model import outputs, report, workbook_export, workbook_io
 
     def forbidden(*args, **kwargs):
         raise AssertionError(f"{case.name} reached a write: {args[:1]}")
 
     for module, name in ((outputs, "write_set"), (outputs, "write_file"), (outputs, "write_all"),
-                         (report, "write_set"), (workbook_io, "write_file")):
+                         (report, "write_set"), (workbook_io, "write_file"),
+                         (workbook_export, "write_file")):
         monkeypatch.setattr(module, name, forbidden, raising=False)
     monkeypatch.chdir(case.folder)
     try:
@@ -97,12 +98,12 @@ def test_a_fifo_given_as_an_actuals_file_or_workbook_is_refused_at_once(tmp_path
     import os
 
     from wcf_model.errors import DataError, ScenarioError
-    from wcf_model.monitoring import read_actuals
-    from wcf_model.workbook_io import _read_edits
+    from wcf_model.actuals import read_actuals
+    from wcf_model.workbook_import import read_edits
 
     os.mkfifo(tmp_path / "pipe.csv")
     os.mkfifo(tmp_path / "pipe.xlsx")
     with pytest.raises(DataError, match="not a regular file but a named pipe"):
         read_actuals(tmp_path / "pipe.csv")
     with pytest.raises(ScenarioError, match="not a regular file but a named pipe"):
-        _read_edits(tmp_path / "pipe.xlsx", base=None)
+        read_edits(tmp_path / "pipe.xlsx", base=None)

@@ -15,10 +15,10 @@ from wcf_model.backtest import COMPARED
 from wcf_model.errors import DataError, UsageError
 from wcf_model.results import appraise
 from wcf_model.scenario import load_scenario
-from wcf_model.monitoring import (
-    ACTUALS_COLUMNS, COMPARISON_COLUMNS, MEASURES, PUBLISHED, compare, headline, monitoring_chart,
-    not_compared, projected_bands, published_actuals, read_actuals, summary,
-)
+from wcf_model.actuals import ACTUALS_COLUMNS, published_actuals, read_actuals
+from wcf_model.measures import MEASURES, PUBLISHED
+from wcf_model.monitoring import COMPARISON_COLUMNS, compare, not_compared, projected_bands, summary
+from wcf_model.monitoring_chart import headline, monitoring_chart
 
 SHIPPED = REPO / "data" / "actuals" / "worcestershire.csv"
 SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"

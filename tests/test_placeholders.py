@@ -16,7 +16,8 @@ import pytest
 from conftest import REPO
 from wcf_model.errors import ScenarioError
 from wcf_model.report import write_report
-from wcf_model.scenario import find_placeholders, load_scenario
+from wcf_model.scenario import load_scenario
+from wcf_model.validation import find_placeholders
 
 HELD = f"""\
 scenario:

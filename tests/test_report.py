@@ -34,7 +34,8 @@ def test_register_lists_every_figure_with_its_source(minimal):
         "options.company.one_off_costs.property", "options.company.recurring_costs.running"]
     row = reg.set_index("name").loc["demand.cla.exit_rate"]
     assert (row["value"], row["unit"], row["source"], row["confidence"]) == ("0.25", "share", "judgement", 5)
-    assert row["distribution"] == "triangular(low 0.2, mode 0.25, high 0.3)"
+    # written as the workbook writes it (one grammar), so it can be pasted into a distribution cell
+    assert row["distribution"] == "triangular(low=0.2, mode=0.25, high=0.3)"
 
 
 def test_options_table_sums_stated_costs(minimal):

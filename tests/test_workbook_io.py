@@ -13,14 +13,10 @@ import yaml
 from conftest import REPO
 from wcf_model.errors import ScenarioError, UsageError
 from wcf_model.scenario import load_scenario
-from wcf_model.workbook_io import (
-    EDITABLE_FILL,
-    SHEETS,
-    export_assumptions,
-    format_distribution,
-    import_assumptions,
-    parse_distribution,
-)
+from wcf_model.grammar import format_distribution, parse_distribution
+from wcf_model.workbook_export import export_assumptions
+from wcf_model.workbook_io import import_assumptions
+from wcf_model.workbook_layout import EDITABLE_FILL, SHEETS
 
 FBC = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
 NEW_SOURCE = "Council placement costs 2019-20, finance report of 12 March 2019 (test)"

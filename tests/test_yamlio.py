@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wcf_model.scenario import canonical_json, overlay
+from wcf_model.overlay import overlay
+from wcf_model.scenario import canonical_json
 from wcf_model.yamlio import Loc, LocDict, locate, parse_yaml, plain
 
 

@@ -33,7 +33,7 @@ from .formats import RANGE
 from .mca import McaResult
 from .results import Results, appraise
 from .scenario import Scenario
-from .schema import financial_year_of
+from .formats import financial_year_of
 from .sensitivity import switching_values, tornado
 
 # ---------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def analyse(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | p
             option: str | None = None, draws_from: str | None = None) -> Analysis | None:
     """Everything the report shows about the options; None when the scenario cannot be projected.
 
-    With an actuals file (or the frame :func:`~wcf_model.monitoring.read_actuals`
+    With an actuals file (or the frame :func:`~wcf_model.actuals.read_actuals`
     gives), the option that was implemented (``option``, the baseline by
     default) is compared with what was published later. ``draws_from`` names
     where the draws came from, for the message if they would not fit in memory.
@@ -80,7 +80,8 @@ def analyse_results(res: Results, actuals: Path | pd.DataFrame | None = None, op
     comparison = gap = None
     chosen = option or sc.baseline
     if actuals is not None:
-        from .monitoring import compare, read_actuals, spend_gap
+        from .actuals import read_actuals
+        from .monitoring import compare, spend_gap
 
         frame = actuals if isinstance(actuals, pd.DataFrame) else read_actuals(actuals)
         comparison = compare(res, frame, option)
@@ -166,7 +167,7 @@ class Answer:
 
 
 def _turns_on(table: pd.DataFrame, option: str, option_label: str, top: int = 2) -> list[str]:
-    from .inputs import option_input_label
+    from .uncertain import option_input_label
 
     rows = table[(table["option"] == option) & (table["swing"] > 0)].sort_values("swing", ascending=False).head(top)
     suffix = option_input_label(option_label, "")

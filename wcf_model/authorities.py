@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import ENGLAND, normalise_la_code, rows_for, typed
+from .tidy import ENGLAND, normalise_la_code, rows_for, typed
 from .errors import DataError
 
 
@@ -296,7 +296,7 @@ def history(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :data:`~wcf_model.data.TIDY_COLUMNS`, one row per measure and year, the
+        :data:`~wcf_model.tidy.TIDY_COLUMNS`, one row per measure and year, the
         authority's own code and name on every row; ``attrs["note"]`` says how
         any reorganisation was bridged (``""`` if none).
 

@@ -43,26 +43,20 @@ from . import forecast as fc
 from .authorities import ESTIMATED, history, register
 from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
-from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
+from .data import load_authority, load_frame
 from .errors import DataError, UsageError
+from .formats import financial_year_label
+from .measures import BACKTESTED, MEASURES, PUBLISHED
 from .model import project_parameters
 from .outputs import strict_json
-from .scenario import Parameter
-from .schema import financial_year_label
+from .schema import Parameter
+from .tidy import ENGLAND, normalise_la_code, region_rows
 
-#: Published measure -> (projected measure, how the years line up).
+#: Published measure -> (projected measure, how the years line up), for the measures
+#: the back-test scores: the map monitoring reads too (:data:`wcf_model.measures.PUBLISHED`).
 #: "stock": 31 March Y vs closing of FY (Y-1)-Y; "flow": the year to 31 March Y;
 #: "census": 30 September Y vs FY Y-(Y+1).
-COMPARED = {
-    "referrals": ("referrals", "flow"),
-    "cin_at_31_march": ("cin_closing", "stock"),
-    "cpp_at_31_march": ("cpp_closing", "stock"),
-    "cla_at_31_march": ("cla_closing", "stock"),
-    "cla_starts": ("cla_starts", "flow"),
-    "cla_ceased": ("cla_exits", "flow"),
-    "ehcp_total": ("ehcp_closing", "stock"),
-    "sw_case_holders_fte": ("social_worker_in_post_fte", "census"),
-}
+COMPARED = {PUBLISHED[m]: (m, MEASURES[m].kind) for m in BACKTESTED}
 
 #: The naive forecasts the model is compared with, by column name.
 BASELINES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
@@ -537,7 +531,7 @@ def _history(code: str) -> pd.DataFrame:
 
 
 def _region(code: str) -> pd.DataFrame:
-    """The published rows of the authority's region (:func:`wcf_model.data.region_rows`), kept by region."""
+    """The published rows of the authority's region (:func:`wcf_model.tidy.region_rows`), kept by region."""
     region = _history(code)["region_code"].iloc[0]
     cache = _WORKER["regions"]
     if region not in cache:

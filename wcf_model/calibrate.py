@@ -95,7 +95,7 @@ of protection plans on ``share_of_cin`` and of children looked after on
 ``start_rate_per_10k`` (see :func:`rate_spreads`).
 
 The pull towards the region needs the figures of the region's authorities
-(``region``, :func:`wcf_model.data.region_rows`); without them it pulls
+(``region``, :func:`wcf_model.tidy.region_rows`); without them it pulls
 towards England, and the method says so.
 
 The parameters shared across authorities come from ``pooling``
@@ -118,7 +118,7 @@ from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
 from .demand import stock_flow
 from .errors import DataError, UsageError
-from .schema import financial_year_label
+from .formats import financial_year_label
 
 #: Every parameter :func:`calibrate` estimates when the data allow, in order.
 PARAMETERS: tuple[str, ...] = (
@@ -792,7 +792,7 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
     ----------
     la : pandas.DataFrame
         Tidy rows of one authority (:func:`wcf_model.data.load_extract`, or
-        :func:`wcf_model.data.combine` output filtered to one ``la_code``).
+        :func:`wcf_model.tidy.combine` output filtered to one ``la_code``).
     england : pandas.DataFrame
         Tidy rows of England, the fallback where the authority's figures are
         missing.
@@ -811,7 +811,7 @@ def calibrate(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, window: int 
         Years of each rate path [years]; a scenario carries the last value on.
     region : pandas.DataFrame, optional
         Tidy rows of every authority in the authority's region
-        (:func:`wcf_model.data.region_rows`), for a partial-pooling member that
+        (:func:`wcf_model.tidy.region_rows`), for a partial-pooling member that
         pulls towards the region's rate when ``pooling`` chose it; without
         them it pulls towards England's, and the method says so.
 

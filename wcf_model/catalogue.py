@@ -477,6 +477,40 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------
+# The names of an option's own inputs and cost lines (written here only)
+# ---------------------------------------------------------------------------
+
+#: The kinds of an option's own inputs, as the scenario file's keys name them.
+OPTION_COST_KINDS = ("one_off_costs", "recurring_costs")
+OPTION_INPUT_KINDS = (*OPTION_COST_KINDS, "effects")
+
+#: The prefix of the cost line an option's own item becomes in the accounts.
+OPTION_LINE_PREFIX = "option."
+
+
+def option_input_name(option_id: str, kind: str, item_id: str) -> str:
+    """An option's own input by name: its random stream, its row in the register and
+    in the workbook, and its key in the scenario file.
+
+    ``kind`` is one of :data:`OPTION_INPUT_KINDS`:
+    ``option_input_name("company", "recurring_costs", "board") -> "options.company.recurring_costs.board"``.
+    """
+    if kind not in OPTION_INPUT_KINDS:
+        raise ValueError(f"an option's input is one of {', '.join(OPTION_INPUT_KINDS)}, not {kind!r}")
+    return f"options.{option_id}.{kind}.{item_id}"
+
+
+def option_cost_line(item_id: str) -> str:
+    """The cost line an option's own cost item becomes: ``"board" -> "option.board"``."""
+    return OPTION_LINE_PREFIX + item_id
+
+
+def option_item_of_line(line: str) -> str | None:
+    """The item of an option's own cost line (``"option.board" -> "board"``), None for any other line."""
+    return line.removeprefix(OPTION_LINE_PREFIX) if line.startswith(OPTION_LINE_PREFIX) else None
+
+
+# ---------------------------------------------------------------------------
 # Words a reader sees
 # ---------------------------------------------------------------------------
 # Every identifier above has a label here, so the report, the notebooks and the
@@ -714,14 +748,14 @@ def cost_line_label(line: str, items: dict[str, str] | None = None) -> str:
     """A cost line of the accounts in words.
 
     ``"placements.ifa" -> "Placements: independent fostering agency"``; an
-    option's own item ``"option.<id>"`` takes its label from ``items`` (id ->
+    option's own item (:func:`option_cost_line`) takes its label from ``items`` (id ->
     label, see :func:`item_label`).
     """
     if line in COST_LINES:
         return COST_LINES[line]
+    if item := option_item_of_line(line):
+        return (items or {}).get(item) or sentence_case(humanise(item))
     head, _, rest = line.partition(".")
-    if head == "option" and rest:
-        return (items or {}).get(rest) or sentence_case(humanise(rest))
     if head in COST_LINE_GROUPS and rest:
         vocab, template = COST_LINE_GROUPS[head]
         return template.format(word(vocab, rest.split(".", 1)[0]))

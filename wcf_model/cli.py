@@ -143,7 +143,7 @@ def _note(text: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .analysis import study
-    from .monitoring import read_actuals, require_periods
+    from .actuals import read_actuals, require_periods
     from .outputs import check_output_folder, default_output_dir, write_csv, write_set
     from .progress import Bar
     from .results import appraise, json_text
@@ -218,7 +218,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_export_assumptions(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
-    from .workbook_io import export_assumptions
+    from .workbook_export import export_assumptions
 
     export_assumptions(load_scenario(args.scenario), args.out)
     print(f"wrote {args.out}: change the blue cells, give a source for every changed figure, then run "

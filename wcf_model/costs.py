@@ -43,9 +43,9 @@ from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
 from .inputs import draw, variates
+from .formats import financial_year_of
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
-from .scenario import Parameter
-from .schema import OneOffCost, Option, RecurringCost, VatTreatment, financial_year_of
+from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
 from .tax import VatPosition, company_vat, corporation_tax
 from .workforce import Staffing, workforce_costs
 
@@ -141,9 +141,13 @@ def service_costs(c: Caseloads, staff: Mapping[str, Staffing], p: Mapping[str, n
     grow = growth_index(p, "staff", shape)
     for name, values in workforce_costs(staff, p).items():
         lines.append(CostLine(f"staff.{name}", "staff", values * grow))
-    if c.early_help is not None and "costs.early_help.per_episode" in p:
-        lines.append(CostLine("early_help", "early_help", c.early_help * p["costs.early_help.per_episode"],
-                              service_line="early_help"))
+    if c.early_help is not None:
+        if "costs.early_help.per_episode" in p:
+            lines.append(CostLine("early_help", "early_help", c.early_help * p["costs.early_help.per_episode"],
+                                  service_line="early_help"))
+        else:
+            warnings.append(f"no cost per early help episode (about {c.early_help[:, 0].mean():,.0f} episodes "
+                            "in the first year): early help left out of the costs")
     if c.ehcp_by_setting is not None:
         grow = growth_index(p, "send", shape)
         for k, setting in enumerate(EHCP_SETTINGS):
@@ -224,11 +228,6 @@ def _carry(values: Mapping[str, float], year: str) -> float:
     return values[earlier[-1]] if earlier else 0.0
 
 
-def _timing(t, option: Option):
-    """A timing with ``go_live`` and ``end`` resolved to the option's dates."""
-    return option.go_live if t == "go_live" else option.end if t == "end" else t
-
-
 def _buyer(item: OneOffCost | RecurringCost) -> str:
     """Who contracts for an option's item under a company: set-up is the council's project (its VAT is
     refunded under s33); running costs are the company's, except the council's own client team."""
@@ -250,23 +249,23 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
     lines = []
     for kind, items in (("one_off_costs", option.one_off_costs), ("recurring_costs", option.recurring_costs)):
         for item_id, item in items.items():
-            name = f"options.{option_id}.{kind}.{item_id}"
+            name = catalogue.option_input_name(option_id, kind, item_id)
             path, central = _item_path(item, years)
             if isinstance(item, OneOffCost):
                 when = np.ones(len(years))
                 if item.values is None:
-                    at = _timing(item.when, option)
+                    at = option.resolve(item.when)
                     fy = financial_year_of(at) if isinstance(at, dt.date) else at
                     when = (np.array(years) == fy).astype(float)
                 group = f"one_off.{item.category}"
             else:
                 end = item.end if item.end is not None else (None if item.start == "end" else option.end)
-                when = active_share(len(years), years[0], _timing(item.start, option), _timing(end, option))
+                when = active_share(len(years), years[0], option.resolve(item.start), option.resolve(end))
                 group = f"recurring.{item.category}"
             factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
             values = _item_values(item, name, draws, seed, years, design) * when[None, :] * factor
             skew = distribution_mean(item.distribution, central) / central - 1 if central else 0.0
-            lines.append(CostLine(f"option.{item_id}", group, values, funder=item.funder,
+            lines.append(CostLine(catalogue.option_cost_line(item_id), group, values, funder=item.funder,
                                   optimism_bias=item.optimism_bias,
                                   ob_base=(central * path * when * factor)[None, :], ob_skew=max(skew, 0.0),
                                   buyer=_buyer(item), vat=item.vat, category=item.category))
@@ -307,11 +306,10 @@ def _line_vat(ln: CostLine, p: Mapping[str, np.ndarray]) -> tuple[np.ndarray | f
     """(standard-rated share, treatment, reference) of a line bought by a company; share None if unknown."""
     if ln.vat is not None:
         return ln.vat.share, ln.vat.treatment, ln.vat.reference
-    if ln.name.startswith("option."):
-        rule = catalogue.ITEM_VAT.get(ln.category or "")
-    else:
-        rule = catalogue.LINE_VAT.get(ln.name)
-    stated = p.get(f"finance.vat_standard_rated_share.{ln.name}")
+    own_item = catalogue.option_item_of_line(ln.name) is not None
+    rule = catalogue.ITEM_VAT.get(ln.category or "") if own_item else catalogue.LINE_VAT.get(ln.name)
+    # an option's own item states its VAT on the item (vat:), never as a parameter
+    stated = None if own_item else p.get(f"finance.vat_standard_rated_share.{ln.name}")
     if stated is not None:
         return stated, "as the scenario states", rule.reference if rule else "the scenario"
     if rule is None:

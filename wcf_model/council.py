@@ -66,12 +66,13 @@ import pandas as pd
 from . import __version__
 from .calibrate import Estimate, calibrate, to_parameters
 from .catalogue import parameter_specs
-from .data import load_authority, load_frame, region_rows
+from .data import load_authority, load_frame
+from .tidy import region_rows
 from .errors import DataError, UsageError
 from .model import project_parameters
 from .prices import load_deflators, price_factor
 from .scenario import Parameter
-from .schema import financial_year_label, financial_year_start
+from .formats import financial_year_label, financial_year_start
 
 #: Confidence grades used here (the scale of the assumptions register).
 PUBLISHED, CARRIED_FORWARD, PROXY, JUDGEMENT = 1, 2, 4, 5
@@ -995,7 +996,7 @@ def build_baseline(la_code: int | str, base_year: str | None = None, data_dir: s
 def baseline_from_rows(la: pd.DataFrame, england: pd.DataFrame, base_year: str | None = None,
                        region: pd.DataFrame | None = None) -> Baseline:
     """:func:`build_baseline` from one authority's rows (:func:`wcf_model.data.load_authority`),
-    England's and its region's authorities' (:func:`wcf_model.data.region_rows`): a function of
+    England's and its region's authorities' (:func:`wcf_model.tidy.region_rows`): a function of
     its arguments only, as the national sweep needs."""
     if base_year is None:
         base_year = default_base_year(la)

@@ -121,18 +121,27 @@ def flow(population: np.ndarray, rate_per_10k: np.ndarray, shock: np.ndarray | N
 
 
 def split(stock: np.ndarray, mix: np.ndarray) -> np.ndarray:
-    """Split ``(draws, years)`` by a mix ``(draws, years, k)``, normalised to sum to one."""
-    weights = mix / mix.sum(axis=-1, keepdims=True)
-    return stock[..., None] * weights
+    """Split ``(draws, years)`` by a mix ``(draws, years, k)``, normalised to sum to one.
+
+    ``mix`` is overwritten with the result (it is the caller's own scratch array:
+    at 10,000 draws each copy of it is 8 MB).
+    """
+    mix /= mix.sum(axis=-1, keepdims=True)
+    mix *= stock[..., None]
+    return mix
 
 
-def _mix(p: Mapping[str, np.ndarray], group: str, categories: tuple[str, ...]) -> np.ndarray | None:
+def _mix(p: Mapping[str, np.ndarray], group: str, categories: tuple[str, ...],
+         shape: tuple[int, int]) -> np.ndarray | None:
+    """The shares of a mix stacked on a last axis, ``(draws, years, k)``; zero where not given."""
     names = [f"{group}.{c}" for c in categories]
-    present = [n for n in names if n in p]
-    if not present:
+    if not any(n in p for n in names):
         return None
-    shape = p[present[0]].shape
-    return np.stack([p[n] if n in p else np.zeros(shape) for n in names], axis=-1)
+    out = np.zeros((*shape, len(names)))
+    for k, n in enumerate(names):
+        if n in p:
+            out[..., k] = p[n]
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def project_caseloads(p: Mapping[str, np.ndarray], population: np.ndarray) -> Ca
                          flow(population, p["demand.cla.start_rate_per_10k"], shock["cla_starts"]),
                          p["demand.cla.exit_rate"])
         out["cla"] = cla
-        mix = _mix(p, "demand.cla.placement_mix", PLACEMENT_TYPES)
+        mix = _mix(p, "demand.cla.placement_mix", PLACEMENT_TYPES, population.shape)
         if mix is not None:
             out["cla_by_placement"] = split(cla.average, mix)
         if _has(p, "demand.care_leavers.opening_18_21", "demand.care_leavers.leaver_share_of_exits"):
@@ -227,7 +236,7 @@ def project_caseloads(p: Mapping[str, np.ndarray], population: np.ndarray) -> Ca
                           flow(population, p["demand.ehcp.new_per_10k"], shock["ehcp_new"]),
                           p["demand.ehcp.ceased_rate"])
         out["ehcp"] = ehcp
-        mix = _mix(p, "demand.ehcp.setting_mix", EHCP_SETTINGS)
+        mix = _mix(p, "demand.ehcp.setting_mix", EHCP_SETTINGS, population.shape)
         if mix is not None:
             out["ehcp_by_setting"] = split(ehcp.average, mix)
     return Caseloads(**out)  # type: ignore[arg-type]

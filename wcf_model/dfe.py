@@ -9,7 +9,7 @@ of downloads, which is read here.
 The DfE publishes the figures the model starts from (children looked after, in
 need, on plans; the social work workforce; EHC plans; section 251 spend) in
 several layouts that changed over the years. :func:`read_dfe` reads every
-layout into the long table described in :mod:`wcf_model.data`, one row per
+layout into the long table described in :mod:`wcf_model.tidy`, one row per
 authority, measure and year, keeping each suppressed cell's marker.
 
 Mapping a source column to a measure is data (:data:`LAYOUTS`, :data:`SOURCES`,
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import ENGLAND, combine, normalise_la_code, typed
+from .tidy import ENGLAND, combine, normalise_la_code, typed
 from .errors import DataError, InputFileError, SkippedFileWarning
 from .limits import MAX_DFE_FILE_BYTES, read_limited
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -228,6 +229,13 @@ def check_distribution(spec: Mapping, central: float | None) -> list[tuple[str, 
     return problems
 
 
+def is_uncertain(spec: Mapping[str, Any] | None) -> bool:
+    """Whether a figure with this distribution varies from draw to draw: it has one, and
+    not ``fixed``. The one test the sampler, the list of uncertain inputs (and so
+    validation, sensitivity and the register of what is uncertain) all apply."""
+    return bool(spec) and spec.get("type") != "fixed"
+
+
 def ppf(spec: Mapping, u: np.ndarray, central: float) -> np.ndarray:
     """Values of the distribution at uniform variates ``u`` (any shape).
 
@@ -307,6 +315,6 @@ def mean(spec: Mapping | None, central: float) -> float:
     >>> round(mean({"type": "triangular", "low": 1, "mode": 2, "high": 6}, 2), 4)
     3.0
     """
-    if not spec or spec.get("type") == "fixed":
+    if not is_uncertain(spec):
         return float(central)
     return float(np.mean(ppf(spec, _MEAN_GRID, central)))

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .catalogue import DELIVERY_VEHICLES, parameter_specs, suggest
 from .distributions import check_distribution
 from .errors import Problem
+from .schema import translate_error
 from .yamlio import LocDict, locate, parse_yaml, plain, read_text
 
 #: The library shipped with the project (``scenarios/effects/``).
@@ -184,8 +185,6 @@ def load_library(paths: Iterable[str | Path] | str | Path | None = None) -> tupl
         Entries by name, and every problem found as ``FILE:LINE: key: message``
         (an entry with a problem is left out). Names must be unique across files.
     """
-    from .scenario import _translate  # the scenario loader's plain-English pydantic messages
-
     if paths is None:
         paths = [DEFAULT_LIBRARY]
     elif isinstance(paths, (str, Path)):
@@ -213,7 +212,7 @@ def load_library(paths: Iterable[str | Path] | str | Path | None = None) -> tupl
             lib = Library.model_validate(plain(doc))
         except ValidationError as exc:
             for err in exc.errors():
-                loc, msg = _translate(err, Library)
+                loc, msg = translate_error(err, Library)
                 add(loc, msg)
             continue
         for name, eff in lib.effects.items():

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .catalogue import UNITS, parameter_specs
-from .inputs import draw, variates
-from .schema import Effect, Option, financial_year_start
+from .catalogue import UNITS, option_input_name, parameter_specs
+from .formats import financial_year_start
+from .inputs import Params, draw, variates
+from .schema import Effect, Option
 
 MONTHS = 12
 
@@ -70,11 +71,6 @@ def strength(n_years: int, start_month: float, ramp_years: float = 0.0,
     return level.reshape(n_years, MONTHS).mean(axis=1)
 
 
-def effect_start(effect: Effect, option: Option) -> dt.date | str:
-    """The effect's start, with ``go_live`` resolved to the option's date."""
-    return option.go_live if effect.start == "go_live" else effect.start
-
-
 def change_draws(effect: Effect, name: str, draws: int | None, seed: int,
                  design: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """The size of the change for each draw, shape ``(draws, 1)`` (central if ``draws`` is None)."""
@@ -112,11 +108,11 @@ def apply_option_effects(p: Mapping[str, np.ndarray], option_id: str, option: Op
     unit range (a share never leaves [0, 1]), because a drawn change can be
     large enough to push it out.
     """
-    out = dict(p)
+    out = Params(p)
     for eid, effect in option.effects.items():
-        level = strength(len(years), months_from_start(effect_start(effect, option), years[0]),
+        level = strength(len(years), months_from_start(option.resolve(effect.start), years[0]),
                          effect.ramp_years, effect.fade_after_years, effect.fade_years)
-        change = change_draws(effect, f"options.{option_id}.effects.{eid}", draws, seed, design)
+        change = change_draws(effect, option_input_name(option_id, "effects", eid), draws, seed, design)
         out[effect.driver] = _clip_to_unit(effect.driver,
                                            apply_effect(out[effect.driver], change, level, effect.mode))
     return out

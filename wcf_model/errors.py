@@ -44,8 +44,13 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
+#: Problems printed for one file; the rest are counted ("... and 1,234 more").
+#: :mod:`wcf_model.limits` lists it with every other limit.
+MAX_PROBLEMS_SHOWN = 50
+
+
 def problem_list(problems: Sequence[Problem], where: str = "found") -> str:
-    """A count and the problems one a line, at most :data:`~wcf_model.limits.MAX_PROBLEMS_SHOWN` of them.
+    """A count and the problems one a line, at most :data:`MAX_PROBLEMS_SHOWN` of them.
 
     A file with a hundred thousand bad rows gives a short message that says how
     many there are, not a hundred thousand lines.
@@ -54,8 +59,6 @@ def problem_list(problems: Sequence[Problem], where: str = "found") -> str:
     1 problem found:
       s.yaml:3: scenario.years: must be at least 1, got 0
     """
-    from .limits import MAX_PROBLEMS_SHOWN   # limits imports this module
-
     n = len(problems)
     lines = [f"{n:,} problem{'s' if n != 1 else ''} {where}:", *(f"  {p}" for p in problems[:MAX_PROBLEMS_SHOWN])]
     if n > MAX_PROBLEMS_SHOWN:
@@ -68,7 +71,7 @@ class ScenarioError(WcfModelError):
     """A scenario file (or a chain of them) is not valid; carries every problem found.
 
     ``problems`` holds all of them; the message shows the first
-    :data:`~wcf_model.limits.MAX_PROBLEMS_SHOWN` and counts the rest.
+    :data:`MAX_PROBLEMS_SHOWN` and counts the rest.
     """
 
     def __init__(self, problems: list[Problem]):

@@ -68,7 +68,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DEFAULT_DATA_DIR, ENGLAND
+from .data import DEFAULT_DATA_DIR
+from .tidy import ENGLAND
 from .errors import DataError
 from .outputs import strict_json
 
@@ -607,7 +608,7 @@ class Panel:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, measures=(*MEASURES, POPULATION)) -> Panel:
-        """From tidy rows of many authorities and England (:func:`wcf_model.data.combine` output)."""
+        """From tidy rows of many authorities and England (:func:`wcf_model.tidy.combine` output)."""
         rows = frame[frame["measure"].isin(measures)]
         if rows.empty:
             raise DataError("no published figures for " + ", ".join(measures))

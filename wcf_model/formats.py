@@ -23,9 +23,26 @@ Conventions
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
-from .schema import financial_year_label, financial_year_start  # noqa: F401  (the one way to write a year)
+# ---- Financial years (April to March): the one way to write them ----
+
+
+def financial_year_start(fy: str) -> int:
+    """The calendar year a financial year starts in: ``"2019-20" -> 2019``."""
+    return int(fy[:4])
+
+
+def financial_year_label(start: int) -> str:
+    """``2019 -> "2019-20"`` (1 April 2019 to 31 March 2020)."""
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def financial_year_of(date: dt.date) -> str:
+    """The financial year (April to March) a date falls in."""
+    return financial_year_label(date.year if date.month >= 4 else date.year - 1)
+
 
 #: Percentiles of the Monte Carlo draws that bound every range the reader is shown.
 RANGE: tuple[int, int] = (10, 90)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .distributions import ppf
-from .scenario import Parameter, Scenario
+from .catalogue import parameter_specs
+from .distributions import is_uncertain, ppf
+from .schema import Parameter, Scenario
+from .uncertain import correlation_matrix, uncertain_inputs
 
 #: Uniforms are kept inside (EPS, 1 - EPS) so unbounded distributions stay finite.
 EPS = 1e-12
@@ -65,7 +66,7 @@ def variates(name: str, draws: int | None, seed: int, design: Mapping[str, np.nd
 
 def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int | None) -> np.ndarray:
     """Values of an input for each draw, shape ``(draws,)`` [the input's unit]."""
-    if u is None or spec is None or spec.get("type") == "fixed":
+    if u is None or not is_uncertain(spec):
         return np.full(draws or 1, float(central))
     u = np.asarray(u, dtype=float)
     missing = np.isnan(u)
@@ -82,95 +83,70 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
     so the shape of the path over time is kept.
     """
     path = central_path(param, years)
-    u = variates(param.name, draws, seed, design) if param.distribution is not None else None
+    if draws is None or not is_uncertain(param.distribution):
+        # the same in every draw: one row, seen as (draws, years) without copying it (read-only)
+        return np.broadcast_to(path[None, :], (draws or 1, len(years)))
+    u = variates(param.name, draws, seed, design)
     if param.values is not None:
         return path[None, :] * draw(param.distribution, u, 1.0, draws)[:, None]
     return np.broadcast_to(draw(param.distribution, u, float(param.value), draws)[:, None],
                            (draws or 1, len(years))).copy()
 
 
+class Params(dict):
+    """Parameter arrays by name, as every engine function receives them: a checked lookup.
+
+    A scenario may leave a parameter out (a council with no figure for transport
+    to school), so asking whether one is given (``name in p``, ``p.get(name)``)
+    is part of the model. Asking for a name the catalogue does not define is
+    not: it is a slip in the engine, and would otherwise read as "not given" and
+    silently drop the line it prices. So every lookup of a name outside the
+    catalogue raises, and ``p[name]`` for a parameter the scenario does not
+    give raises :class:`MissingParameter` naming it.
+    """
+
+    def _check(self, name: object) -> None:
+        if name not in parameter_specs():
+            raise UnknownParameter(f"{name!r} is no parameter of the catalogue (wcf_model.catalogue), so the "
+                                   "model can never be given it: the name is misspelt where it is looked up")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return dict.__getitem__(self, name)
+        except KeyError:
+            self._check(name)
+            raise MissingParameter(f"the scenario gives no {name}, which this part of the model needs") from None
+
+    def __contains__(self, name: object) -> bool:
+        self._check(name)
+        return dict.__contains__(self, name)
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        self._check(name)
+        return dict.get(self, name, default)
+
+    def copy(self) -> Params:
+        return Params(self)
+
+
+class UnknownParameter(KeyError):
+    """A lookup of a name the parameter catalogue does not define (a slip in the engine)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MissingParameter(KeyError):
+    """A parameter the model needs that the scenario does not give."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def sample_parameters(parameters: Mapping[str, Parameter], years: list[str], draws: int | None = None,
-                      seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                      seed: int = 0, design: Mapping[str, np.ndarray] | None = None) -> Params:
     """Every parameter as a ``(draws, years)`` array (``draws=None``: central, one draw)."""
-    return {name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()}
-
-
-@dataclass(frozen=True)
-class UncertainInput:
-    """An input with a distribution, addressed by its name in the draw streams.
-
-    ``central`` is the value the central run uses; for a figure given by year it
-    is 1.0, the multiplier of the whole path.
-    """
-
-    name: str
-    label: str
-    spec: dict
-    central: float
-    unit: str
-
-    def value(self, u: np.ndarray | float) -> np.ndarray:
-        """The input's value at quantile(s) ``u`` [its unit]."""
-        return ppf(self.spec, np.atleast_1d(np.asarray(u, dtype=float)), self.central)
-
-
-def option_input_label(option_label: str, what: str) -> str:
-    """The label of an option's own input: ``"Company running costs (Wholly owned company)"``."""
-    return f"{what} ({option_label})"
-
-
-def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
-    """Every input with a (non-fixed) distribution: parameters, option items, effects."""
-    return uncertain_inputs_of(sc.parameters, sc.options)
-
-
-def uncertain_inputs_of(parameters: Mapping[str, Parameter], options: Mapping) -> list[UncertainInput]:
-    """:func:`uncertain_inputs` from a scenario's parts (validation uses it before a Scenario exists)."""
-    from .catalogue import effect_label, option_item_labels, parameter_label
-
-    out = []
-    for name, p in parameters.items():
-        if p.distribution and p.distribution.get("type") != "fixed":
-            by_year = p.values is not None
-            out.append(UncertainInput(name, parameter_label(name), p.distribution,
-                                      1.0 if by_year else float(p.value),
-                                      "x central path" if by_year else p.unit))
-    for oid, opt in options.items():
-        items = option_item_labels(opt)
-        for kind in ("one_off_costs", "recurring_costs"):
-            for iid, item in getattr(opt, kind).items():
-                if item.distribution and item.distribution.get("type") != "fixed":
-                    by_year = item.values is not None
-                    out.append(UncertainInput(f"options.{oid}.{kind}.{iid}", option_input_label(opt.label, items[iid]),
-                                              item.distribution, 1.0 if by_year else float(item.value),
-                                              "x central path" if by_year else item.unit))
-        for eid, e in opt.effects.items():
-            if e.distribution and e.distribution.get("type") != "fixed":
-                out.append(UncertainInput(f"options.{oid}.effects.{eid}",
-                                          option_input_label(opt.label, effect_label(e.driver, e.label)),
-                                          e.distribution, float(e.change),
-                                          "share change" if e.mode == "multiply" else e.mode))
-    return out
-
-
-
-
-def rank_to_pearson(rho_rank: float) -> float:
-    """The normal correlation that gives Spearman rank correlation ``rho_rank`` [dimensionless].
-
-    For a Gaussian copula, Spearman's rho = (6 / pi) arcsin(r / 2), so
-    r = 2 sin(pi rho / 6) (Kruskal 1958).
-    """
-    return 2 * np.sin(np.pi * rho_rank / 6)
-
-
-def correlation_matrix(names: list[str], pairs: Mapping[tuple[str, str], float]) -> np.ndarray:
-    """The normal-scale correlation matrix of ``names`` from rank correlations by pair."""
-    index = {n: i for i, n in enumerate(names)}
-    m = np.eye(len(names))
-    for (a, b), rho in pairs.items():
-        m[index[a], index[b]] = m[index[b], index[a]] = rank_to_pearson(rho)
-    return m
+    return Params({name: sample_parameter(p, years, draws, seed, design) for name, p in parameters.items()})
 
 
 def scenario_design(sc: Scenario, draws: int | None, seed: int) -> dict[str, np.ndarray] | None:

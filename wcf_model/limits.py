@@ -19,7 +19,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import InputFileError
+from .errors import MAX_PROBLEMS_SHOWN, InputFileError  # noqa: F401  (listed here with every limit)
 
 # -- scenario files (YAML) ------------------------------------------------------
 
@@ -86,8 +86,8 @@ MAX_SEED = 2**63 - 1
 
 # -- messages ----------------------------------------------------------------------
 
-#: Problems printed for one file; the rest are counted ("... and 1,234 more").
-MAX_PROBLEMS_SHOWN = 50
+# MAX_PROBLEMS_SHOWN, the problems printed for one file (the rest are counted: "... and 1,234
+# more"), is defined in wcf_model.errors beside the message that counts them, and imported above.
 
 
 def _kind(mode: int) -> str:

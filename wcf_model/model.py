@@ -18,7 +18,7 @@ from .errors import ScenarioError, Problem
 from .formats import RANGE
 from .inputs import sample_parameters, scenario_design
 from .scenario import Parameter, Scenario
-from .schema import financial_year_start
+from .formats import financial_year_start
 from .workforce import Staffing, project_workforce, workforce_costs
 
 #: Percentiles reported for bands [percent].

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .schema import financial_year_label, financial_year_start
+from .formats import financial_year_label, financial_year_start
 
 DEFLATOR_FILE = "gdp_deflators.csv"
 DEFLATOR_COLUMNS = ["vintage", "financial_year", "index", "base", "status", "publication"]

@@ -77,7 +77,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DEFAULT_DATA_DIR, ENGLAND, load_frame
+from .data import DEFAULT_DATA_DIR, load_frame
+from .tidy import ENGLAND
 from .errors import DataError, UsageError
 
 #: The reference class and the overruns, shipped in ``data/``.

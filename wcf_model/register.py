@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .scenario import Parameter, Scenario
-from .schema import Figure
+from .grammar import format_distribution
+from .schema import Figure, Parameter, Scenario
 
 #: What each confidence grade means (docs/design.md, "Scenario files").
 CONFIDENCE = {
@@ -21,15 +21,6 @@ CONFIDENCE = {
     4: "national default or proxy",
     5: "judgement",
 }
-
-
-def describe_distribution(spec: dict | None) -> str:
-    """``{type: triangular, low: 1, mode: 2, high: 3}`` -> ``"triangular(low 1, mode 2, high 3)"``."""
-    if not spec:
-        return ""
-    params = ", ".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k} {v}"
-                       for k, v in spec.items() if k != "type")
-    return f"{spec['type']}({params})"
 
 
 def _values_text(fig: Figure | Parameter) -> str:
@@ -61,7 +52,7 @@ def assumptions_register(sc: Scenario) -> pd.DataFrame:
             "source": fig.source or "",
             "confidence": fig.confidence,
             "confidence_meaning": CONFIDENCE.get(fig.confidence, "not stated"),
-            "distribution": describe_distribution(fig.distribution),
+            "distribution": format_distribution(fig.distribution),
             "note": fig.note or "",
             "file": file,
             "line": line,

@@ -287,7 +287,7 @@ MONITORED_CHARTS = ("cla_closing", "cin_closing", "cpp_closing", "social_worker_
 def _monitoring(a: Analysis) -> list[str]:
     if a.monitoring is None:
         return []
-    from .monitoring import monitoring_chart
+    from .monitoring_chart import monitoring_chart
 
     sc = a.res.scenario
     label = sc.options[a.monitored_option].label
@@ -703,7 +703,8 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         all, and only once every file has been produced
         (:func:`~wcf_model.outputs.write_set`).
     """
-    from .monitoring import not_compared, read_actuals, require_periods
+    from .actuals import read_actuals, require_periods
+    from .monitoring import not_compared
     from .workbook import write_results_workbook
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -1,10 +1,13 @@
-"""Pydantic models of a scenario file (the contract in docs/design.md).
+"""The types of a scenario: the file as written, and the scenario once loaded.
 
-The models check shapes and single-field rules (types, ranges, allowed words).
-Rules that need the whole scenario (one baseline, effects on parameters that
-exist, MCA scores for every option, units from the catalogue) live in
-:mod:`wcf_model.scenario`, which also turns pydantic's errors into
-``FILE:LINE: key: message`` problems.
+The pydantic models (the contract in docs/design.md) check shapes and
+single-field rules (types, ranges, allowed words); :func:`translate_error` says
+what they refuse in plain English. Rules that need the whole scenario (one
+baseline, effects on parameters that exist, MCA scores for every option, units
+from the catalogue) live in :mod:`wcf_model.validation`, which gives every
+problem as ``FILE:LINE: key: message``. :class:`Parameter` and
+:class:`Scenario` are what a validated file becomes
+(:func:`wcf_model.scenario.load_scenario`).
 
 All models are strict (a quoted "833" is text, not a number), forbid unknown
 keys, and refuse NaN and infinity.
@@ -14,23 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from .catalogue import DELIVERY_VEHICLES, FUNDERS, OPTIMISM_BIAS_CATEGORIES, SERVICE_LINES, VAT_TREATMENTS
+from .catalogue import DELIVERY_VEHICLES, FUNDERS, OPTIMISM_BIAS_CATEGORIES, SERVICE_LINES, VAT_TREATMENTS, suggest
+from .catalogue import OPTION_COST_KINDS, option_input_name
+from .errors import Problem
+from .formats import financial_year_label, financial_year_start
 
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def financial_year_start(fy: str) -> int:
-    """The calendar year a financial year starts in: ``"2019-20" -> 2019``."""
-    return int(fy[:4])
-
-
-def financial_year_label(start: int) -> str:
-    """``2019 -> "2019-20"`` (1 April 2019 to 31 March 2020)."""
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def _check_fy(text: str) -> str:
@@ -38,11 +37,6 @@ def _check_fy(text: str) -> str:
     if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise ValueError(f"expected a financial year such as '2019-20', got '{text}'")
     return text
-
-
-def financial_year_of(date: dt.date) -> str:
-    """The financial year (April to March) a date falls in."""
-    return financial_year_label(date.year if date.month >= 4 else date.year - 1)
 
 
 FinancialYear = Annotated[str, AfterValidator(_check_fy)]
@@ -289,6 +283,12 @@ class Option(Strict):
     optimism_bias_mitigation: ObMitigation | None = None
     tax: OptionTax = OptionTax()
 
+    def resolve(self, t: Any) -> dt.date | str | None:
+        """A timing with ``go_live`` and ``end`` replaced by this option's own dates (None
+        where the option has none); a date or a financial year is returned as it is.
+        Every reader of a timing resolves it here."""
+        return self.go_live if t == "go_live" else self.end if t == "end" else t
+
     @model_validator(mode="after")
     def _scope_unique(self) -> Option:
         if len(set(self.scope)) != len(self.scope):
@@ -328,3 +328,197 @@ class Correlation(Strict):
     rank_correlation: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
     source: str | None = None
     note: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# A loaded scenario: what wcf_model.scenario.load_scenario returns once the
+# file has been read and wcf_model.validation has passed it
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One resolved input, with everything the assumptions register shows.
+
+    ``value`` is the central value when one number is given; ``values`` maps
+    financial years to central values when the figure varies by year.
+    """
+
+    name: str
+    value: float | None
+    values: dict[str, float] | None
+    unit: str
+    description: str
+    source: str | None = None
+    confidence: int | None = None
+    price_year: str | None = None
+    distribution: dict[str, Any] | None = None
+    note: str | None = None
+    file: str = ""
+    line: int | None = None
+
+    def central(self, year: str | None = None) -> float:
+        """The central value, for ``year`` when the figure is given by year.
+
+        A year after the last one given carries the last value forward; a year
+        before the first takes the first. Without a year, the first year's value.
+        """
+        if self.values is None:
+            return float(self.value)  # type: ignore[arg-type]
+        years = sorted(self.values)
+        if year is None:
+            return self.values[years[0]]
+        earlier = [y for y in years if y <= year]
+        return self.values[earlier[-1] if earlier else years[0]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario.
+
+    Attributes
+    ----------
+    path : Path
+        The file that was loaded (the last of the ``extends`` chain).
+    files : tuple of Path
+        The chain, base first.
+    header : Header
+        The ``scenario:`` block.
+    parameters : dict
+        Dotted parameter name -> :class:`Parameter`.
+    options : dict
+        Option id -> :class:`~wcf_model.schema.Option`, in file order.
+    mca : Mca
+        Multi-criteria analysis inputs.
+    document : dict
+        The resolved scenario as plain data (what the hash is taken over).
+    sha256 : str
+        Hex digest of the canonical JSON of ``document``.
+    placeholders : tuple of Problem
+        Text still marked as a placeholder (:func:`find_placeholders`): empty for
+        a scenario whose every figure is real. ``--strict`` refuses any; ``run``
+        and ``report`` refuse them unless told to allow them.
+    """
+
+    path: Path
+    files: tuple[Path, ...]
+    header: Header
+    parameters: dict[str, Parameter]
+    options: dict[str, Option]
+    mca: Mca
+    document: dict[str, Any] = field(repr=False)
+    correlations: dict[str, Correlation] = field(default_factory=dict)
+    sha256: str = ""
+    placeholders: tuple[Problem, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    @property
+    def baseline(self) -> str:
+        """Id of the baseline option."""
+        return next(k for k, o in self.options.items() if o.baseline)
+
+    @property
+    def financial_years(self) -> list[str]:
+        """The appraisal period as financial-year labels, base year first."""
+        start = financial_year_start(self.header.base_year)
+        return [financial_year_label(start + i) for i in range(self.header.years)]
+
+    def iter_figures(self) -> Iterator[tuple[str, Figure | Parameter]]:
+        """Every sourced figure: parameters, then each option's cost items."""
+        yield from self.parameters.items()
+        for oid, opt in self.options.items():
+            for kind in OPTION_COST_KINDS:
+                for item_id, item in getattr(opt, kind).items():
+                    yield option_input_name(oid, kind, item_id), item
+
+
+# ---------------------------------------------------------------------------
+# The models' errors in plain English (for scenario files and the effect library)
+# ---------------------------------------------------------------------------
+
+
+def _model_at(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The pydantic model class that validates the mapping at ``loc``, if any."""
+    current = model
+    for part in loc:
+        while get_origin(current) is not None and get_origin(current) is not dict:
+            args = [a for a in get_args(current) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            dicts = [a for a in args if get_origin(a) is dict]
+            current = models[0] if models else dicts[0] if dicts else None
+            if current is None:
+                return None
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            f = current.model_fields.get(part)
+            if f is None:
+                return None
+            current = f.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return None
+    while get_origin(current) is not None and get_origin(current) is not dict:
+        args = [a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)]
+        current = args[0] if args else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def describe_value(value: Any) -> str:
+    """A value as a message quotes it: ``'abc' (text)``, ``a mapping``, ``nothing``."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, str):
+        return f"'{value}' (text)"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+_TYPE_WORDS = {
+    "float_type": "a number", "int_type": "a whole number", "string_type": "text",
+    "bool_type": "true or false", "dict_type": "a mapping of keys", "list_type": "a list",
+    "date_type": "a date (YYYY-MM-DD)", "model_type": "a mapping of keys",
+    "int_from_float": "a whole number", "model_attributes_type": "a mapping of keys",
+}
+
+
+def translate_error(err: dict[str, Any], root: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
+    """Turn one pydantic error about a ``root`` model into (loc, plain-English message)."""
+    kind, loc, got = err["type"], tuple(err["loc"]), err.get("input")
+    # pydantic appends the union member that failed, e.g. ('go_live', 'date');
+    # drop those so the key is the one the user wrote.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and (p in ("date", "str", "float", "int")
+                                                               or p.startswith(("function-", "literal[")))))
+    if kind == "extra_forbidden":
+        model = _model_at(root, loc[:-1])
+        allowed = sorted(model.model_fields) if model else []
+        hint = suggest(loc[-1], allowed)
+        return loc, (f"unknown key '{loc[-1]}'{hint}" + (f" (allowed here: {', '.join(allowed)})" if allowed else ""))
+    if kind == "missing":
+        return loc, "required key is missing"
+    if kind in _TYPE_WORDS:
+        return loc, f"expected {_TYPE_WORDS[kind]}, got {describe_value(got)}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        words = [w.strip(" '") for w in expected.replace(" or ", ", ").split(",")]
+        return loc, f"expected one of {expected}, got {describe_value(got)}{suggest(got, words) if isinstance(got, str) else ''}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        ctx = err.get("ctx", {})
+        bound = {"greater_than_equal": f"at least {ctx.get('ge')}", "greater_than": f"more than {ctx.get('gt')}",
+                 "less_than_equal": f"at most {ctx.get('le')}", "less_than": f"less than {ctx.get('lt')}"}[kind]
+        return loc, f"must be {bound}, got {describe_value(got)}"
+    if kind == "finite_number":
+        return loc, f"expected a finite number, got {describe_value(got)}"
+    if kind == "string_pattern_mismatch":
+        return loc, (f"'{got}' is not allowed here: use lower-case letters, digits, '-' and '_'"
+                     if loc and loc[-1] == "name" else f"'{got}' does not have the expected form")
+    if kind in ("too_short", "too_long"):
+        return loc, err["msg"].replace("List", "list").replace("Dictionary", "mapping")
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    return loc, msg

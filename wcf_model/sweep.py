@@ -49,11 +49,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame, region_rows
+from .data import EXTRACT_NAME, extract_path, load_frame
+from .tidy import ENGLAND, region_rows
 from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
 from .outputs import strict_json
-from .schema import financial_year_label, financial_year_start
+from .formats import financial_year_label, financial_year_start
 
 #: Percentiles reported for every uncertain result.
 PERCENTILES = (10, 50, 90)
@@ -190,7 +191,8 @@ def apply_option_set(baseline_text, baseline_name: str, layer, option_base_year:
     ScenarioError
         If the result does not validate under ``--strict`` (every problem, by file and line).
     """
-    from .scenario import overlay, scenario_from_document
+    from .overlay import overlay
+    from .scenario import scenario_from_document
     from .yamlio import parse_yaml
 
     base, problems = (parse_yaml(baseline_text, baseline_name) if isinstance(baseline_text, str)
@@ -333,7 +335,7 @@ def task_rows(groups: dict[str, pd.DataFrame], code: str) -> pd.DataFrame:
 def sweep_tasks(option_set: OptionSet, draws: int, seed: int, base_year: str | None = None,
                 data_dir: str | Path | None = None, la_codes: Iterable[str] | None = None) -> list[AuthorityTask]:
     """One task per authority (every current English authority by default)."""
-    from .data import normalise_la_code, rows_for
+    from .tidy import normalise_la_code, rows_for
 
     frame = load_frame(data_dir)
     groups = dict(tuple(frame.groupby("la_code", sort=False)))

@@ -44,7 +44,7 @@ from .catalogue import (
     word,
 )
 from .formats import RANGE, chance, financial_year_label, number, percent, range_ends, range_label, range_words
-from .inputs import option_input_label
+from .uncertain import option_input_label
 from .register import CONFIDENCE, assumptions_register
 
 if TYPE_CHECKING:

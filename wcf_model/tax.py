@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .catalogue import option_item_of_line
+
 #: Residual input tax above which the recovery percentage is rounded up to two
 #: decimal places instead of a whole number [GBP a month, cash]. VAT Regulations
 #: 1995 reg 101(5); HMRC PE30500.
@@ -248,8 +250,8 @@ def _words(line: str) -> str:
         return LINE_WORDS[line]
     if line.startswith("services.") and line.endswith(".other"):
         return f"the {line.split('.')[1].replace('_', ' ')} service's other bought-in costs"
-    if line.startswith("option."):
-        return f"its own {line.removeprefix('option.').replace('_', ' ')} costs"
+    if (item := option_item_of_line(line)) is not None:
+        return f"its own {item.replace('_', ' ')} costs"
     return line.replace("_", " ").replace(".", ": ")
 
 
