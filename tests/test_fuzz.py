@@ -43,7 +43,8 @@ from conftest import REPO
 from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError, WcfModelError
 from wcf_model.monitoring import compare, read_actuals
-from wcf_model.results import appraise, first_non_finite, json_text
+from wcf_model.appraisal import appraise
+from wcf_model.results import first_non_finite, json_text
 from wcf_model.workbook_io import build_workbook, import_assumptions
 
 WORCS = REPO / "scenarios" / "worcestershire"

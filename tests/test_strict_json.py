@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED_DFE
+from conftest import DFE_DOWNLOADS, REPO
 from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError
-from wcf_model.results import appraise, first_non_finite, json_text
+from wcf_model.appraisal import appraise
+from wcf_model.results import first_non_finite, json_text
 
 WORCS = REPO / "scenarios" / "worcestershire"
 OBC = WORCS / "2018-outline-business-case.yaml"
@@ -89,7 +90,7 @@ def test_diff_json_is_strict(capsys):
 
 
 def test_backtest_json_is_strict(capsys):
-    data = SHARED_DFE if SHARED_DFE.is_dir() else REPO / "data"
+    data = DFE_DOWNLOADS if DFE_DOWNLOADS.is_dir() else REPO / "data"
     assert cli.main(["backtest", "--la", "885", "--fit-to", "2018", "--json", "--data", str(data)]) == 0
     assert first_non_finite(strict(capsys.readouterr().out)) is None
 

@@ -45,7 +45,7 @@ from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
 from .errors import DataError, UsageError
-from .model import project_parameters
+from .projection import project_parameters
 from .outputs import strict_json
 from .scenario import Parameter
 from .schema import financial_year_label

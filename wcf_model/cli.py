@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .errors import ScenarioError, SkippedFileWarning, UsageError, WcfModelError
 from .limits import MAX_DRAWS, MAX_SEED
 
@@ -146,7 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .monitoring import read_actuals, require_periods
     from .outputs import check_output_folder, default_output_dir, write_csv, write_set
     from .progress import Bar
-    from .results import appraise, json_text
+    from .appraisal import appraise
+    from .results import json_text
     from .scenario import load_scenario, refuse_placeholders
     from .workbook import write_results_workbook
 
@@ -189,12 +190,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .appraisal import appraise_options
+    from .appraisal import appraise_options, check_finite
     from .compare import diff_document, diff_text
     from .errors import Problem
     from .outputs import strict_json
     from .progress import Bar
-    from .results import check_finite, first_non_finite
+    from .results import first_non_finite
     from .scenario import load_scenario
 
     old, new = load_scenario(args.old), load_scenario(args.new)

@@ -27,7 +27,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .analysis import Analysis, Answer, Study, answer, study
 from .figures import (
     backtest_chart,

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from .version import __version__
 from .data import ENGLAND, EXTRACT_NAME, extract_path, load_frame, region_rows
 from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
@@ -252,7 +252,7 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
     and is raised.
     """
     from .council import baseline_from_rows
-    from .results import appraise
+    from .appraisal import appraise
 
     from .authorities import history
 

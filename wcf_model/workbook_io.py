@@ -315,7 +315,7 @@ def _cost_name(oid: str, kind: str, item: str) -> str:
 
 
 def _about_rows(sc: Scenario) -> list[tuple[str, str]]:
-    from . import __version__
+    from .version import __version__
 
     return [
         ("name", sc.name),
