@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DFE_DOWNLOADS, REPO
+from conftest import REPO, DFE_DOWNLOADS
 from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError
 from wcf_model.appraisal import appraise
