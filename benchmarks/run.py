@@ -118,13 +118,8 @@ def main() -> None:
     n_inputs = len(res.inputs)
     rows.append((f"tornado ({n_inputs} inputs, one vectorised run)", best_of(lambda: tornado(res), repeat=3), "< 2 s"))
     rows.append((f"Sobol indices, N=1024 ({1024 * (n_inputs + 2):,} model runs, SALib)",
-<<<<<<< HEAD
                  best_of(lambda: sobol(res, n=1024), repeat=1), "< 60 s"))
-    big = SHARED_DFE / "sen2_age_caseload_2022.csv"
-=======
-                 best_of(lambda: sobol(sc, n=1024), repeat=1), "< 60 s"))
     big = DFE_DOWNLOADS / "sen2_age_caseload_2022.csv"
->>>>>>> main
     if big.is_file():
         rows.append((f"read one DfE download ({big.name}, {big.stat().st_size / 1e6:.1f} MB)",
                      best_of(lambda: read_dfe(big), repeat=3), "< 5 s"))
