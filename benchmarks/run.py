@@ -82,6 +82,29 @@ def sweep_rows(draws: int = 10_000) -> list[tuple[str, float, str]]:
     ]
 
 
+def report_command_rows(pairs: int = 2) -> list[tuple[str, float, str]]:
+    """`wcf-model report` with its notebooks against `--no-notebooks`, as whole commands, in turn.
+
+    Each pair runs the two commands one after the other, so a machine that
+    slows down during the run slows both; the ratio is the median of the pairs'.
+    """
+    import statistics
+    import subprocess
+
+    def timed(*extra: str) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "wcf_model.cli", "report", str(SCENARIO), "--out", tmp, *extra],
+                           check=True, capture_output=True)
+            return time.perf_counter() - start
+
+    runs = [(timed(), timed("--no-notebooks")) for _ in range(pairs)]
+    ratio = statistics.median(a / b for a, b in runs)
+    return [("wcf-model report, no notebooks (whole command)", min(b for _, b in runs), ""),
+            ("wcf-model report with its notebooks (whole command)", min(a for a, _ in runs),
+             f"{ratio:.1f}x the command without notebooks (target <= 2.5x)")]
+
+
 def report(rows: list[tuple[str, float, str]]) -> None:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     width = max(len(r[0]) for r in rows)
@@ -140,8 +163,9 @@ def main() -> None:
                  time.perf_counter() - start, "< 120 s"))
     rows += sweep_rows()
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("write report.html + results.xlsx (1,000 draws)", best_of(
-            lambda: write_report(SCENARIO, out_dir=Path(tmp)), repeat=3), "< 10 s"))
+        rows.append(("write report.html + results.xlsx (1,000 draws), no notebooks", best_of(
+            lambda: write_report(SCENARIO, out_dir=Path(tmp), notebooks=False), repeat=3), "< 10 s"))
+    rows += report_command_rows()
     report(rows)
     if national is not None:
         print()
