@@ -45,6 +45,7 @@ from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import ENGLAND, load_authority, load_frame, normalise_la_code, region_rows
 from .errors import DataError, UsageError
+from .formats import RANGE
 from .projection import project_parameters
 from .outputs import strict_json
 from .scenario import Parameter
@@ -297,7 +298,7 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
         scales[published] = float(fc.naive_scale(past)[0])
         horizon = end - fit_to + (1 if kind == "census" else 0)
         naive = {name: f(past, horizon)[0] for name, f in BASELINES.items()}
-        band = np.percentile(banded[projected_name], (10, 90), axis=0) if projected_name in banded else None
+        band = np.percentile(banded[projected_name], RANGE, axis=0) if projected_name in banded else None
         for t, fy in enumerate(years):
             year = int(fy[:4]) + (0 if kind == "census" else 1)
             if year <= fit_to or year > end:  # a year the fit could use is no test of the forecast

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .version import __version__
 from .errors import ScenarioError, SkippedFileWarning, UsageError, WcfModelError
+from .formats import range_label
 from .limits import MAX_DRAWS, MAX_SEED
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -559,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_int, default=3, metavar="N",
                    help="Years of history averaged for each windowed rate (3 by default).")
     p.add_argument("--draws", type=_draws_or_none, default=500, metavar="N",
-                   help="Monte Carlo draws for the 10th to 90th percentile band (500 by default; 0 for none).")
+                   help=f"Monte Carlo draws for the {range_label()} band (500 by default; 0 for none).")
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="With --all: worker processes running at once (one per processor by default).")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",

@@ -64,6 +64,7 @@ import pandas as pd
 from .catalogue import STAFF_ROLES, sentence_case, word
 from .data import normalise_la_code
 from .errors import DataError, InputFileError, Problem, UsageError, problem_list
+from .formats import RANGE
 from .limits import MAX_ACTUALS_BYTES, MAX_ACTUALS_ROWS, MAX_CSV_FIELD_CHARS, magnitude_problem, read_limited
 
 # ---------------------------------------------------------------------------
@@ -523,7 +524,8 @@ def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
 # Projected bands for one option
 # ---------------------------------------------------------------------------
 
-BAND_PERCENTILES = (10, 50, 90)
+#: The projection's band and median [percent]: the report's range (formats.RANGE).
+BAND_PERCENTILES = (RANGE[0], 50, RANGE[1])
 
 
 def _percentile_rows(values: Mapping[str, np.ndarray], years: list[str]) -> list[dict]:
@@ -794,7 +796,8 @@ def headline(comparison: pd.DataFrame, measure: str) -> str:
                          f"{', '.join(dict.fromkeys(comparison['measure']))}")
     words = MEASURES[measure].words if measure in MEASURES else measure
     n = len(g)
-    band = "the central projection" if (g["p90"] == g["p10"]).all() else "the projection's 80% band"
+    band = ("the central projection" if (g["p90"] == g["p10"]).all()
+            else f"the projection's {RANGE[1] - RANGE[0]}% band")
     above, below = int((g["direction"] == "above").sum()), int((g["direction"] == "below").sum())
     outside = g.loc[g["outside_band"], "period"].tolist()
     of = f"{n} year{'s' if n != 1 else ''}"
@@ -833,7 +836,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     """
     import matplotlib.pyplot as plt
 
-    from .formats import range_words
+    from .formats import range_label, range_words
     from .plots import MARKERS, PALETTE, STYLE, Chart, mark_nonzero_start
 
     title = headline(comparison, measure)
@@ -877,8 +880,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         from_zero = not mark_nonzero_start(ax, "£" if m.unit == "GBP" else "")
         fig.tight_layout()
 
-    spread = (f"its 10th-90th percentile band over {draws:,} draws" if has_band and draws
-              else "its 10th-90th percentile band" if has_band else "no band (a central run)")
+    band = f"its {range_label().replace(' to ', '-')} band"     # "its 10th-90th percentile band"
+    spread = (f"{band} over {draws:,} draws" if has_band and draws else band if has_band else "no band (a central run)")
     subtitle = (f"{authority}, {option_label}: published figures (points; hollow squares outside the band) "
                 f"against the projection's median (dashed line) and {spread}; {unit_words}, "
                 f"{m.when or 'by financial year'}"
@@ -886,7 +889,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     alt = (f"Chart of {_lower_first(m.words)} in {authority} by financial year, published against projected: "
            + "; ".join(f"{r.period}: published {_fmt(r.actual, m.unit)}, projected median "
                        f"{_fmt(r.projected, m.unit)}"
-                       + (f" (80% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})" if has_band else "")
+                       + (f" ({RANGE[1] - RANGE[0]}% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})"
+                          if has_band else "")
                        + (f", {r.direction} the band" if r.outside_band else ", within the band")
                        for r in g.itertuples()) + ".")
     return Chart(fig, title, subtitle, alt)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .accounts import Appraisal
 from .errors import Problem, ScenarioError
-from .formats import range_columns, range_label, range_words
+from .formats import RANGE, range_columns, range_label, range_words
 from .inputs import UncertainInput
 from .outputs import strict_json
 from .scenario import Scenario
@@ -30,7 +30,9 @@ from .version import __version__
 from .voi import prob_least_cost as least_cost_shares
 
 SCHEMA = "wcf-model/results/1"
-PERCENTILES = (5, 10, 50, 90, 95)
+#: Percentiles of the draws in ``results.json`` and ``summary.csv`` [percent]: the report's range
+#: (:data:`~wcf_model.formats.RANGE`), the median, and the 5th and 95th for a reader who wants the tails.
+PERCENTILES = tuple(sorted({5, RANGE[0], 50, RANGE[1], 95}))
 
 
 def _money(x: float) -> float:
