@@ -2,10 +2,12 @@
 
 ``wcf-model report`` executes the repository's parameterised notebooks
 (``notebooks/NN_*.ipynb``) with papermill for the scenario it reports, and keeps
-each executed notebook and an HTML rendering without code. Each notebook runs
-in a kernel of its own, and the kernels run side by side (one process each, as
-many at once as the machine has processors), so the set takes about as long
-as its longest notebooks rather than the sum of them all.
+each executed notebook and an HTML rendering without code. Starting a kernel
+and importing the libraries costs a notebook about as much as its own work, so
+the notebooks are dealt out to one kernel per processor, the kernels run side
+by side, and each clears its namespace between notebooks: the set takes about
+the time of its share of the work on each processor, not a kernel per notebook
+one after another.
 """
 
 from __future__ import annotations
@@ -91,35 +93,63 @@ def _parameter_names(notebook_text: str) -> set[str]:
     return set()
 
 
-def execute_notebook(nb: Path, params: dict, work: Path, cwd: Path, scenario: str) -> tuple[str, str]:
-    """Run one notebook with papermill in a kernel of its own; return (executed .ipynb, HTML without code).
+def _reset(km) -> None:
+    """Clear a kernel's namespace between notebooks (its imported modules stay loaded)."""
+    from jupyter_client.blocking import BlockingKernelClient
 
-    ``work`` is an empty folder for the kernel's sockets, its log and the
-    executed copy. A failing notebook raises :class:`RuntimeError` naming it
-    and ``scenario``.
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.execute_interactive("%reset -f", timeout=60, store_history=False)
+    finally:
+        kc.stop_channels()
+
+
+def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: Path, scenario: str
+                          ) -> dict[str, tuple[str, str]]:
+    """Run notebooks one after another with papermill in one kernel; name -> (executed .ipynb, HTML without code).
+
+    Starting a kernel and importing the libraries takes a notebook of this set
+    about as long as its own work, so one kernel serves them all: its
+    namespace is cleared before each notebook (``%reset``), so each runs as it
+    would on its own, while the modules it imports stay loaded. ``work`` is an
+    empty folder for the kernel's sockets, its log and the executed copies. A
+    failing notebook raises :class:`RuntimeError` naming it and ``scenario``.
     """
     import nbformat
     import papermill
+    from jupyter_core.utils import run_sync
     from nbconvert import HTMLExporter
 
     work.mkdir(parents=True, exist_ok=True)
-    target = work / nb.name
-    names = _parameter_names(nb.read_text(encoding="utf-8"))
-    try:
-        papermill.execute_notebook(str(nb), str(target), parameters={k: v for k, v in params.items() if k in names},
-                                   cwd=str(cwd), progress_bar=False, kernel_name="python3",
-                                   kernel_manager_class=_kernel_manager(work))
-    except papermill.PapermillExecutionError as exc:
-        # a plain error, so it crosses back from the worker process whole
-        raise RuntimeError(f"notebook {nb.name} failed for {scenario}: {exc.ename}: {exc.evalue}") from None
-    node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
-    # papermill records where it read and wrote the notebook; keep those paths relative
-    record = node.metadata.get("papermill", {})
-    record["input_path"] = os.path.relpath(nb, cwd)
-    record["output_path"] = nb.name
+    km = _kernel_manager(work)(kernel_name="python3")
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(node)
-    return nbformat.writes(node), body
+    out = {}
+    try:
+        for nb in notebooks:
+            if km.has_kernel:
+                _reset(km)
+            target = work / nb.name
+            names = _parameter_names(nb.read_text(encoding="utf-8"))
+            try:
+                papermill.execute_notebook(str(nb), str(target),
+                                           parameters={k: v for k, v in params.items() if k in names},
+                                           cwd=str(cwd), progress_bar=False, kernel_name="python3", km=km)
+            except papermill.PapermillExecutionError as exc:
+                # a plain error, so it crosses back from a worker process whole
+                raise RuntimeError(f"notebook {nb.name} failed for {scenario}: {exc.ename}: {exc.evalue}") from None
+            node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
+            # papermill records where it read and wrote the notebook; keep those paths relative
+            record = node.metadata.get("papermill", {})
+            record["input_path"] = os.path.relpath(nb, cwd)
+            record["output_path"] = nb.name
+            body, _ = exporter.from_notebook_node(node)
+            out[nb.name] = (nbformat.writes(node), body)
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    return out
 
 
 def notebook_workers(notebooks: int) -> int:
@@ -136,10 +166,9 @@ def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals
 
     The notebooks run in the current folder and receive the scenario's path
     relative to it (and the actuals file's), so no absolute path is written
-    into a notebook. They run side by side in ``workers`` processes
-    (:func:`notebook_workers` by default; 1 runs them one after another in
-    this process); the result is in the notebooks' order whichever finishes
-    first. A notebook that fails stops the report with the notebook named: a
+    into a notebook. They are dealt out in turn to ``workers`` processes
+    (:func:`notebook_workers` by default), each running its share in one kernel (:func:`execute_in_one_kernel`); the
+    result is in the notebooks' order whichever finishes first. A notebook that fails stops the report with the notebook named: a
     report is never written from a half-run set.
     """
     import tempfile
@@ -154,19 +183,19 @@ def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals
     paths = notebook_paths(folder) if paths is None else paths
     workers = notebook_workers(len(paths)) if workers is None else workers
     cwd, name = Path.cwd(), str(sc.path)
+    # the notebooks dealt out in turn, one kernel per worker
+    groups = [paths[i::workers] for i in range(workers) if paths[i::workers]]
     done: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
-        if workers <= 1:
-            for nb in paths:
-                progress(f"notebook {nb.stem}", total or len(paths))
-                done[nb.name] = execute_notebook(nb, params, Path(tmp) / nb.stem, cwd, name)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(execute_notebook, nb, params, Path(tmp) / nb.stem, cwd, name): nb
-                           for nb in paths}
-                for future in as_completed(futures):
-                    progress(f"notebook {futures[future].stem}", total or len(paths))
-                    done[futures[future].name] = future.result()
+        # worker processes even for one group: the report runs this beside its own work, in a thread,
+        # and a kernel's client is happiest in a process's main thread
+        with ProcessPoolExecutor(max_workers=max(1, len(groups))) as pool:
+            futures = {pool.submit(execute_in_one_kernel, group, params, Path(tmp) / f"kernel-{i + 1}", cwd,
+                                   name): group for i, group in enumerate(groups)}
+            for future in as_completed(futures):
+                done.update(future.result())
+                for nb in futures[future]:
+                    progress(f"notebook {nb.stem}", total or len(paths))
     return {nb.name: done[nb.name] for nb in paths}
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import shlex
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .version import __version__
@@ -595,18 +596,21 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     s = seed if seed is not None else sc.header.seed
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
-    progress("appraisal and sensitivity", total)
-    st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
-    monitoring = st.analysis.monitoring if st.analysis is not None else None
-    if monitoring is not None and say is not None:
-        for row in not_compared(monitoring).itertuples():
-            say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
-    progress("report", total)
-    command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
-                                out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
-    page = render_html(st, command, notices)
-    executed = (execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total, data_dir=data_dir,
-                                  paths=books) if books else {})
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # the notebooks start in kernels of their own while this process appraises for the page
+        running = (beside.submit(execute_notebooks, sc, n, s, actuals, option, progress=progress, total=total,
+                                 data_dir=data_dir, paths=books) if books else None)
+        progress("appraisal and sensitivity", total)
+        st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        monitoring = st.analysis.monitoring if st.analysis is not None else None
+        if monitoring is not None and say is not None:
+            for row in not_compared(monitoring).itertuples():
+                say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
+        progress("report", total)
+        command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
+                                    out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
+        page = render_html(st, command, notices)
+        executed = running.result() if running is not None else {}
     progress("writing", total)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
