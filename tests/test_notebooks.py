@@ -1,4 +1,5 @@
-"""The notebooks the report executes: run side by side, kept in order, a failure named."""
+"""Every notebook runs top to bottom under papermill, and is stored without outputs; the report runs them side by
+side, in one kernel per processor, kept in order, a failure named."""
 
 from __future__ import annotations
 
@@ -6,11 +7,66 @@ import json
 
 import pytest
 
-from conftest import REPO
-from wcf_model import load_scenario
-from wcf_model.notebooks import execute_notebooks, notebook_workers
+from conftest import REPO, DFE_DOWNLOADS, require
 
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
+SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS] == ["00_overview.ipynb", "01_demand.ipynb", "02_options.ipynb",
+                                          "03_uncertainty.ipynb", "04_mca.ipynb", "05_scenario_comparison.ipynb",
+                                          "06_monitoring.ipynb", "07_reference_class.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs_and_has_a_parameters_cell(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    source = "".join(tagged[0]["source"])
+    assert "scenario =" in source and "draws =" in source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_under_papermill(path, tmp_path):
+    papermill = require("papermill")
+    out = tmp_path / path.name
+    parameters = {"scenario": str(SCENARIO), "draws": 20}
+    if path.name == "07_reference_class.ipynb" and DFE_DOWNLOADS.is_dir():
+        # the estimates need every council's figures; without them the notebook says so and goes on
+        parameters.update(data=str(DFE_DOWNLOADS), placebos=199)
+    papermill.execute_notebook(str(path), str(out), parameters=parameters,
+                               cwd=str(path.parent), progress_bar=False, kernel_name="python3")
+    # strict JSON, as the report's copies are: no NaN or Infinity in any output
+    executed = json.loads(out.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(f"{path.name}: {c}"))
+    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_without_a_warning(path, caplog):
+    """A comment holding '=' once hid 'draws' from papermill ('Unable to parse line 3')."""
+    import ast
+
+    translators = require("papermill.translators")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = "".join(cell["source"])
+    assigned = [t.id for node in ast.parse(source).body if isinstance(node, ast.Assign) for t in node.targets]
+    with caplog.at_level("WARNING"):
+        found = translators.PythonTranslator.inspect({"source": source})
+    assert [r.getMessage() for r in caplog.records] == []
+    assert [p.name for p in found] == assigned
+    assert {"scenario", "draws", "seed"} <= set(assigned)
+
+
+# ---------------------------------------------------------------------------
+# How the report executes them (wcf_model.notebooks)
+# ---------------------------------------------------------------------------
 
 
 def _notebook(path, *sources):
@@ -25,11 +81,16 @@ def _notebook(path, *sources):
 
 
 def test_workers_are_the_processors_at_most_one_per_notebook():
+    from wcf_model.notebooks import notebook_workers
+
     assert notebook_workers(1) == 1
     assert 1 <= notebook_workers(50) <= 50
 
 
 def test_notebooks_run_side_by_side_come_back_in_order_and_a_failure_is_named(tmp_path):
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import execute_notebooks
+
     sc = load_scenario(OBC)
     # the first takes longest, so it finishes last; the result is still in the notebooks' order
     slow = _notebook(tmp_path / "00_slow.ipynb", "import time\ntime.sleep(2)\nprint('slow', scenario)")
@@ -44,6 +105,9 @@ def test_notebooks_run_side_by_side_come_back_in_order_and_a_failure_is_named(tm
 
 def test_one_kernel_runs_each_notebook_with_a_clear_namespace(tmp_path):
     # the second notebook runs in the first one's kernel, but cannot see its names
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import execute_notebooks
+
     sc = load_scenario(OBC)
     first = _notebook(tmp_path / "00_first.ipynb", "leftover = 1")
     second = _notebook(tmp_path / "01_second.ipynb", "print(leftover)")
