@@ -220,7 +220,7 @@ def test_a_company_that_ends_stops_its_company_costs(write):
 
 
 def test_budget_envelope_headroom(write):
-    from wcf_model.results import appraise as appraise_results
+    from wcf_model.appraisal import appraise as appraise_results
     text = TWO_OPTIONS.format(running=50000).replace(
         "    weeks_per_year: 52\n",
         "    weeks_per_year: 52\n    budget_envelope: {values: {\"2019-20\": 5700000, \"2020-21\": 5700000}, unit: GBP/year}\n")
@@ -240,3 +240,28 @@ def test_shadow_running_pays_for_both_structures_until_go_live(write):
     company = appraise(load_scenario(write("shadow.yaml", text))).options["company"]
     # shadow running from 1 April to the 1 October go-live: half of £80,000 in 2019-20, nothing after
     np.testing.assert_allclose(company.economic["option.shadow"], [[40_000, 0]])
+
+
+def test_options_whose_effects_leave_the_projection_alone_share_one():
+    # The 2019 case: in-house and the partnership claim no effect, so both are the service as it
+    # stands and share one projection; the companies' effects move referrals and staffing, so each has its own.
+    sc = load_scenario(REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml")
+    a = appraise(sc, draws=50, seed=3)
+    p = {oid: r.projection for oid, r in a.options.items()}
+    assert p["in_house"] is p["strategic_partnership"]
+    assert p["company_broad"] is not p["in_house"] and p["company_csc"] is not p["in_house"]
+    # sharing changes no figure: the companies' own projections still differ from the shared one
+    assert not np.array_equal(p["company_broad"].caseloads.referrals, p["in_house"].caseloads.referrals)
+
+
+def test_an_effect_on_a_cost_alone_shares_the_projection(write):
+    # An effect on the weekly price of a placement changes what the children cost, not how many
+    # there are: the projection is the one every option without effects has, and the cost moves.
+    text = TWO_OPTIONS.format(running=50000) + (
+        "    effects:\n      cheaper_ifa: {driver: costs.placements.weekly.ifa, mode: multiply, change: -0.1, "
+        "start: go_live, evidence: a worked example, confidence: 5}\n")
+    a = appraise(load_scenario(write("price.yaml", text)))
+    assert a.options["company"].projection is a.options["in_house"].projection
+    # 10% off £1,000 a week in the second year, the first wholly after go-live
+    assert a.options["company"].economic["placements.ifa"][0, 1] == pytest.approx(
+        0.9 * a.options["in_house"].economic["placements.ifa"][0, 1])

@@ -92,10 +92,10 @@ def test_problems_are_printed_fifty_at_most_then_counted(tmp_path, capsys):
 
 def test_the_readme_s_draws_example_is_the_code_s():
     # The Limits table gives what one draw of the 2019 case needs and the draws that fit;
-    # both come from results.bytes_per_draw, so they move when the model gains lines.
+    # both come from appraisal.bytes_per_draw, so they move when the model gains lines.
     from wcf_model import load_scenario
     from wcf_model.appraisal import appraise_options
-    from wcf_model.results import bytes_per_draw
+    from wcf_model.appraisal import bytes_per_draw
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     m = re.search(r"about ([\d,]+) kB for the 2019 Worcestershire case, so at most about ([\d,]+) draws", readme)

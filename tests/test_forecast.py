@@ -18,7 +18,7 @@ from wcf_model import forecast as fc
 from wcf_model.backtest import FORECASTS, score
 from wcf_model.calibrate import _exit_path, calibrate, rate_spreads, to_parameters
 from wcf_model.errors import UsageError
-from wcf_model.model import project_parameters
+from wcf_model.projection import project_parameters
 from wcf_model.backtest import _parameters
 
 

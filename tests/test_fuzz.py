@@ -44,7 +44,8 @@ from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError, WcfModelError
 from wcf_model.actuals import read_actuals
 from wcf_model.monitoring import compare
-from wcf_model.results import appraise, first_non_finite, json_text
+from wcf_model.appraisal import appraise
+from wcf_model.results import first_non_finite, json_text
 from wcf_model.workbook_export import build_workbook
 from wcf_model.workbook_io import import_assumptions
 

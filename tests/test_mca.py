@@ -245,7 +245,7 @@ def test_worcestershire_2019_partnership_fails_operational_independence():
     assert not table.loc["strategic_partnership", "dfe_operational_independence"]
     assert passes_csf(sc) == {"in_house": False, "strategic_partnership": False,
                               "company_csc": True, "company_broad": True, "company_then_in_house": False}  # hindsight: not open in 2019
-    m = mca_summary(wm.appraise(sc))
+    m = wm.appraise(sc).mca
     assert isinstance(m, McaResult)
     assert list(m.scores.columns) == list(sc.mca.criteria) and list(m.scores.index) == list(sc.options)
     assert m.scores["cost"].min() == 0 and m.scores["cost"].max() == 100
@@ -261,10 +261,10 @@ def test_worcestershire_2019_partnership_fails_operational_independence():
 def test_mca_summary_combines_the_monte_carlo_costs():
     sc = wm.load_scenario(FBC)
     res = wm.appraise(sc, draws=50, seed=2)
-    assert mca_summary(res).draws == 10_000  # each cost draw paired with 200 weight draws
-    m = mca_summary(res, weight_draws=20)
+    assert res.mca.draws == 10_000  # each cost draw paired with 200 weight draws
+    m = mca_summary(res.scenario, res.central, res.uncertain, weight_draws=20)
     assert m.draws == 50
     assert m.rationales.loc["in_house", "cost"].startswith("from the model's npv_cost")
     assert m.rank_probabilities.sum() == pytest.approx(1)
     # the central scores come from the central run, whatever the draws
-    pd.testing.assert_frame_equal(m.scores, mca_summary(wm.appraise(sc)).scores)
+    pd.testing.assert_frame_equal(m.scores, wm.appraise(sc).mca.scores)

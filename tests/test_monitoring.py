@@ -13,7 +13,7 @@ import wcf_model as wm
 from conftest import REPO
 from wcf_model.backtest import COMPARED
 from wcf_model.errors import DataError, UsageError
-from wcf_model.results import appraise
+from wcf_model.appraisal import appraise
 from wcf_model.scenario import load_scenario
 from wcf_model.actuals import ACTUALS_COLUMNS, published_actuals, read_actuals
 from wcf_model.measures import MEASURES, PUBLISHED

@@ -1,4 +1,5 @@
-"""Every notebook runs top to bottom under papermill, and is stored without outputs."""
+"""Every notebook runs top to bottom under papermill, and is stored without outputs; the report runs them side by
+side, in one kernel per processor, kept in order, a failure named."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from conftest import REPO, DFE_DOWNLOADS, require
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
 SCENARIO = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
 
 
@@ -60,3 +62,54 @@ def test_papermill_reads_every_parameter_without_a_warning(path, caplog):
     assert [r.getMessage() for r in caplog.records] == []
     assert [p.name for p in found] == assigned
     assert {"scenario", "draws", "seed"} <= set(assigned)
+
+
+# ---------------------------------------------------------------------------
+# How the report executes them (wcf_model.notebooks)
+# ---------------------------------------------------------------------------
+
+
+def _notebook(path, *sources):
+    cells = [{"cell_type": "code", "id": "parameters", "metadata": {"tags": ["parameters"]}, "execution_count": None,
+              "outputs": [], "source": 'scenario = ""\n'}]
+    cells += [{"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": s} for i, s in enumerate(sources)]
+    path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                                            "display_name": "Python 3"}},
+                                "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    return path
+
+
+def test_workers_are_the_processors_at_most_one_per_notebook():
+    from wcf_model.notebooks import notebook_workers
+
+    assert notebook_workers(1) == 1
+    assert 1 <= notebook_workers(50) <= 50
+
+
+def test_notebooks_run_side_by_side_come_back_in_order_and_a_failure_is_named(tmp_path):
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import execute_notebooks
+
+    sc = load_scenario(OBC)
+    # the first takes longest, so it finishes last; the result is still in the notebooks' order
+    slow = _notebook(tmp_path / "00_slow.ipynb", "import time\ntime.sleep(2)\nprint('slow', scenario)")
+    quick = _notebook(tmp_path / "01_quick.ipynb", "print('quick')")
+    done = execute_notebooks(sc, 10, paths=[slow, quick], workers=2)
+    assert list(done) == ["00_slow.ipynb", "01_quick.ipynb"]
+    assert "2018-outline-business-case.yaml" in done["00_slow.ipynb"][0]   # the scenario was passed in
+    bad = _notebook(tmp_path / "02_bad.ipynb", "raise ValueError('no such option')")
+    with pytest.raises(RuntimeError, match=r"notebook 02_bad.ipynb failed for .*ValueError: no such option"):
+        execute_notebooks(sc, 10, paths=[quick, bad], workers=2)
+
+
+def test_one_kernel_runs_each_notebook_with_a_clear_namespace(tmp_path):
+    # the second notebook runs in the first one's kernel, but cannot see its names
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import execute_notebooks
+
+    sc = load_scenario(OBC)
+    first = _notebook(tmp_path / "00_first.ipynb", "leftover = 1")
+    second = _notebook(tmp_path / "01_second.ipynb", "print(leftover)")
+    with pytest.raises(RuntimeError, match=r"notebook 01_second.ipynb failed .*NameError"):
+        execute_notebooks(sc, 10, paths=[first, second], workers=1)

@@ -12,7 +12,7 @@ from wcf_model.costs import service_costs
 from wcf_model.demand import Caseloads
 from wcf_model.effects import apply_option_effects
 from wcf_model.inputs import MissingParameter, Params, UnknownParameter, sample_parameters
-from wcf_model.model import project_arrays
+from wcf_model.projection import project_arrays
 
 FBC = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
 

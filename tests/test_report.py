@@ -149,7 +149,7 @@ def test_the_first_screen_answers_with_the_appraisal_s_numbers(fbc_page):
     assert 3 <= len(sentences) <= 5, sentences
     # among the options that meet every critical success factor, the multi-criteria analysis's preferred one
     passing = [o for o, opt in sc.options.items() if all(c.met for c in opt.csf.values())]
-    preferred = res.mca().preferred
+    preferred = res.mca.preferred
     assert preferred in passing
     assert f"Of the {len(passing)} options that meet every critical success factor" in text
     assert f"the evidence favours {sc.options[preferred].label}" in text

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from wcf_model import load_scenario
-from wcf_model.results import appraise
+from wcf_model.appraisal import appraise
 
 OBC = REPO / "scenarios" / "worcestershire" / "2018-outline-business-case.yaml"
 
@@ -164,3 +164,34 @@ def test_value_of_information_over_the_options_that_pass():
     assert v.evpi >= 0 and v.prob_least_cost.sum() == pytest.approx(1)
     assert (v.table["evppi"] <= v.evpi + 1e-6).all()
     assert "all effects of option company_broad" in set(v.table["input"])
+
+
+def test_the_analyses_read_the_stored_draws_and_draw_nothing(monkeypatch):
+    # Results holds the value each uncertain input took in each draw of the Monte Carlo run;
+    # tornado, switching values and value of information read those (and the inputs' list)
+    # rather than drawing the inputs again: with every random stream taken away after the
+    # appraisal, the analyses still run.
+    import numpy as np
+
+    import wcf_model.inputs
+    from wcf_model.analysis import analyse_results
+    from wcf_model.appraisal import monte_carlo_design
+
+    sc = load_scenario(OBC)
+    res = appraise(sc, draws=300, seed=8)
+    assert set(res.input_draws) == {i.name for i in res.inputs}
+    assert all(v.shape == (300,) for v in res.input_draws.values())
+    # the stored draws are the run's own: the company's running costs, one of its own lines
+    # (a Monte Carlo multiplier of its central path), move draw by draw with its net present cost
+    name = "options.company_csc.recurring_costs.company_running"
+    design = monte_carlo_design(sc, 300, 8)
+    np.testing.assert_array_equal(res.input_draws[name],
+                                  next(i for i in res.inputs if i.name == name).value(design[name]))
+    assert np.corrcoef(res.input_draws[name], res.draws.options["company_csc"].npv_cost)[0, 1] > 0
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("an analysis drew inputs again")
+
+    monkeypatch.setattr(wcf_model.inputs, "stream", no_drawing)
+    a = analyse_results(res)
+    assert a.voi is not None and len(a.tornado) and a.mca is res.mca

@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wcf_model import load_scenario
-from wcf_model.sensitivity import sobol, switching_values, tornado, uncertain_inputs
+from wcf_model import appraise, load_scenario
+from wcf_model.uncertain import uncertain_inputs
+from wcf_model.sensitivity import sobol, switching_values, tornado
 
 K = 0.5 + 1 / 1.035
 
@@ -85,7 +86,7 @@ def test_the_uncertain_inputs(toy):
 
 
 def test_tornado_by_hand(toy):
-    t = tornado(toy).set_index("input")
+    t = tornado(appraise(toy)).set_index("input")
     running = t.loc["options.company.recurring_costs.running"]
     # R at its 10th and 90th percentiles: 10,000 and 90,000, with c central (-5%)
     assert (running.low_value, running.high_value) == pytest.approx((10_000, 90_000))
@@ -99,7 +100,7 @@ def test_tornado_by_hand(toy):
 
 
 def test_switching_value_by_hand(toy):
-    s = switching_values(toy).set_index("input")
+    s = switching_values(appraise(toy)).set_index("input")
     # company costs the same as in-house when 141,000 + 50,000 K + 5.2m K c = 0
     c_star = -(141_000 + 50_000 * K) / (5_200_000 * K)            # -0.028109
     assert s.loc["options.company.effects.cheaper_ifa", "switching_value"] == pytest.approx(c_star, abs=1e-6)
@@ -109,7 +110,7 @@ def test_switching_value_by_hand(toy):
 
 
 def test_sobol_indices_of_an_additive_model(toy):
-    s = sobol(toy, n=1024, seed=3).set_index("input")
+    s = sobol(appraise(toy, seed=3), n=1024).set_index("input")
     # additive in independent uniforms: S1 = share of variance, ST = S1.
     # var(K R) = K^2 1e10 / 12; var(5.2m K c) = K^2 (5.2e6)^2 0.01 / 12
     share_running = 1e10 / (1e10 + 5.2e6 ** 2 * 0.01)               # 0.0357

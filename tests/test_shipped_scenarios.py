@@ -88,4 +88,4 @@ def test_the_2019_case_shows_what_happened_but_cannot_prefer_it():
     assert not all(c.met for c in hindsight.csf.values())
     assert all(c.met for oid, o in fbc.options.items() if oid != "company_then_in_house"
                for fid, c in o.csf.items() if fid == "available_at_decision")
-    assert appraise(fbc).mca().preferred == "company_broad"
+    assert appraise(fbc).mca.preferred == "company_broad"

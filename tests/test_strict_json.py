@@ -12,7 +12,8 @@ import pytest
 from conftest import REPO, DFE_DOWNLOADS
 from wcf_model import cli, load_scenario
 from wcf_model.errors import ScenarioError
-from wcf_model.results import appraise, first_non_finite, json_text
+from wcf_model.appraisal import appraise
+from wcf_model.results import first_non_finite, json_text
 
 WORCS = REPO / "scenarios" / "worcestershire"
 OBC = WORCS / "2018-outline-business-case.yaml"

@@ -584,7 +584,7 @@ def test_round_trip_commands(tmp_path):
 
 def test_raising_company_running_moves_the_mean_and_the_range(book, tmp_path, fbc):
     """The issue's example: company running costs £1.28m -> £1.5m a year, distribution left as it was."""
-    from wcf_model.results import appraise
+    from wcf_model.appraisal import appraise
 
     keys = {"option": "company_broad", "kind": "recurring", "item": "company_running"}
     edit(book, "Option costs", keys, value=1500000, source="Company running budget 2019-20 (test)")

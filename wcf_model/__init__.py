@@ -3,19 +3,14 @@
 The public API is what this module exports; everything else is internal.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("wcf-model")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
+from .appraisal import appraise, project
 from .backtest import Backtest, NationalBacktest, backtest, national_backtest
 from .discounting import discount_factors
 from .errors import DataError, Problem, ScenarioError, UsageError, WcfModelError
-from .model import Projection, project
-from .results import Results, appraise
+from .projection import Projection
+from .results import Results
 from .scenario import Parameter, Scenario, load_scenario
+from .version import __version__
 
 __all__ = [
     "Backtest",

@@ -31,7 +31,8 @@ from .decision import ValueOfInformation, value_of_information
 from .errors import DataError
 from .formats import RANGE
 from .mca import McaResult
-from .results import Results, appraise
+from .appraisal import appraise
+from .results import Results
 from .scenario import Scenario
 from .formats import financial_year_of
 from .sensitivity import switching_values, tornado
@@ -75,7 +76,7 @@ def analyse(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | p
 
 def analyse_results(res: Results, actuals: Path | pd.DataFrame | None = None, option: str | None = None) -> Analysis:
     """:func:`analyse` for an appraisal already run (the same seed drives the sensitivity runs)."""
-    sc, seed = res.scenario, res.uncertain.seed
+    sc = res.scenario
     voi = value_of_information(res) if res.draws is not None else None
     comparison = gap = None
     chosen = option or sc.baseline
@@ -89,7 +90,7 @@ def analyse_results(res: Results, actuals: Path | pd.DataFrame | None = None, op
         spent = [y for y in sorted(frame.loc[frame["measure"] == "gross_spend", "period"]) if y in res.central.years]
         if spent and res.central.options[chosen].company is not None:
             gap = spend_gap(sc, chosen, frame, spent[-1])
-    return Analysis(res, tornado(sc, seed=seed), switching_values(sc, seed=seed), voi, res.mca(), comparison,
+    return Analysis(res, tornado(res), switching_values(res), voi, res.mca, comparison,
                     chosen, gap)
 
 

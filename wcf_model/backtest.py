@@ -45,9 +45,9 @@ from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import load_authority, load_frame
 from .errors import DataError, UsageError
-from .formats import financial_year_label
+from .formats import RANGE, financial_year_label
 from .measures import BACKTESTED, MEASURES, PUBLISHED
-from .model import project_parameters
+from .projection import project_parameters
 from .outputs import strict_json
 from .schema import Parameter
 from .tidy import ENGLAND, normalise_la_code, region_rows
@@ -291,7 +291,7 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
         scales[published] = float(fc.naive_scale(past)[0])
         horizon = end - fit_to + (1 if kind == "census" else 0)
         naive = {name: f(past, horizon)[0] for name, f in BASELINES.items()}
-        band = np.percentile(banded[projected_name], (10, 90), axis=0) if projected_name in banded else None
+        band = np.percentile(banded[projected_name], RANGE, axis=0) if projected_name in banded else None
         for t, fy in enumerate(years):
             year = int(fy[:4]) + (0 if kind == "census" else 1)
             if year <= fit_to or year > end:  # a year the fit could use is no test of the forecast

@@ -21,8 +21,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .errors import ScenarioError, SkippedFileWarning, UsageError, WcfModelError
+from .formats import range_label
 from .limits import MAX_DRAWS, MAX_SEED
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -146,7 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .actuals import read_actuals, require_periods
     from .outputs import check_output_folder, default_output_dir, write_csv, write_set
     from .progress import Bar
-    from .results import appraise, json_text
+    from .appraisal import appraise
+    from .results import json_text
     from .scenario import load_scenario, refuse_placeholders
     from .workbook import write_results_workbook
 
@@ -189,12 +191,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .appraisal import appraise_options
+    from .appraisal import appraise_options, check_finite
     from .compare import diff_document, diff_text
     from .errors import Problem
     from .outputs import strict_json
     from .progress import Bar
-    from .results import check_finite, first_non_finite
+    from .results import first_non_finite
     from .scenario import load_scenario
 
     old, new = load_scenario(args.old), load_scenario(args.new)
@@ -558,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_int, default=3, metavar="N",
                    help="Years of history averaged for each windowed rate (3 by default).")
     p.add_argument("--draws", type=_draws_or_none, default=500, metavar="N",
-                   help="Monte Carlo draws for the 10th to 90th percentile band (500 by default; 0 for none).")
+                   help=f"Monte Carlo draws for the {range_label()} band (500 by default; 0 for none).")
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="With --all: worker processes running at once (one per processor by default).")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",

@@ -63,13 +63,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from .version import __version__
 from .calibrate import Estimate, calibrate, to_parameters
 from .catalogue import parameter_specs
 from .data import load_authority, load_frame
 from .tidy import region_rows
 from .errors import DataError, UsageError
-from .model import project_parameters
+from .projection import project_parameters
 from .prices import load_deflators, price_factor
 from .scenario import Parameter
 from .formats import financial_year_label, financial_year_start

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from .results import Results
-from .sensitivity import input_draws
 from .voi import evpi, evppi_table, prob_least_cost
 
 
@@ -52,8 +51,8 @@ def value_of_information(res: Results, options: list[str] | None = None) -> Valu
         raise ValueError("value of information needs Monte Carlo draws: appraise with draws > 1")
     options = options or candidates(res)
     costs = cost_matrix(res, options)
-    u = res.uncertain
-    x = input_draws(res.scenario, u.draws, u.seed)
+    # the value each input took in each draw of the run that gave these costs, as the appraisal stored it
+    x = res.input_draws
     table = evppi_table(costs, x, input_groups(list(x)))
     labels = {i: lab for i, lab in _labels(res).items()}
     table.insert(1, "label", [labels.get(n, n) for n in table["input"]])
@@ -76,10 +75,8 @@ def input_groups(names: list[str]) -> dict[str, list[str]]:
 
 def _labels(res: Results) -> dict[str, str]:
     """Input and group names -> what a reader sees."""
-    from .inputs import uncertain_inputs
-
     sc = res.scenario
-    out = {i.name: i.label for i in uncertain_inputs(sc)}
+    out = {i.name: i.label for i in res.inputs}
     for oid, opt in sc.options.items():
         out[f"all effects of option {oid}"] = f"All the effects claimed for {opt.label}"
         out[f"all own costs of option {oid}"] = f"All the own costs of {opt.label}"

@@ -18,7 +18,7 @@ import pandas as pd
 from .backtest import Backtest
 from .formats import RANGE, financial_year_label, money_m, range_label, range_words
 from .uncertain import option_input_label
-from .model import Projection
+from .projection import Projection
 from .plots import Chart, band_chart, interval_chart, line_chart
 
 if TYPE_CHECKING:

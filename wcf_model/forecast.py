@@ -71,6 +71,7 @@ import pandas as pd
 from .data import DEFAULT_DATA_DIR
 from .tidy import ENGLAND
 from .errors import DataError
+from .formats import RANGE
 from .outputs import strict_json
 
 #: Published measures the method forecasts: measure -> words.
@@ -101,8 +102,8 @@ PHIS = (0.5, 0.7, 0.8, 0.9, 0.98)
 #: one-year errors), with phi in the range Hyndman's forecast package allows.
 BASELINE_PHIS = (0.8, 0.85, 0.9, 0.95, 0.98)
 
-#: Percentiles of the scaled forecast errors kept for the uncertainty bands.
-BAND = (10, 90)
+#: Percentiles of the scaled forecast errors kept for the uncertainty bands: the report's range (formats.RANGE).
+BAND = RANGE
 
 #: The fewest authorities whose figures a pooled fit needs (below this the
 #: between-authority parameters cannot be estimated with any confidence).

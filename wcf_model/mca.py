@@ -38,9 +38,8 @@ import pandas as pd
 from .errors import UsageError
 from .schema import Mca
 
-if TYPE_CHECKING:  # mca is imported by results; only the type checker needs these
-    from .appraisal import Appraisal
-    from .results import Results
+if TYPE_CHECKING:  # only the type checker needs these
+    from .accounts import Appraisal
     from .scenario import Scenario
 
 #: What :func:`weight_switching` says when the top option never changes on one side.
@@ -438,13 +437,15 @@ def _model_values(appraisal: Appraisal, options: Sequence[str]) -> dict[str, dic
             "financial_total": {o: appraisal.options[o].financial_total.sum(axis=1) for o in options}}
 
 
-def mca_summary(results: Results, concentration: float = CONCENTRATION, weight_draws: int = 10_000) -> McaResult:
-    """The whole multi-criteria analysis of an appraisal in one call.
+def mca_summary(sc: Scenario, central: Appraisal, uncertain: Appraisal, concentration: float = CONCENTRATION,
+                weight_draws: int = 10_000) -> McaResult:
+    """The whole multi-criteria analysis of an appraisal in one call (:func:`wcf_model.appraise` makes it).
 
     Parameters
     ----------
-    results : Results
-        From :func:`wcf_model.appraise`.
+    sc : Scenario
+    central, uncertain : Appraisal
+        The central run, and the Monte Carlo run (the central run again without draws).
     concentration : float
         Dirichlet concentration of the weight draws (see :func:`rank_probabilities`).
     weight_draws : int
@@ -457,7 +458,6 @@ def mca_summary(results: Results, concentration: float = CONCENTRATION, weight_d
     -------
     McaResult
     """
-    sc, central, uncertain = results.scenario, results.central, results.uncertain
     options, mca = list(sc.options), sc.mca
     weights = normalised_weights(mca)
     values = {k: {o: float(v[o][0]) for o in options} for k, v in _model_values(central, options).items()}

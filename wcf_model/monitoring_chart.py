@@ -10,6 +10,7 @@ import pandas as pd
 
 from .actuals import period_text
 from .errors import UsageError
+from .formats import RANGE
 from .measures import MEASURES, Measure, lower_first
 
 # ---------------------------------------------------------------------------
@@ -37,7 +38,8 @@ def headline(comparison: pd.DataFrame, measure: str) -> str:
                          f"{', '.join(dict.fromkeys(comparison['measure']))}")
     words = MEASURES[measure].words if measure in MEASURES else measure
     n = len(g)
-    band = "the central projection" if (g["p90"] == g["p10"]).all() else "the projection's 80% band"
+    band = ("the central projection" if (g["p90"] == g["p10"]).all()
+            else f"the projection's {RANGE[1] - RANGE[0]}% band")
     above, below = int((g["direction"] == "above").sum()), int((g["direction"] == "below").sum())
     outside = g.loc[g["outside_band"], "period"].tolist()
     of = f"{n} year{'s' if n != 1 else ''}"
@@ -76,7 +78,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     """
     import matplotlib.pyplot as plt
 
-    from .formats import range_words
+    from .formats import range_label, range_words
     from .plots import MARKERS, PALETTE, STYLE, Chart, mark_nonzero_start
 
     title = headline(comparison, measure)
@@ -120,8 +122,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         from_zero = not mark_nonzero_start(ax, "£" if m.unit == "GBP" else "")
         fig.tight_layout()
 
-    spread = (f"its 10th-90th percentile band over {draws:,} draws" if has_band and draws
-              else "its 10th-90th percentile band" if has_band else "no band (a central run)")
+    band = f"its {range_label().replace(' to ', '-')} band"     # "its 10th-90th percentile band"
+    spread = (f"{band} over {draws:,} draws" if has_band and draws else band if has_band else "no band (a central run)")
     subtitle = (f"{authority}, {option_label}: published figures (points; hollow squares outside the band) "
                 f"against the projection's median (dashed line) and {spread}; {unit_words}, "
                 f"{m.when or 'by financial year'}"
@@ -129,7 +131,8 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     alt = (f"Chart of {lower_first(m.words)} in {authority} by financial year, published against projected: "
            + "; ".join(f"{r.period}: published {_fmt(r.actual, m.unit)}, projected median "
                        f"{_fmt(r.projected, m.unit)}"
-                       + (f" (80% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})" if has_band else "")
+                       + (f" ({RANGE[1] - RANGE[0]}% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})"
+                          if has_band else "")
                        + (f", {r.direction} the band" if r.outside_band else ", within the band")
                        for r in g.itertuples()) + ".")
     return Chart(fig, title, subtitle, alt)

@@ -425,7 +425,7 @@ def _token() -> str:
 
 
 def _write_manifest(folder: Path, files: Iterable[str]) -> None:
-    from . import __version__
+    from .version import __version__
 
     text = strict_json({"written_by": f"wcf-model {__version__}", "files": sorted(files)}, indent=1) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")

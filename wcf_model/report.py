@@ -1,8 +1,9 @@
-"""The report a scrutiny member reads, and the notebooks executed beside it.
+"""The report a scrutiny member reads, laid out as one HTML page, and the output set it belongs to.
 
 ``write_report`` turns one scenario into ``report.html`` (self-contained: the
 charts are embedded), ``results.xlsx`` (the same workbook ``wcf-model run``
-writes, :mod:`wcf_model.workbook`) and, optionally, the executed notebook set.
+writes, :mod:`wcf_model.workbook`) and, optionally, the executed notebook set
+(:mod:`wcf_model.notebooks`), and commits them as one set.
 
 The page answers first. Its first screen says, in three or four plain
 sentences, which option the evidence favours among those that meet every
@@ -22,12 +23,12 @@ tables come from :mod:`wcf_model.tables` and charts from
 from __future__ import annotations
 
 import html
-import os
 import shlex
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .analysis import Analysis, Answer, Study, answer, study
 from .figures import (
     backtest_chart,
@@ -40,6 +41,7 @@ from .figures import (
     trust_sentence,
 )
 from .formats import money_m, money_words, range_label, range_words
+from .notebooks import NOTEBOOK_DIR, execute_notebooks, notebooks_for
 from .outputs import check_output_folder, default_output_dir, write_set
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
@@ -530,133 +532,6 @@ def render_html(st: Study, command: str, notices: list[str] | None = None) -> st
 
 
 # ---------------------------------------------------------------------------
-# Notebooks
-# ---------------------------------------------------------------------------
-
-#: The notebooks the report executes, in the repository's ``notebooks/`` folder.
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def notebook_paths(folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-
-
-#: Notebooks with nothing to show for some scenarios: name -> (does it apply?, why not).
-#: A council's generated baseline holds the in-house option alone and no multi-criteria analysis.
-NOTEBOOK_NEEDS = {
-    "00_overview.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
-    "02_options.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
-    "03_uncertainty.ipynb": (lambda sc: len(sc.options) > 1, "the scenario has no option to compare with the baseline"),
-    "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
-}
-
-
-def notebooks_for(sc: Scenario, folder: Path = NOTEBOOK_DIR, say=None) -> list[Path]:
-    """The notebooks with something to show for a scenario; ``say`` is told of each left out, and why."""
-    out = []
-    for nb in notebook_paths(folder):
-        applies, why = NOTEBOOK_NEEDS.get(nb.name, (lambda _: True, ""))
-        if applies(sc):
-            out.append(nb)
-        elif say:
-            say(f"notebooks/{nb.name} not run: {why}")
-    return out
-
-
-def _kernel_manager(folder: Path):
-    """A kernel manager that talks to its kernel over local sockets in ``folder`` and keeps the kernel's log there.
-
-    The default TCP transport makes every kernel warn that it runs without
-    encryption; inter-process sockets need none (and are not reachable from
-    other machines). The kernel's own log (start-up and shutdown messages) goes
-    to ``folder/kernel.log`` rather than the user's terminal; a notebook's
-    errors still come back as its cells' outputs.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class LocalKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(transport="ipc", ip=str(folder / "kernel"), **kwargs)
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            self._wcf_log = open(folder / "kernel.log", "ab")  # noqa: SIM115 (closed in cleanup)
-            kw["stderr"] = self._wcf_log
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            log = getattr(self, "_wcf_log", None)
-            if log is not None:
-                log.close()
-
-    return LocalKernelManager
-
-
-def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
-                      option: str | None = None, folder: Path = NOTEBOOK_DIR,
-                      progress: Progress = quiet, total: int | None = None, data_dir: Path | None = None,
-                      paths: list[Path] | None = None) -> dict[str, tuple[str, str]]:
-    """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
-
-    The notebooks run in the current folder and receive the scenario's path
-    relative to it (and the actuals file's), so no absolute path is written
-    into a notebook. A notebook that fails stops the report with the notebook
-    named: a report is never written from a half-run set.
-    """
-    import tempfile
-
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    params = {"scenario": os.path.relpath(sc.path.resolve()), "draws": draws, "seed": seed}
-    if actuals is not None:
-        params["actuals"] = os.path.relpath(Path(actuals).resolve())
-    if option is not None:
-        params["option"] = option
-    if data_dir is not None:
-        params["data"] = os.path.relpath(Path(data_dir).resolve())
-    out: dict[str, tuple[str, str]] = {}
-    paths = notebook_paths(folder) if paths is None else paths
-    with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
-        manager = _kernel_manager(Path(tmp))
-        for nb in paths:
-            progress(f"notebook {nb.stem}", total or len(paths))
-            target = Path(tmp) / nb.name
-            text = nb.read_text(encoding="utf-8")
-            names = _parameter_names(text)
-            try:
-                papermill.execute_notebook(str(nb), str(target), parameters={k: v for k, v in params.items()
-                                                                             if k in names},
-                                           cwd=str(Path.cwd()), progress_bar=False, kernel_name="python3",
-                                           kernel_manager_class=manager)
-            except papermill.PapermillExecutionError as exc:
-                raise RuntimeError(f"notebook {nb.name} failed for {sc.path}: {exc.ename}: {exc.evalue}") from exc
-            node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
-            # papermill records where it read and wrote the notebook; keep those paths relative
-            record = node.metadata.get("papermill", {})
-            record["input_path"] = os.path.relpath(nb)
-            record["output_path"] = nb.name
-            body, _ = exporter.from_notebook_node(node)
-            out[nb.name] = (nbformat.writes(node), body)
-    return out
-
-
-def _parameter_names(notebook_text: str) -> set[str]:
-    """Names assigned in a notebook's ``parameters`` cell (papermill passes only those it declares)."""
-    import ast
-    import json
-
-    for cell in json.loads(notebook_text)["cells"]:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            tree = ast.parse("".join(cell["source"]))
-            return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
-                    if isinstance(t, ast.Name)}
-    return set()
-
-
-# ---------------------------------------------------------------------------
 # Writing it all
 # ---------------------------------------------------------------------------
 
@@ -722,18 +597,21 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     s = seed if seed is not None else sc.header.seed
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
-    progress("appraisal and sensitivity", total)
-    st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
-    monitoring = st.analysis.monitoring if st.analysis is not None else None
-    if monitoring is not None and say is not None:
-        for row in not_compared(monitoring).itertuples():
-            say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
-    progress("report", total)
-    command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
-                                out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
-    page = render_html(st, command, notices)
-    executed = (execute_notebooks(sc, n, s, actuals, option, progress=progress, total=total, data_dir=data_dir,
-                                  paths=books) if books else {})
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # the notebooks start in kernels of their own while this process appraises for the page
+        running = (beside.submit(execute_notebooks, sc, n, s, actuals, option, progress=progress, total=total,
+                                 data_dir=data_dir, paths=books) if books else None)
+        progress("appraisal and sensitivity", total)
+        st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        monitoring = st.analysis.monitoring if st.analysis is not None else None
+        if monitoring is not None and say is not None:
+            for row in not_compared(monitoring).itertuples():
+                say(f"{actuals}: {row.figures} figure(s) of {row.measure} ({row.periods}) not compared: {row.reason}")
+        progress("report", total)
+        command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
+                                    out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
+        page = render_html(st, command, notices)
+        executed = running.result() if running is not None else {}
     progress("writing", total)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
@@ -745,5 +623,4 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     return write_set(out, files, inputs=inputs, say=say)
 
 
-__all__ = ["answer_sentences", "execute_notebooks", "first_screen", "plain_summary", "render_html",
-           "reproduce_command", "write_report"]
+__all__ = ["answer_sentences", "first_screen", "plain_summary", "render_html", "reproduce_command", "write_report"]

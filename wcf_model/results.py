@@ -1,32 +1,38 @@
-"""Results of an appraisal as the files users and their scripts read.
+"""What an appraisal produced, as data, and the files users and their scripts read.
 
-``Results`` holds the central run (every input at its central value: what a
-finance officer can reproduce line by line) and, when draws were asked for,
-the Monte Carlo run; every table and file is read from it, nothing recomputes
-the model. ``results.json`` follows the contract in docs/design.md and is byte-
-identical for the same scenario, seed and draws.
+:class:`Results` is what :func:`wcf_model.appraise` returns: the central run
+(every input at its central value: what a finance officer can reproduce line
+by line), the Monte Carlo run when draws were asked for, the value each
+uncertain input took in each draw, and the multi-criteria analysis. It holds
+data and reads it out as tables; it runs no model and no analysis and knows
+nothing of how a report or workbook is laid out. ``results.json`` follows the
+contract in docs/design.md and is byte-identical for the same scenario, seed
+and draws.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .appraisal import Appraisal, appraise_options
-from .errors import Problem, ScenarioError, UsageError
-from .formats import range_columns, range_label, range_words
-from .limits import MAX_DRAWS_MEMORY
+from .accounts import Appraisal
+from .errors import Problem, ScenarioError
+from .formats import RANGE, range_columns, range_label, range_words
+from .uncertain import UncertainInput
 from .outputs import strict_json
 from .scenario import Scenario
+from .version import __version__
+from .voi import prob_least_cost as least_cost_shares
 
 SCHEMA = "wcf-model/results/1"
-PERCENTILES = (5, 10, 50, 90, 95)
+#: Percentiles of the draws in ``results.json`` and ``summary.csv`` [percent]: the report's range
+#: (:data:`~wcf_model.formats.RANGE`), the median, and the 5th and 95th for a reader who wants the tails.
+PERCENTILES = tuple(sorted({5, RANGE[0], 50, RANGE[1], 95}))
 
 
 def _money(x: float) -> float:
@@ -36,10 +42,30 @@ def _money(x: float) -> float:
 
 @dataclass(frozen=True)
 class Results:
-    """The central appraisal and, optionally, its Monte Carlo twin."""
+    """An appraisal's runs, its input draws and its multi-criteria analysis.
+
+    Attributes
+    ----------
+    central : Appraisal
+        Every input at its central value (one row).
+    draws : Appraisal or None
+        The Monte Carlo run (one row per draw), None when no draws were asked for.
+    inputs : list of UncertainInput
+        Every uncertain input (:func:`wcf_model.inputs.uncertain_inputs`), as the
+        sensitivity analyses address them.
+    input_draws : dict
+        Input name -> the value it took in each row of :attr:`uncertain`,
+        ``(draws,)`` [the input's unit]; its central value alone without draws.
+    mca : McaResult or None
+        The multi-criteria analysis (:class:`wcf_model.mca.McaResult`), None when
+        the scenario scores no criteria.
+    """
 
     central: Appraisal
     draws: Appraisal | None = None
+    inputs: list[UncertainInput] = field(default_factory=list, repr=False)
+    input_draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    mca: Any = field(default=None, repr=False)
 
     @property
     def scenario(self) -> Scenario:
@@ -50,20 +76,10 @@ class Results:
         """The Monte Carlo run, or the central run when no draws were asked for."""
         return self.draws or self.central
 
-    def mca(self):
-        """The multi-criteria analysis (:class:`wcf_model.mca.McaResult`), or None without criteria."""
-        if not self.scenario.mca.criteria:
-            return None
-        from .mca import mca_summary
-
-        return mca_summary(self)
-
     def prob_least_cost(self) -> dict[str, float]:
         """Share of draws in which each option has the lowest net present cost (ties shared)."""
-        from .voi import prob_least_cost
-
         a = self.uncertain
-        shares = prob_least_cost(np.stack([r.npv_cost for r in a.options.values()], axis=1))
+        shares = least_cost_shares(np.stack([r.npv_cost for r in a.options.values()], axis=1))
         return {oid: float(p) for oid, p in zip(a.options, shares)}
 
     def payback_year(self, option: str) -> str | None:
@@ -185,7 +201,7 @@ class Results:
         """The ``results.json`` document (docs/design.md contract), money rounded to the penny."""
         sc, a, u = self.scenario, self.central, self.uncertain
         summary = self.summary().set_index("option")
-        mca = self.mca()
+        mca = self.mca
         options = []
         for oid, r in a.options.items():
             s = summary.loc[oid]
@@ -270,14 +286,6 @@ class Results:
     def to_json(self, path: str | Path) -> None:
         Path(path).write_text(json_text(self), encoding="utf-8")
 
-    def to_excel(self, path: str | Path, actuals: str | Path | None = None, option: str | None = None) -> None:
-        """Write the results workbook, as ``wcf-model run`` does (:mod:`wcf_model.workbook`)."""
-        from .analysis import study
-        from .workbook import write_results_workbook
-
-        write_results_workbook(Path(path), study(self.scenario, actuals=Path(actuals) if actuals else None,
-                                                 option=option, results=self))
-
 
 def _line_total(r, line: str) -> float:
     """One financial line's total over all years, central run [GBP, cash]; 0 if the option has none."""
@@ -324,120 +332,3 @@ def first_non_finite(doc: Any, path: str = "") -> tuple[str, str] | None:
         if (found := first_non_finite(value, sub)) is not None:
             return found
     return None
-
-
-def appraise(sc: Scenario, draws: int | None = None, seed: int | None = None,
-             draws_from: str | None = None) -> Results:
-    """Appraise every option at central values and, with ``draws`` above 1, by Monte Carlo.
-
-    Use::
-
-        res = wm.appraise(wm.load_scenario("scenarios/worcestershire/2018-outline-business-case.yaml"),
-                          draws=2000, seed=1)
-        res.summary(); res.annual; res.caseloads; res.to_json("results.json"); res.to_excel("results.xlsx")
-
-    The draws are checked against :data:`~wcf_model.limits.MAX_DRAWS_MEMORY`
-    before any is made (see :func:`check_draws`); ``draws_from`` says where
-    the number came from, for the message (``"--draws"``; by default the
-    scenario's ``draws`` when it equals them, else the ``draws`` argument).
-    """
-    # Overflow shows as inf or NaN in the arrays; check_finite says so in words,
-    # so numpy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        central = appraise_options(sc, None, seed)
-        check_finite(central)
-        if draws and draws > 1:
-            check_draws(sc, draws, central, draws_from)
-            uncertain = appraise_options(sc, draws, seed)
-            check_finite(uncertain)
-            return Results(central, uncertain)
-    return Results(central, None)
-
-
-def check_finite(a: Appraisal) -> None:
-    """Refuse an appraisal in which a figure came out infinite or undefined.
-
-    Every input is finite and at most 1e15, but products and compounding can
-    still pass the largest number a computer holds (a growth rate of 1e14 a
-    year for sixty years); the results would then hold Infinity and NaN,
-    which no file may.
-
-    Raises
-    ------
-    ScenarioError
-        Naming the scenario file, the option and the first year affected.
-    """
-    for oid, r in a.options.items():
-        for what, values in (("cash", r.financial_total), ("net present cost", r.npv_cost[:, None])):
-            bad = ~np.isfinite(values)
-            if bad.any():
-                year = a.years[int(np.flatnonzero(bad.any(axis=0))[0])] if what == "cash" else None
-                raise ScenarioError([Problem(
-                    str(a.scenario.path), None, f"options.{oid}",
-                    f"the {what} of this option comes out infinite or undefined"
-                    + (f" from {year}" if year else "") + ": some figure in the scenario is too large for the "
-                    "arithmetic (look for a growth rate, multiplier or cost many times larger than it should be)")])
-
-
-def bytes_per_draw(central: Appraisal) -> int:
-    """Memory one Monte Carlo draw of a scenario needs [bytes], from its central run.
-
-    Every array of an appraisal has one row per draw, so the central run (one
-    row) holds exactly what each draw adds; twice that allows for the
-    temporaries made while computing and for the analyses that read the draws
-    (measured: the 2019 Worcestershire case holds 33.5 kB a draw and peaks at
-    about 40 kB a draw over 20,000 draws, 52 kB with the report's analyses).
-    """
-    return 2 * _array_bytes(central, set())
-
-
-def _array_bytes(obj: Any, seen: set[int]) -> int:
-    if id(obj) in seen:
-        return 0
-    seen.add(id(obj))
-    if isinstance(obj, np.ndarray):
-        return obj.nbytes
-    if isinstance(obj, dict):
-        return sum(_array_bytes(v, seen) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return sum(_array_bytes(v, seen) for v in obj)
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return sum(_array_bytes(getattr(obj, f.name), seen) for f in fields(obj) if f.name != "scenario")
-    return 0
-
-
-def check_draws(sc: Scenario, draws: int, central: Appraisal, draws_from: str | None = None) -> None:
-    """Refuse more draws than fit in :data:`~wcf_model.limits.MAX_DRAWS_MEMORY`, before any is made.
-
-    Raises
-    ------
-    ScenarioError
-        When the number is the scenario's own ``draws`` (naming the file and line).
-    UsageError
-        When it was given on the command line or in the call.
-    """
-    per = bytes_per_draw(central)
-    most = max(1, MAX_DRAWS_MEMORY // max(per, 1))
-    if draws <= most:
-        return
-    message = (f"{draws:,} draws of this scenario would need about {draws * per / 1e9:,.1f} GB of memory "
-               f"({per / 1e3:,.0f} kB a draw for {len(central.years)} years and {len(central.options)} options); "
-               f"at most {most:,} draws fit in the {MAX_DRAWS_MEMORY / 2**30:g} GB wcf-model allows itself "
-               "(see Limits in the README). A few thousand draws give stable percentiles")
-    if draws_from is None and draws == sc.header.draws:
-        file, line = _draws_written(sc)
-        raise ScenarioError([Problem(file, line, "scenario.draws", message)])
-    raise UsageError(f"{draws_from or 'draws'} {draws}: {message}")
-
-
-def _draws_written(sc: Scenario) -> tuple[str, int | None]:
-    """The file (and line) of the chain that sets ``scenario.draws``."""
-    from .yamlio import LocDict, parse_yaml, read_text
-
-    for path in reversed(sc.files):
-        text, _ = read_text(path, str(path))
-        doc, _ = parse_yaml(text or "", str(path))
-        header = doc.get("scenario") if isinstance(doc, LocDict) else None
-        if isinstance(header, LocDict) and "draws" in header:
-            return str(path), header.locs["draws"].line
-    return str(sc.path), None

@@ -1,10 +1,12 @@
 """Which assumptions decide the result: tornado, switching values and Sobol indices.
 
-One description of the uncertain inputs (:func:`uncertain_inputs`) drives every
-method, as in SALib: each input is addressed by its quantile ``u`` in (0, 1),
-mapped to a value through its own distribution. Every method builds a *design*,
-a table of quantiles by input with NaN meaning "central", and runs the whole
-appraisal on it at once, vectorised over the rows.
+Every method reads an appraisal's :class:`~wcf_model.results.Results`: its
+uncertain inputs (``Results.inputs``, the one list the Monte Carlo run drew),
+its seed and its central run. As in SALib, each input is addressed by its
+quantile ``u`` in (0, 1), mapped to a value through its own distribution. Each
+method builds a *design*, a table of quantiles by input with NaN meaning
+"central", and runs the whole appraisal engine on it at once, vectorised over
+the rows; none draws an input at random again.
 
 The output studied is each option's net present cost minus the baseline's
 [GBP, base-year prices, discounted].
@@ -21,25 +23,14 @@ from scipy.optimize import brentq
 
 from .appraisal import appraise_options
 from .formats import RANGE
-from .inputs import EPS, draw, scenario_design, uncertain_inputs, uniforms
+from .inputs import EPS
+from .results import Results
 from .scenario import Scenario
 
 #: Quantiles used for the low and high ends of a tornado bar: the report's range (formats.RANGE).
 TORNADO_QUANTILES = (RANGE[0] / 100, RANGE[1] / 100)
 #: Range searched for a switching value, in quantiles of the input's distribution.
 SEARCH_RANGE = (0.001, 0.999)
-
-
-def input_draws(sc: Scenario, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
-    """The value each uncertain input took in each Monte Carlo draw, ``(draws,)`` by name.
-
-    The same streams as :func:`wcf_model.appraisal.appraise_options`, so these line
-    up draw by draw with its results (for value of information).
-    """
-    seed = sc.header.seed if seed is None else seed
-    u = scenario_design(sc, draws, seed)
-    return {i.name: draw(i.spec, u[i.name] if u is not None else uniforms(seed, i.name, draws), i.central, draws)
-            for i in uncertain_inputs(sc)}
 
 
 def _differences(sc: Scenario, design: dict[str, np.ndarray], rows: int, seed: int | None,
@@ -54,30 +45,30 @@ def _differences(sc: Scenario, design: dict[str, np.ndarray], rows: int, seed: i
     return {oid: np.concatenate(v) for oid, v in out.items()}
 
 
-def tornado(sc: Scenario, quantiles: tuple[float, float] = TORNADO_QUANTILES, seed: int | None = None
-            ) -> pd.DataFrame:
+def tornado(res: Results, quantiles: tuple[float, float] = TORNADO_QUANTILES) -> pd.DataFrame:
     """One-way sensitivity: each input at its low and high quantile, all others central.
 
     Returns a tidy table: ``input``, ``label``, ``low_value``, ``high_value``,
     ``option``, ``central``, ``at_low``, ``at_high`` (NPV minus baseline [GBP])
     and ``swing`` (|at_high - at_low|), sorted by swing within each option.
     """
-    inputs = uncertain_inputs(sc)
-    rows = 2 * len(inputs) + 1        # the last row is the central run
+    sc, inputs = res.scenario, res.inputs
+    rows = 2 * len(inputs)
     design = {}
     for i, inp in enumerate(inputs):
         u = np.full(rows, np.nan)
         u[2 * i], u[2 * i + 1] = quantiles
         design[inp.name] = u
-    diff = _differences(sc, design, rows, seed)
+    diff = _differences(sc, design, rows, res.uncertain.seed)
     table = []
     for oid, d in diff.items():
         if oid == sc.baseline:
             continue
+        central = res.central.npv_vs_baseline(oid)[0]
         for i, inp in enumerate(inputs):
             low, high = inp.value(quantiles)
             table.append({"input": inp.name, "label": inp.label, "low_value": low, "high_value": high,
-                          "option": oid, "central": d[-1], "at_low": d[2 * i], "at_high": d[2 * i + 1],
+                          "option": oid, "central": central, "at_low": d[2 * i], "at_high": d[2 * i + 1],
                           "swing": abs(d[2 * i + 1] - d[2 * i])})
     # a scenario with the baseline alone (a council's generated baseline) has no rows, but the columns
     out = pd.DataFrame(table, columns=["input", "label", "low_value", "high_value", "option", "central", "at_low",
@@ -96,8 +87,7 @@ def _root(f: Callable[[float], float], grid: np.ndarray, values: np.ndarray) -> 
     return brentq(f, grid[k], grid[k + 1], xtol=1e-6)
 
 
-def switching_values(sc: Scenario, versus: str | None = None, points: int = 41, seed: int | None = None
-                     ) -> pd.DataFrame:
+def switching_values(res: Results, versus: str | None = None, points: int = 41) -> pd.DataFrame:
     """For each input and option, the input's value at which the option costs the same as ``versus``.
 
     ``versus`` defaults to the baseline. Each input is searched over its
@@ -110,10 +100,10 @@ def switching_values(sc: Scenario, versus: str | None = None, points: int = 41, 
     ``central_difference`` [GBP], ``switching_value`` (NaN if none in range),
     ``switching_quantile``.
     """
+    sc, inputs, seed = res.scenario, res.inputs, res.uncertain.seed
     versus = versus or sc.baseline
-    inputs = uncertain_inputs(sc)
     grid = np.linspace(*SEARCH_RANGE, points)
-    rows = len(inputs) * points + 1
+    rows = len(inputs) * points
     design = {}
     for i, inp in enumerate(inputs):
         u = np.full(rows, np.nan)
@@ -123,6 +113,7 @@ def switching_values(sc: Scenario, versus: str | None = None, points: int = 41, 
     gap = {oid: diff[oid] - diff[versus] for oid in diff if oid != versus}
     table = []
     for oid, g in gap.items():
+        central = float(res.central.npv_vs_baseline(oid)[0] - res.central.npv_vs_baseline(versus)[0])
         for i, inp in enumerate(inputs):
             def f(u: float, name=inp.name, oid=oid) -> float:
                 d = _differences(sc, {name: np.array([u])}, 1, seed)
@@ -130,13 +121,13 @@ def switching_values(sc: Scenario, versus: str | None = None, points: int = 41, 
 
             u_star = _root(f, grid, g[i * points:(i + 1) * points])
             table.append({"input": inp.name, "label": inp.label, "option": oid, "versus": versus,
-                          "central_value": inp.central, "central_difference": g[-1],
+                          "central_value": inp.central, "central_difference": central,
                           "switching_value": float(inp.value(u_star)[0]) if u_star is not None else np.nan,
                           "switching_quantile": u_star if u_star is not None else np.nan})
     return pd.DataFrame(table)
 
 
-def sobol(sc: Scenario, n: int = 1024, seed: int | None = None, chunk: int = 4096) -> pd.DataFrame:
+def sobol(res: Results, n: int = 1024, chunk: int = 4096) -> pd.DataFrame:
     """Sobol first-order and total indices of each option's NPV difference (SALib).
 
     Inputs are sampled in quantile space with SALib's Sobol sequence (Saltelli's
@@ -150,9 +141,8 @@ def sobol(sc: Scenario, n: int = 1024, seed: int | None = None, chunk: int = 409
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    inputs = uncertain_inputs(sc)
+    sc, inputs, seed = res.scenario, res.inputs, res.uncertain.seed
     problem = {"num_vars": len(inputs), "names": [i.name for i in inputs], "bounds": [[0.0, 1.0]] * len(inputs)}
-    seed = sc.header.seed if seed is None else seed
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")  # SALib warns when n is not a power of two; callers choose n
         sample = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed % (2 ** 32))

@@ -48,16 +48,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from .version import __version__
 from .data import EXTRACT_NAME, extract_path, load_frame
 from .tidy import ENGLAND, region_rows
 from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
+from .formats import RANGE, range_label
 from .outputs import strict_json
 from .formats import financial_year_label, financial_year_start
 
-#: Percentiles reported for every uncertain result.
-PERCENTILES = (10, 50, 90)
+#: Percentiles reported for every uncertain result: the report's range (formats.RANGE) and the median.
+PERCENTILES = (RANGE[0], 50, RANGE[1])
 
 #: Columns of ``sweep.csv`` and their units.
 COLUMNS: dict[str, str] = {
@@ -254,7 +255,7 @@ def appraise_authority(task: AuthorityTask) -> AuthorityResult:
     and is raised.
     """
     from .council import baseline_from_rows
-    from .results import appraise
+    from .appraisal import appraise
 
     from .authorities import history
 
@@ -427,7 +428,7 @@ def ranking_chart(table: pd.DataFrame, option: str):
         fig, ax = plt.subplots(figsize=(9, 0.16 * n + 1.8))
         y = np.arange(n)[::-1]
         ax.hlines(y, ranked["council_cash_vs_baseline_p10_pc"], ranked["council_cash_vs_baseline_p90_pc"],
-                  color=PALETTE[4], linewidth=1, label=f"{label}: 10th to 90th percentile")
+                  color=PALETTE[4], linewidth=1, label=f"{label}: {range_label()}")
         ax.plot(ranked["council_cash_vs_baseline_pc"], y, MARKERS[0], color=PALETTE[0], markersize=4,
                 linestyle="none", label=f"{label}: central")
         for k, oid in enumerate(others[:3], start=1):
@@ -464,7 +465,7 @@ def ranking_chart(table: pd.DataFrame, option: str):
              if above else f"{label} would cost the council less cash than in-house in every one of {n} authorities")
     subtitle = (f"Council-funded cash (VAT and corporation tax included) over {years} years from {base_year}, "
                 "minus the in-house baseline's, £ per child aged 0-17 in the base year, nominal: dot the central "
-                "run, line the 10th to 90th percentile of the draws; hollow markers the other options' central "
+                f"run, line the {range_label()} of the draws; hollow markers the other options' central "
                 "runs. Each baseline is built from the DfE's published statistics; the options' costs are "
                 "national defaults, the same in every authority.")
     alt = (f"Dot chart ranking {n} English authorities by the extra cash '{label}' would cost the council over "

@@ -50,7 +50,7 @@ from .register import CONFIDENCE, assumptions_register
 if TYPE_CHECKING:
     from .analysis import Analysis, History
     from .backtest import Backtest
-    from .model import Projection
+    from .projection import Projection
     from .results import Results
     from .scenario import Scenario
 

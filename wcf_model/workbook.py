@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import __version__
+from .version import __version__
 from .formats import range_label, range_words
 from .outputs import inert
 from .tables import KINDS, Column, Table, _blank

@@ -46,7 +46,7 @@ from .workbook_layout import (
 
 
 def _about_rows(sc: Scenario) -> list[tuple[str, str]]:
-    from . import __version__
+    from .version import __version__
 
     return [
         ("name", sc.name),

@@ -1,8 +1,11 @@
-"""The orchestrator: scenario parameters -> caseloads -> workforce.
+"""The projection: parameter arrays -> population -> caseloads -> staff.
 
-``project`` strings the pure model functions together for one set of
-parameters; everything it returns keeps the leading draws axis, so a Monte
-Carlo run is the same call with ``draws=N``.
+:func:`project_arrays` strings the demand and workforce functions together
+for one set of parameter arrays; everything it returns keeps the leading
+draws axis, so a Monte Carlo run is the same call on arrays of ``N`` rows.
+The appraisal (:mod:`wcf_model.appraisal`) calls it once per distinct set of
+demand inputs; back-testing and the council generator call
+:func:`project_parameters`, which needs no scenario file.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import pandas as pd
 from .demand import Caseloads, Stock, project_caseloads, project_population
 from .errors import ScenarioError, Problem
 from .formats import RANGE
-from .inputs import sample_parameters, scenario_design
-from .scenario import Parameter, Scenario
+from .inputs import sample_parameters
+from .schema import Parameter
 from .formats import financial_year_start
-from .workforce import Staffing, project_workforce, workforce_costs
+from .workforce import Staffing, project_workforce
 
 #: Percentiles reported for bands [percent].
 BAND_PERCENTILES = (RANGE[0], 50, RANGE[1])  # the report's range (formats.RANGE) and the median
@@ -35,21 +38,15 @@ class Projection:
         Financial years, e.g. ``["2019-20", ...]``.
     draws : int
         Number of draws (1 for a central run).
-    inputs : dict
-        Parameter name -> ``(draws, years)`` array the projection used.
     caseloads : Caseloads
     workforce : dict
         Role -> :class:`~wcf_model.workforce.Staffing`.
-    workforce_costs : dict
-        Cost line -> ``(draws, years)`` [GBP a year, in the scenario's price years].
     """
 
     years: list[str]
     draws: int
-    inputs: dict[str, np.ndarray]
     caseloads: Caseloads
     workforce: dict[str, Staffing]
-    workforce_costs: dict[str, np.ndarray]
 
     def measures(self) -> dict[str, np.ndarray]:
         """Headline measures by name, each ``(draws, years)``.
@@ -134,7 +131,7 @@ def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, ye
     population = project_population(path, population_known, growth)
     caseloads = project_caseloads(p, population)
     staff = project_workforce(caseloads, p)
-    return Projection(years, population.shape[0], dict(p), caseloads, staff, workforce_costs(staff, p))
+    return Projection(years, population.shape[0], caseloads, staff)
 
 
 def require_population(parameters: Mapping[str, Parameter], file: str = "") -> None:
@@ -148,8 +145,8 @@ def project_parameters(parameters: Mapping[str, Parameter], years: list[str], dr
                        seed: int = 0, file: str = "") -> Projection:
     """Project caseloads and workforce from parameters (no scenario file needed).
 
-    Used by :func:`project` and by back-testing, which calibrates parameters
-    from published history instead of reading a scenario.
+    Used by back-testing and the council generator, which calibrate
+    parameters from published history instead of reading a scenario.
     """
     require_population(parameters, file)
     p = sample_parameters(parameters, years, draws, seed)
@@ -157,28 +154,4 @@ def project_parameters(parameters: Mapping[str, Parameter], years: list[str], dr
     return project_arrays(p, population_given(pop, years), years, population_lead(pop, years))
 
 
-def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> Projection:
-    """Project a scenario's baseline caseloads and workforce, with the baseline option's effects.
-
-    Parameters
-    ----------
-    sc : Scenario
-    draws : int, optional
-        Monte Carlo draws; None for one run at central values.
-    seed : int, optional
-        Defaults to the scenario's seed.
-    """
-    from .effects import apply_option_effects
-
-    seed = sc.header.seed if seed is None else seed
-    years = sc.financial_years
-    require_population(sc.parameters, str(sc.path))
-    # the baseline's own effects (an improvement plan, say) are part of the baseline
-    design = scenario_design(sc, draws, seed)
-    p = apply_option_effects(sample_parameters(sc.parameters, years, draws, seed, design), sc.baseline,
-                             sc.options[sc.baseline], years, draws, seed, design)
-    pop = sc.parameters["population.age_0_17"]
-    return project_arrays(p, population_given(pop, years), years, population_lead(pop, years))
-
-
-__all__ = ["Projection", "Stock", "project", "project_parameters"]
+__all__ = ["Projection", "Stock", "project_arrays", "project_parameters"]
