@@ -84,6 +84,35 @@ def test_an_effect_moving_children_into_an_unpriced_setting_is_refused(write):
     load_scenario(write("send_priced.yaml", priced))
 
 
+def test_an_effect_on_a_mix_whose_distribution_type_is_a_mapping_is_a_problem_not_a_crash(write):
+    # Found by the fuzzing campaign (make fuzz): an effect on a setting mix whose distribution
+    # type is a mapping, not a name, reached the check that the settings are priced and raised
+    # TypeError (a mapping cannot be looked up among the distribution names): an internal error.
+    # It must be reported as a problem at the type, like any other wrong type.
+    text = MINIMAL.replace("    referrals:\n", (
+        "    ehcp:\n"
+        "      opening_stock: 1000\n"
+        "      new_per_10k: 40\n"
+        "      ceased_rate: 0.01\n"
+        "      setting_mix: {mainstream: 0.5, maintained_special: 0.3, independent_special: 0.2}\n"
+        "    referrals:\n"), 1)
+    text = text.replace("  demand:\n", "  costs:\n    send:\n      annual:\n        maintained_special: 20000\n"
+                        "        independent_special: 54500\n        mainstream: 7000\n  demand:\n", 1)
+    text = text.replace("    effects:\n", (
+        "    effects:\n"
+        "      send_shift:\n"
+        "        driver: demand.ehcp.setting_mix.independent_special\n"
+        "        change: -0.05\n"
+        "        mode: multiply\n"
+        "        distribution: {type: {triangular: 1}, low: -0.1, mode: -0.05, high: 0}\n"
+        "        evidence: none quantified\n"
+        "        confidence: 5\n"), 1)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write("send_type.yaml", text))
+    assert "send_shift.distribution.type" in str(err.value)
+    assert "expected the name of a distribution" in str(err.value)
+
+
 def test_a_one_off_cost_cannot_take_an_operating_cost_optimism_bias(write):
     # Green Book supplementary guidance: the 'outsourcing' uplift is for operating costs; a one-off
     # set-up cost takes a capital category (equipment and development, buildings).

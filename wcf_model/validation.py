@@ -299,7 +299,10 @@ def _check_destinations_priced(c: _Collector, loc: tuple[Any, ...], eff: Effect,
         category = eff.driver[len(prefix):]
         share = params[eff.driver].central()
         lo = hi = eff.change
-        if eff.distribution is not None and eff.distribution.get("type") in DISTRIBUTIONS:
+        kind = eff.distribution.get("type") if eff.distribution is not None else None
+        # A type that is not a name (a mapping, a list) is the distribution check's problem to
+        # report; here it only means the range is unknown, so the central change stands for it.
+        if isinstance(kind, str) and kind in DISTRIBUTIONS:
             try:
                 lo, hi = DISTRIBUTIONS[eff.distribution["type"]].support({**eff.distribution, "_central": eff.change})
             except (KeyError, TypeError, ValueError):
