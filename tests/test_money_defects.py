@@ -56,10 +56,9 @@ def test_a_one_off_and_a_recurring_item_with_the_same_id_are_refused(write):
     assert "options.company.recurring_costs.property" in text and "one_off_costs.property" in text
 
 
-def test_an_effect_moving_children_into_an_unpriced_setting_is_refused(write):
-    # The SEND effect lowers independent special school places; the mix is re-normalised, so the
-    # children move to every other setting with a share. A setting with children but no price
-    # would make them vanish from the costs.
+def _send_scenario(mainstream_price: bool, distribution: str | None = None) -> str:
+    """MINIMAL with EHC plans in three settings, prices for two or three of them, and an option
+    whose effect lowers independent special school places (optionally with a distribution)."""
     text = MINIMAL.replace("    referrals:\n", (
         "    ehcp:\n"
         "      opening_stock: 1000\n"
@@ -68,20 +67,26 @@ def test_an_effect_moving_children_into_an_unpriced_setting_is_refused(write):
         "      setting_mix: {mainstream: 0.5, maintained_special: 0.3, independent_special: 0.2}\n"
         "    referrals:\n"), 1)
     text = text.replace("  demand:\n", "  costs:\n    send:\n      annual:\n        maintained_special: 20000\n"
-                        "        independent_special: 54500\n  demand:\n", 1)
-    text = text.replace("    effects:\n", (
+                        "        independent_special: 54500\n"
+                        + ("        mainstream: 7000\n" if mainstream_price else "") + "  demand:\n", 1)
+    return text.replace("    effects:\n", (
         "    effects:\n"
         "      send_shift:\n"
         "        driver: demand.ehcp.setting_mix.independent_special\n"
         "        change: -0.05\n"
         "        mode: multiply\n"
-        "        evidence: none quantified\n"
+        + (f"        distribution: {distribution}\n" if distribution else "")
+        + "        evidence: none quantified\n"
         "        confidence: 5\n"), 1)
+
+
+def test_an_effect_moving_children_into_an_unpriced_setting_is_refused(write):
+    # The SEND effect lowers independent special school places; the mix is re-normalised, so the
+    # children move to every other setting with a share. A setting with children but no price
+    # would make them vanish from the costs.
     with pytest.raises(ScenarioError, match="mainstream"):
-        load_scenario(write("send.yaml", text))
-    priced = text.replace("        maintained_special: 20000\n", "        maintained_special: 20000\n"
-                          "        mainstream: 7000\n", 1)
-    load_scenario(write("send_priced.yaml", priced))
+        load_scenario(write("send.yaml", _send_scenario(mainstream_price=False)))
+    load_scenario(write("send_priced.yaml", _send_scenario(mainstream_price=True)))
 
 
 def test_an_effect_on_a_mix_whose_distribution_type_is_a_mapping_is_a_problem_not_a_crash(write):
@@ -89,24 +94,8 @@ def test_an_effect_on_a_mix_whose_distribution_type_is_a_mapping_is_a_problem_no
     # type is a mapping, not a name, reached the check that the settings are priced and raised
     # TypeError (a mapping cannot be looked up among the distribution names): an internal error.
     # It must be reported as a problem at the type, like any other wrong type.
-    text = MINIMAL.replace("    referrals:\n", (
-        "    ehcp:\n"
-        "      opening_stock: 1000\n"
-        "      new_per_10k: 40\n"
-        "      ceased_rate: 0.01\n"
-        "      setting_mix: {mainstream: 0.5, maintained_special: 0.3, independent_special: 0.2}\n"
-        "    referrals:\n"), 1)
-    text = text.replace("  demand:\n", "  costs:\n    send:\n      annual:\n        maintained_special: 20000\n"
-                        "        independent_special: 54500\n        mainstream: 7000\n  demand:\n", 1)
-    text = text.replace("    effects:\n", (
-        "    effects:\n"
-        "      send_shift:\n"
-        "        driver: demand.ehcp.setting_mix.independent_special\n"
-        "        change: -0.05\n"
-        "        mode: multiply\n"
-        "        distribution: {type: {triangular: 1}, low: -0.1, mode: -0.05, high: 0}\n"
-        "        evidence: none quantified\n"
-        "        confidence: 5\n"), 1)
+    text = _send_scenario(mainstream_price=True,
+                          distribution="{type: {triangular: 1}, low: -0.1, mode: -0.05, high: 0}")
     with pytest.raises(ScenarioError) as err:
         load_scenario(write("send_type.yaml", text))
     assert "send_shift.distribution.type" in str(err.value)
