@@ -799,6 +799,28 @@ def _by_year_cells(prefix: str, by_year_table: _Table | None, year_row: int | No
 _FIGURE_FIELDS = ("value", "unit", "price_year", "source", "confidence", "distribution", "note")
 
 
+def _changed_figure(r: _Reader, t: _Table, row: int, cells: dict[str, Any], name: str, old: Any,
+                    by_year: dict[str, tuple[int, dict[str, Any]]], by_year_table: _Table | None
+                    ) -> tuple[_FigureRead, list[tuple[str, str]]] | None:
+    """The figure a row gives and its changes against ``old`` (None for a new figure).
+
+    None when the row cannot be read or changes nothing; every problem is recorded on
+    ``r``. A moved central value takes its distribution with it (:func:`_follow_value`),
+    and a changed number must bring a new source (:func:`_check_provenance`).
+    """
+    new = _read_figure(r, t, row, cells, name, by_year, by_year_table)
+    if old is not None and old.values is None and new.values is None:
+        new.distribution = _follow_value(r, t, row, name, old.value, old.distribution or None, new.value,
+                                         new.distribution)
+    if new.bad():
+        return None
+    changes = _figure_changes(old, new)
+    if not changes:
+        return None
+    _check_provenance(r, t, row, name, old, new, changes)
+    return new, changes
+
+
 def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, Any]]],
                      by_year_table: _Table | None) -> None:
     specs = parameter_specs()
@@ -812,16 +834,10 @@ def _read_parameters(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[s
         old = r.base.parameters.get(name)
         unit = specs[name].unit
         r.read_only(t, row, cells, expected[name] if old else {"unit": unit})
-        new = _read_figure(r, t, row, cells, name, by_year, by_year_table)
-        if old is not None and old.values is None and new.values is None:
-            new.distribution = _follow_value(r, t, row, name, old.value, old.distribution or None, new.value,
-                                             new.distribution)
-        if new.bad():
+        read = _changed_figure(r, t, row, cells, name, old, by_year, by_year_table)
+        if read is None:
             continue
-        changes = _figure_changes(old, new)
-        if not changes:
-            continue
-        _check_provenance(r, t, row, name, old, new, changes)
+        new, changes = read
         raw: Any = raw_tree
         for part in name.split("."):
             raw = raw.get(part) if isinstance(raw, dict) else None
@@ -856,16 +872,10 @@ def _read_costs(r: _Reader, t: _Table, by_year: dict[str, tuple[int, dict[str, A
         old = items[item_id]
         name = cost_name(oid, kind, item_id)
         r.read_only(t, row, cells, expected[(oid, kind, item_id)])
-        new = _read_figure(r, t, row, cells, name, by_year, by_year_table)
-        if old.values is None and new.values is None:
-            new.distribution = _follow_value(r, t, row, name, old.value, old.distribution or None, new.value,
-                                             new.distribution)
-        if new.bad():
+        read = _changed_figure(r, t, row, cells, name, old, by_year, by_year_table)
+        if read is None:
             continue
-        changes = _figure_changes(old, new)
-        if not changes:
-            continue
-        _check_provenance(r, t, row, name, old, new, changes)
+        new, changes = read
         raw = r.base.document["options"][oid][KINDS[kind]][item_id]
         prefix = name
         r.edits.append(Edit(
