@@ -175,8 +175,9 @@ def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_ind
     if uplift is not None:
         economic["optimism_bias"] = uplift
     financial = {ln.name: ln.values * nominal_index for ln in lines}
-    funders = {f: sum((ln.values * nominal_index for ln in lines if ln.funder == f), np.zeros(1))
-               for f in FUNDERS}
+    # each funder's cash is the sum of its lines' cash, already priced above (the same products, so the
+    # same bits as pricing them again)
+    funders = {f: sum((financial[ln.name] for ln in lines if ln.funder == f), np.zeros(1)) for f in FUNDERS}
     return economic, financial, {f: v for f, v in funders.items() if np.any(v)}
 
 
