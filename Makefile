@@ -18,9 +18,10 @@ report: $(DEV)
 	$(BIN)/wcf-model report $(WORCS)/2019-full-business-case.yaml \
 		--actuals data/actuals/worcestershire.csv --option company_broad
 
-## test: the whole test suite (what CI runs)
+## test: the whole test suite (what CI runs), spread over every processor (TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: $(DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## fuzz: the fuzzing suite as a long random campaign (make test runs a short fixed one)
 fuzz: $(DEV)
