@@ -70,7 +70,7 @@ import csv
 import datetime as dt
 import io
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import (
-    UNITS,
     WORDS,
     cost_line_label,
     effect_label,
@@ -270,10 +269,6 @@ def readable(text: object, words: dict[str, str]) -> str:
 # ---------------------------------------------------------------------------
 # The options: summary, appraisal, cash, who pays
 # ---------------------------------------------------------------------------
-
-
-def _option_labels(sc: Scenario) -> dict[str, str]:
-    return {oid: opt.label for oid, opt in sc.options.items()}
 
 
 def options_summary(a: Analysis) -> Table:
@@ -880,10 +875,6 @@ def history_table(history: History) -> Table:
                  note="Each figure sits in the financial year its reference date falls in (a stock at 31 March "
                       "2020 in 2019-20; the 30 September 2019 workforce census and the mid-2019 population "
                       "estimate too).")
-
-
-def _measure_kind(unit: str) -> tuple[str, str]:
-    return ("money", "") if unit == "GBP" else ("number", "%") if unit == "percent" else ("count", unit_words(unit))
 
 
 def monitoring_summary(comparison: pd.DataFrame) -> Table:

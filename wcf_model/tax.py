@@ -41,10 +41,14 @@ year come from its go-live and end dates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .catalogue import option_item_of_line
+
+if TYPE_CHECKING:  # pandas only for the one table below, imported where it is built
+    import pandas as pd
 
 #: Residual input tax above which the recovery percentage is rounded up to two
 #: decimal places instead of a whole number [GBP a month, cash]. VAT Regulations
@@ -314,17 +318,6 @@ def vat_specifics(res, option: str) -> str | None:
     return text + f"Over the {len(a.years)} years the VAT it cannot recover comes to {_m(total)} in cash."
 
 
-def vat_paragraph(res, option: str) -> str | None:
-    """The VAT position of one option in plain English, with its figures; None if it bears no VAT.
-
-    ``res`` is a :class:`~wcf_model.results.Results`; figures are from its
-    central run, in cash: :func:`vat_general` followed by :func:`vat_specifics`.
-    """
-    specifics = vat_specifics(res, option)
-    return None if specifics is None else (f"{vat_general(res)} Under '{res.scenario.options[option].label}': "
-                                           f"{specifics[:1].lower()}{specifics[1:]}")
-
-
 def both_numbers(res, option: str) -> str | None:
     """One option's result in both measures, each against the baseline, saying which is which.
 
@@ -346,7 +339,7 @@ def both_numbers(res, option: str) -> str | None:
             f"over {len(a.years)} years, including VAT and tax.")
 
 
-def money_table(res) -> "pd.DataFrame":
+def money_table(res) -> pd.DataFrame:
     """Each option's two results and what the cash one holds that the economic one does not [GBP].
 
     Columns: ``option`` (label), ``economic_vs_baseline`` (net present cost

@@ -228,15 +228,7 @@ def series(frame: pd.DataFrame, measure: str) -> pd.Series:
     return out
 
 
-def series_or_none(frame: pd.DataFrame | None, measure: str) -> pd.Series | None:
-    """:func:`series`, or None when there are no rows or the measure is absent
-    (for displays that show what exists and say what does not)."""
-    if frame is None:
-        return None
-    try:
-        return series(frame, measure)
-    except DataError:
-        return None
+
 
 
 def rows_for(frame: pd.DataFrame, la_code: int | str) -> pd.DataFrame:
