@@ -10,7 +10,7 @@ import pandas as pd
 
 from .actuals import period_text
 from .errors import UsageError
-from .formats import RANGE
+from .formats import RANGE, money_m
 from .measures import MEASURES, Measure, lower_first
 
 # ---------------------------------------------------------------------------
@@ -20,7 +20,7 @@ from .measures import MEASURES, Measure, lower_first
 
 def _fmt(value: float, unit: str) -> str:
     if unit == "GBP":
-        return f"£{value / 1e6:,.1f}m"
+        return money_m(value)
     if unit == "percent":
         return f"{value:.1f}%"
     return f"{value:,.1f}" if unit == "FTE" else f"{value:,.0f}"
