@@ -80,11 +80,18 @@ def _notebook(path, *sources):
     return path
 
 
-def test_workers_are_the_processors_at_most_one_per_notebook():
+def test_workers_are_the_processors_at_most_one_per_notebook(monkeypatch):
+    import os
+
     from wcf_model.notebooks import notebook_workers
 
     assert notebook_workers(1) == 1
     assert 1 <= notebook_workers(50) <= 50
+    # on a machine that lets this process use three processors: three kernels for eight
+    # notebooks, two for two
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert notebook_workers(8) == 3
+    assert notebook_workers(2) == 2
 
 
 def test_notebooks_run_side_by_side_come_back_in_order_and_a_failure_is_named(tmp_path):
