@@ -22,7 +22,7 @@ PACKAGE = REPO / "wcf_model"
 LAYERS: dict[str, int] = {}
 for _layer, _modules in enumerate([
     # 1. foundations (plots is the chart style kit: matplotlib and the palette, nothing of the model)
-    "errors limits yamlio outputs version formats grammar catalogue progress plots",
+    "errors limits memory yamlio outputs version formats grammar catalogue progress plots",
     # 2. scenario files and data
     "schema scenario overlay validation distributions uncertain tidy data dfe authorities prices effect_library",
     # 3. uncertain inputs: sampling
