@@ -30,13 +30,14 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .accounts import Appraisal, OptionResult, accounts, high_needs_account, mitigation, optimism_bias_rates
 from .costs import budget_residuals, company_lines, option_items, residual_lines, service_costs, to_base_prices
 from .discounting import discount_factors, present_value
 from .effects import apply_option_effects
 from .errors import Problem, ScenarioError, UsageError
-from .inputs import draw, sample_parameters, scenario_design, uniforms
+from .inputs import Params, draw, sample_parameters, scenario_design, uniforms
 from .uncertain import uncertain_inputs
 from .limits import MAX_DRAWS_MEMORY
 from .mca import mca_summary
@@ -92,8 +93,9 @@ def monte_carlo_design(sc: Scenario, draws: int, seed: int) -> dict[str, np.ndar
     return scenario_design(sc, draws, seed) or {i.name: uniforms(seed, i.name, draws) for i in uncertain_inputs(sc)}
 
 
-class _NotedReads(dict):
-    """Parameter arrays that note which names a step reads (all of them, once it walks the whole mapping)."""
+class _NotedReads(Params):
+    """Parameter arrays, checked as :class:`~wcf_model.inputs.Params` are, that note which names a step
+    reads (all of them, once it walks the whole mapping)."""
 
     def __init__(self, data: Mapping[str, np.ndarray]):
         super().__init__(data)
@@ -134,11 +136,10 @@ def _same_inputs(p: Mapping[str, np.ndarray], q: Mapping[str, np.ndarray], noted
     return not noted.walked and all(p.get(k) is q.get(k) for k in noted.read)
 
 
-def _inputs(sc: Scenario, draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None
-            ) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+def _inputs(sc: Scenario, draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None,
+            deflator: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
     """Every parameter as arrays in base-year prices, and the population's given years and lead."""
     require_population(sc.parameters, str(sc.path))
-    deflator = load_deflators(sc.header.deflator_vintage)
     p = to_base_prices(sample_parameters(sc.parameters, sc.financial_years, draws, seed, design), sc.parameters,
                        sc.header.base_year, deflator, _inflation(sc))
     pop = sc.parameters["population.age_0_17"]
@@ -175,8 +176,8 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     base_year = sc.header.base_year
     if design is None:
         design = scenario_design(sc, draws, seed)
-    p, known, lead = _inputs(sc, draws, seed, design)
     deflator = load_deflators(sc.header.deflator_vintage)
+    p, known, lead = _inputs(sc, draws, seed, design, deflator)
     inflation = _inflation(sc)
     factors = discount_factors(len(years))
     path = deflator_path(deflator, years, inflation)
@@ -187,7 +188,11 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     # other costs come from the projection without effects, the same for every option.
     noted = _NotedReads(p)
     reference = project_arrays(noted, known, years, lead)
-    residuals = budget_residuals(service_costs(reference.caseloads, reference.workforce, p, []), p, warnings)
+    # the reference projection's service costs, and the names they read: an option that shares the
+    # projection and leaves every one of those inputs as it was shares these lines too
+    priced, unpriced = _NotedReads(p), []
+    reference_service = service_costs(reference.caseloads, reference.workforce, priced, unpriced)
+    residuals = budget_residuals(reference_service, p, warnings)
     results = {}
     allocation = sc.parameters.get("funding.dsg_high_needs.allocation")
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
@@ -197,8 +202,12 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
         projection = reference if _same_inputs(p, p_opt, noted) else project_arrays(p_opt, known, years, lead)
         shape = projection.caseloads.population.shape
         found: list[str] = []
-        service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
-                   + residual_lines(residuals, p_opt, shape))
+        if projection is reference and _same_inputs(p, p_opt, priced):
+            found += unpriced
+            service = reference_service + residual_lines(residuals, p_opt, shape)
+        else:
+            service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
+                       + residual_lines(residuals, p_opt, shape))
         own = option_items(oid, option, years, base_year, deflator, draws, seed, inflation, design)
         company, company_accounts = company_lines(option, service + own, p_opt, years, nominal, found)
         lines = service + own + company
@@ -223,7 +232,7 @@ def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> 
     """
     seed = sc.header.seed if seed is None else seed
     design = scenario_design(sc, draws, seed)
-    p, known, lead = _inputs(sc, draws, seed, design)
+    p, known, lead = _inputs(sc, draws, seed, design, load_deflators(sc.header.deflator_vintage))
     p = apply_option_effects(p, sc.baseline, sc.options[sc.baseline], sc.financial_years, draws, seed, design)
     return project_arrays(p, known, sc.financial_years, lead)
 

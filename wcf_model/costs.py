@@ -42,7 +42,7 @@ from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES, SERVICE_LINES, UNITS
 from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
-from .inputs import draw, variates
+from .inputs import Params, draw, variates
 from .formats import financial_year_of
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
 from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
@@ -87,9 +87,9 @@ class CostLine:
 
 
 def to_base_prices(p: Mapping[str, np.ndarray], parameters: Mapping[str, Parameter], base_year: str,
-                   deflator: pd.Series, inflation: Inflation = DEFAULT_INFLATION) -> dict[str, np.ndarray]:
+                   deflator: pd.Series, inflation: Inflation = DEFAULT_INFLATION) -> Params:
     """Money parameters re-expressed in base-year prices; other parameters as they are."""
-    out = dict(p)
+    out = Params(p)
     for name, param in parameters.items():
         if UNITS[param.unit].kind == "money" and param.price_year and param.price_year != base_year:
             out[name] = p[name] * price_factor(param.price_year, base_year, deflator, inflation)
@@ -365,9 +365,12 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
     shape = next(ln.values.shape for ln in inputs)
     zero = np.zeros(shape)
 
+    # each input while the company trades, made once: the option's own company items are dated already;
+    # service lines run through the company while it trades
+    during = {id(ln): ln.values if ln.buyer == "company" else ln.values * share[None, :] for ln in inputs}
+
     def while_company(ln: CostLine) -> np.ndarray:
-        # the option's own company items are dated already; service lines run through the company while it trades
-        return ln.values if ln.buyer == "company" else ln.values * share[None, :]
+        return during[id(ln)]
 
     # -- VAT: line by line, then partial exemption over the company's supplies ------------------------
     rate = p.get("finance.vat_rate")

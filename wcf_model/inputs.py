@@ -93,6 +93,13 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
                            (draws or 1, len(years))).copy()
 
 
+def same_every_draw(a: np.ndarray) -> bool:
+    """Whether an array ``(draws, ...)`` holds one row for every draw: a single row, or one row seen as
+    every draw's without copying it (a stride of 0 over the draws), as :func:`sample_parameter` gives a
+    parameter without uncertainty. The engine then does that row's arithmetic once, not once a draw."""
+    return a.shape[0] == 1 or a.strides[0] == 0
+
+
 class Params(dict):
     """Parameter arrays by name, as every engine function receives them: a checked lookup.
 
