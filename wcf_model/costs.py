@@ -382,6 +382,8 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
         taxable_share[line] = stated if stated is not None else catalogue.OUTPUT_VAT[line].standard_rated_share
     all_outputs = sum(outputs.values(), zero)
     taxable_outputs = sum((outputs[line] * taxable_share[line] for line in option.scope), zero)
+    # one taxable-use array per service line, shared by its inputs (company_vat works each out once)
+    line_use = {line: np.broadcast_to(taxable_share[line], shape) for line in option.scope}
     input_tax, use, rules = {}, {}, {}
     for ln in inputs:
         srs, treatment, reference = _line_vat(ln, p)
@@ -393,8 +395,7 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
         if rate is None or not np.any(srs):
             continue
         input_tax[ln.name] = rate * srs * while_company(ln)
-        use[ln.name] = (np.broadcast_to(taxable_share[ln.service_line], shape)
-                        if ln.service_line in option.scope and ln.buyer == "service" else None)
+        use[ln.name] = line_use[ln.service_line] if ln.service_line in option.scope and ln.buyer == "service" else None
     if rate is None:
         warnings.append(f"option '{option.label}': no VAT rate (finance.vat_rate), so irrecoverable VAT is not costed")
     vat = company_vat(input_tax, use, taxable_outputs, all_outputs, months, nominal_index,

@@ -147,18 +147,17 @@ def company_vat(input_tax: dict[str, np.ndarray], taxable_use: dict[str, np.ndar
     else:
         # residual input tax: overheads used for all supplies, and lines of a service line whose own
         # supplies are partly taxable
-        residual = sum((v if taxable_use[k] is None else
-                        np.where((taxable_use[k] > 0) & (taxable_use[k] < 1), v, 0.0)
+        # inputs of one service line share one use array: each test below is made once per use
+        uses = {id(u): u for u in taxable_use.values() if u is not None}
+        mixed = {i: (u > 0) & (u < 1) for i, u in uses.items()}
+        residual = sum((v if taxable_use[k] is None else np.where(mixed[id(taxable_use[k])], v, 0.0)
                         for k, v in input_tax.items()), zero)
         recovery = recovery_percentage(taxable_outputs, all_outputs, residual * cash / per_month)
-        exempt_fraction = {}
-        for k in input_tax:
-            use = taxable_use[k]
-            if use is None:
-                exempt_fraction[k] = 1 - recovery
-            else:
-                # used only for exempt supplies: irrecoverable; only taxable: recovered; both: residual
-                exempt_fraction[k] = np.where(use <= 0, 1.0, np.where(use >= 1, 0.0, 1 - recovery))
+        unrecovered = 1 - recovery
+        # used only for exempt supplies: irrecoverable; only taxable: recovered; both: residual
+        by_use = {i: np.where(u <= 0, 1.0, np.where(u >= 1, 0.0, unrecovered)) for i, u in uses.items()}
+        exempt_fraction = {k: unrecovered if taxable_use[k] is None else by_use[id(taxable_use[k])]
+                           for k in input_tax}
     exempt = {k: v * exempt_fraction[k] for k, v in input_tax.items()}
     exempt_total = sum(exempt.values(), zero)
     limit = DE_MINIMIS_PER_MONTH * np.asarray(months, dtype=float)[None, :] / cash
