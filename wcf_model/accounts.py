@@ -29,6 +29,7 @@ import numpy as np
 from .catalogue import FUNDERS
 from .costs import CompanyAccounts, CostLine
 from .errors import WcfModelError
+from .inputs import multiply
 from .projection import Projection
 from .scenario import Scenario
 from .schema import Option
@@ -174,7 +175,7 @@ def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_ind
     uplift = optimism_bias(lines, rates)
     if uplift is not None:
         economic["optimism_bias"] = uplift
-    financial = {ln.name: ln.values * nominal_index for ln in lines}
+    financial = {ln.name: multiply(ln.values, nominal_index) for ln in lines}
     # each funder's cash is the sum of its lines' cash, already priced above (the same products, so the
     # same bits as pricing them again)
     funders = {f: sum((financial[ln.name] for ln in lines if ln.funder == f), np.zeros(1)) for f in FUNDERS}

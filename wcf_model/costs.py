@@ -42,7 +42,7 @@ from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES, SERVICE_LINES, UNITS
 from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
-from .inputs import Params, draw, variates
+from .inputs import Params, draw, multiply, variates
 from .formats import financial_year_of
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
 from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
@@ -92,7 +92,7 @@ def to_base_prices(p: Mapping[str, np.ndarray], parameters: Mapping[str, Paramet
     out = Params(p)
     for name, param in parameters.items():
         if UNITS[param.unit].kind == "money" and param.price_year and param.price_year != base_year:
-            out[name] = p[name] * price_factor(param.price_year, base_year, deflator, inflation)
+            out[name] = multiply(p[name], price_factor(param.price_year, base_year, deflator, inflation))
     return out
 
 
@@ -220,7 +220,7 @@ def _item_values(item: OneOffCost | RecurringCost, name: str, draws: int | None,
     """An item's amount by year, times its drawn multiplier [GBP], ``(draws, years)``."""
     path, central = _item_path(item, years)
     u = variates(name, draws, seed, design) if item.distribution is not None else None
-    return draw(item.distribution, u, central, draws)[:, None] * path[None, :]
+    return multiply(draw(item.distribution, u, central, draws)[:, None], path[None, :])
 
 
 def _carry(values: Mapping[str, float], year: str) -> float:
@@ -263,7 +263,7 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
                 when = active_share(len(years), years[0], option.resolve(item.start), option.resolve(end))
                 group = f"recurring.{item.category}"
             factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
-            values = _item_values(item, name, draws, seed, years, design) * when[None, :] * factor
+            values = multiply(multiply(_item_values(item, name, draws, seed, years, design), when[None, :]), factor)
             skew = distribution_mean(item.distribution, central) / central - 1 if central else 0.0
             lines.append(CostLine(catalogue.option_cost_line(item_id), group, values, funder=item.funder,
                                   optimism_bias=item.optimism_bias,

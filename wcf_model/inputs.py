@@ -65,9 +65,12 @@ def variates(name: str, draws: int | None, seed: int, design: Mapping[str, np.nd
 
 
 def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int | None) -> np.ndarray:
-    """Values of an input for each draw, shape ``(draws,)`` [the input's unit]."""
+    """Values of an input for each draw, shape ``(draws,)`` [the input's unit].
+
+    An input without uncertainty is one value seen as every draw's (read-only, not copied), so what is
+    worked from it can be worked once (:func:`multiply`)."""
     if u is None or not is_uncertain(spec):
-        return np.full(draws or 1, float(central))
+        return np.broadcast_to(np.array([float(central)]), (draws or 1,))
     u = np.asarray(u, dtype=float)
     missing = np.isnan(u)
     return np.where(missing, central, ppf(spec, np.where(missing, 0.5, u), central))
@@ -98,6 +101,19 @@ def same_every_draw(a: np.ndarray) -> bool:
     every draw's without copying it (a stride of 0 over the draws), as :func:`sample_parameter` gives a
     parameter without uncertainty. The engine then does that row's arithmetic once, not once a draw."""
     return a.shape[0] == 1 or a.strides[0] == 0
+
+
+def multiply(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """``a x b`` [their units' product], worked once on the row when ``a`` is the same in every draw
+    and ``b`` has no draws of its own (a number, or an array by year); numpy's ``a * b`` otherwise.
+
+    Either way each figure is the same product of the same two numbers, so the same bits; the
+    row is seen as every draw's without copying it (read-only, as a parameter without uncertainty is).
+    """
+    if same_every_draw(a) and (np.ndim(b) < 2 or np.shape(b)[0] == 1):
+        row = a[:1] * b
+        return np.broadcast_to(row, (a.shape[0], *row.shape[1:]))
+    return a * b
 
 
 class Params(dict):
