@@ -31,6 +31,7 @@ The model (docs/domain.md, "Demand")
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -56,9 +57,10 @@ class Stock:
     exits: np.ndarray
     closing: np.ndarray
 
-    @property
+    @functools.cached_property
     def average(self) -> np.ndarray:
-        """Average stock over each year, (opening + closing) / 2 [children]."""
+        """Average stock over each year, (opening + closing) / 2 [children]; worked out once (the
+        placements, the staff and the costs all read it)."""
         return (self.opening + self.closing) / 2
 
 
