@@ -29,7 +29,7 @@ import numpy as np
 from .catalogue import FUNDERS
 from .costs import CompanyAccounts, CostLine
 from .errors import WcfModelError
-from .inputs import multiply
+from .inputs import multiply, one_row
 from .projection import Projection
 from .scenario import Scenario
 from .schema import Option
@@ -119,8 +119,8 @@ def mitigation(option: Option, p: Mapping[str, np.ndarray], shape: tuple[int, in
     the upper bound the Green Book starts from.
     """
     if option.optimism_bias_mitigation is not None:
-        return np.full(shape, option.optimism_bias_mitigation.value)
-    return np.broadcast_to(p.get("appraisal.optimism_bias_mitigation", np.zeros(shape)), shape)
+        return np.broadcast_to(float(option.optimism_bias_mitigation.value), shape)
+    return np.broadcast_to(p.get("appraisal.optimism_bias_mitigation", 0.0), shape)
 
 
 def optimism_bias_rates(p: Mapping[str, np.ndarray], categories: set[str], mitigated: np.ndarray
@@ -136,7 +136,9 @@ def optimism_bias_rates(p: Mapping[str, np.ndarray], categories: set[str], mitig
         if upper is None:
             continue
         lower = p.get(f"appraisal.optimism_bias.{cat}.lower", np.zeros_like(upper))
-        out[cat] = upper - (upper - lower) * mitigated
+        # bounds and mitigation are usually the same in every draw: one row then (inputs.one_row)
+        upper, lower = one_row(upper), one_row(lower)
+        out[cat] = upper - (upper - lower) * one_row(mitigated)
     return out
 
 
@@ -174,7 +176,9 @@ def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_ind
     economic = {ln.name: ln.values for ln in lines if not ln.transfer}
     uplift = optimism_bias(lines, rates)
     if uplift is not None:
-        economic["optimism_bias"] = uplift
+        # one row when nothing it rests on varies by draw; seen as every draw's, like the lines
+        economic["optimism_bias"] = np.broadcast_to(uplift, np.broadcast_shapes(
+            uplift.shape, *(ln.values.shape for ln in lines)))
     financial = {ln.name: multiply(ln.values, nominal_index) for ln in lines}
     # each funder's cash is the sum of its lines' cash, already priced above (the same products, so the
     # same bits as pricing them again)

@@ -42,7 +42,7 @@ from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES, SERVICE_LINES, UNITS
 from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
-from .inputs import Params, draw, multiply, variates
+from .inputs import Params, draw, multiply, one_row, variates
 from .formats import financial_year_of
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
 from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
@@ -100,9 +100,10 @@ def growth_index(p: Mapping[str, np.ndarray], line: str, shape: tuple[int, int])
     """Real price index from the base year: prod of (1 + growth) after year 0 [ratio]."""
     g = p.get(f"costs.real_growth.{line}")
     if g is None:
-        return np.ones(shape)
-    steps = np.concatenate([np.ones((shape[0], 1)), 1 + g[:, 1:]], axis=1)
-    return np.cumprod(steps, axis=1)
+        return np.broadcast_to(1.0, shape)
+    g = one_row(g)  # a growth rate the same in every draw compounds once, on its row
+    steps = np.concatenate([np.ones((g.shape[0], 1)), 1 + g[:, 1:]], axis=1)
+    return np.broadcast_to(np.cumprod(steps, axis=1), shape)
 
 
 def active_share(n_years: int, first_year: str, start: dt.date | str | None,
@@ -363,7 +364,7 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
     if not any(ln.buyer == "service" for ln in inputs):
         return [], None
     shape = next(ln.values.shape for ln in inputs)
-    zero = np.zeros(shape)
+    zero = np.broadcast_to(0.0, shape)  # the same in every draw (inputs.one_row)
 
     # each input while the company trades, made once: the option's own company items are dated already;
     # service lines run through the company while it trades
@@ -394,7 +395,7 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
             continue
         if rate is None or not np.any(srs):
             continue
-        input_tax[ln.name] = rate * srs * while_company(ln)
+        input_tax[ln.name] = one_row(rate) * srs * while_company(ln)
         use[ln.name] = line_use[ln.service_line] if ln.service_line in option.scope and ln.buyer == "service" else None
     if rate is None:
         warnings.append(f"option '{option.label}': no VAT rate (finance.vat_rate), so irrecoverable VAT is not costed")
@@ -436,7 +437,8 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
         # Sch 2 Part 3 paras 5-8: where the risk assessment calls for it, an indemnity or bond; the
         # premium is an insurance cost (exempt, VAT Act 1994 Sch 9 Group 2, so no input VAT).
         out.append(CostLine("company.pension_bond", "company_running",
-                            p["finance.pension_bond_cover"] * p["finance.pension_bond_premium_rate"] * share[None, :],
+                            multiply(multiply(p["finance.pension_bond_cover"], p["finance.pension_bond_premium_rate"]),
+                                     share[None, :]),
                             service_line="company"))
     if "finance.pension_cessation_payment" in p and option.end is not None:
         # reg 64: when the admission agreement ends, the fund's actuary values the company's liabilities

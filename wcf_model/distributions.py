@@ -12,6 +12,8 @@ A distribution is written in a scenario as a mapping, e.g.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,4 +324,19 @@ def mean(spec: Mapping | None, central: float) -> float:
     """
     if not is_uncertain(spec):
         return float(central)
+    try:
+        key = json.dumps(spec, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):  # a spec json cannot write: worked out each time
+        return _mean(spec, float(central))
+    return _cached_mean(key, float(central))
+
+
+def _mean(spec: Mapping, central: float) -> float:
     return float(np.mean(ppf(spec, _MEAN_GRID, central)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_mean(spec_json: str, central: float) -> float:
+    """:func:`mean` of a distribution written as JSON: every run of a scenario asks for the same few
+    (each option item's, for its optimism bias), and each costs 20,000 quantiles."""
+    return _mean(json.loads(spec_json), central)

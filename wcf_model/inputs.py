@@ -103,16 +103,23 @@ def same_every_draw(a: np.ndarray) -> bool:
     return a.shape[0] == 1 or a.strides[0] == 0
 
 
+def one_row(a: np.ndarray) -> np.ndarray:
+    """The array's one row ``(1, ...)`` when it is the same in every draw (:func:`same_every_draw`), else
+    the array: arithmetic on it then makes one row, not one a draw, and numpy broadcasts that row
+    over the draws where it meets an array that varies. Same numbers, same bits."""
+    return a[:1] if same_every_draw(a) else a
+
+
 def multiply(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
-    """``a x b`` [their units' product], worked once on the row when ``a`` is the same in every draw
-    and ``b`` has no draws of its own (a number, or an array by year); numpy's ``a * b`` otherwise.
+    """``a x b`` [their units' product], worked once on the row when neither varies by draw (``a`` the
+    same in every draw, ``b`` too, or a number, or an array by year); numpy's ``a * b`` otherwise.
 
     Either way each figure is the same product of the same two numbers, so the same bits; the
     row is seen as every draw's without copying it (read-only, as a parameter without uncertainty is).
     """
-    if same_every_draw(a) and (np.ndim(b) < 2 or np.shape(b)[0] == 1):
-        row = a[:1] * b
-        return np.broadcast_to(row, (a.shape[0], *row.shape[1:]))
+    if same_every_draw(a) and (np.ndim(b) < 2 or same_every_draw(b)):
+        row = a[:1] * (one_row(b) if np.ndim(b) >= 2 else b)
+        return np.broadcast_to(row, np.broadcast_shapes(a.shape, np.shape(b)))
     return a * b
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .catalogue import option_item_of_line
+from .inputs import one_row
 
 if TYPE_CHECKING:  # pandas only for the one table below, imported where it is built
     import pandas as pd
@@ -208,12 +209,14 @@ def corporation_tax(profits: np.ndarray, main_rate: np.ndarray, small_rate: np.n
     ...                       0.015 * one, np.array([12.0]), 0 * one, np.array([1.0]))[0, 0])
     22750.0
     """
-    scale = np.asarray(months, dtype=float)[None, :] / 12 / (1 + associated) / np.asarray(nominal_index)[None, :]
-    low, high = lower * scale, upper * scale
+    # the limits and rates are usually the same in every draw: worked on their one row (one_row)
+    scale = (np.asarray(months, dtype=float)[None, :] / 12 / (1 + one_row(associated))
+             / np.asarray(nominal_index)[None, :])
+    low, high = one_row(lower) * scale, one_row(upper) * scale
     p = np.maximum(profits, 0.0)
-    main = main_rate * p
-    marginal = main - fraction * np.maximum(high - p, 0.0)
-    return np.where(p <= low, small_rate * p, np.where(p <= high, marginal, main))
+    main = one_row(main_rate) * p
+    marginal = main - one_row(fraction) * np.maximum(high - p, 0.0)
+    return np.where(p <= low, one_row(small_rate) * p, np.where(p <= high, marginal, main))
 
 
 def vat_on_lines(result) -> dict[str, np.ndarray]:
