@@ -368,7 +368,7 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
 
     # each input while the company trades, made once: the option's own company items are dated already;
     # service lines run through the company while it trades
-    during = {id(ln): ln.values if ln.buyer == "company" else ln.values * share[None, :] for ln in inputs}
+    during = {id(ln): ln.values if ln.buyer == "company" else multiply(ln.values, share[None, :]) for ln in inputs}
 
     def while_company(ln: CostLine) -> np.ndarray:
         return during[id(ln)]

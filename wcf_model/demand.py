@@ -94,7 +94,8 @@ def stock_flow(opening: np.ndarray, starts: np.ndarray, exit_rate: np.ndarray) -
         exits[t] = rate_t[t] * (current + starts_t[t])
         closing[t] = current + starts_t[t] - exits[t]
         current = closing[t]
-    return Stock(*(np.ascontiguousarray(a.T) for a in (opening_t, starts_t, exits, closing)))
+    return Stock(np.ascontiguousarray(opening_t.T), np.ascontiguousarray(starts, dtype=float),
+                 np.ascontiguousarray(exits.T), np.ascontiguousarray(closing.T))
 
 
 def project_population(path: np.ndarray, given: np.ndarray, growth_rate: np.ndarray) -> np.ndarray:
@@ -145,10 +146,11 @@ def split(stock: np.ndarray, p: Mapping[str, np.ndarray], group: str,
     for k, a in enumerate(given):
         if a is not None:
             mix[..., k] = a[:rows]
-    mix /= mix.sum(axis=-1, keepdims=True)
+    total = mix.sum(axis=-1)
     out = np.empty((len(categories), *stock.shape))
     for k in range(len(categories)):
-        np.multiply(mix[..., k], stock, out=out[k])
+        np.divide(mix[..., k], total, out=out[k, :rows])
+        np.multiply(out[k, :rows], stock, out=out[k])
     return out.transpose(1, 2, 0)
 
 

@@ -117,6 +117,8 @@ def multiply(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     Either way each figure is the same product of the same two numbers, so the same bits; the
     row is seen as every draw's without copying it (read-only, as a parameter without uncertainty is).
     """
+    if np.ndim(b) < 2 and np.all(np.asarray(b) == 1.0):
+        return a  # x times exactly 1 is x, to the bit (an item priced in the base year, a line run all year)
     if same_every_draw(a) and (np.ndim(b) < 2 or same_every_draw(b)):
         row = a[:1] * (one_row(b) if np.ndim(b) >= 2 else b)
         return np.broadcast_to(row, np.broadcast_shapes(a.shape, np.shape(b)))
