@@ -16,8 +16,9 @@ Competition"; equal weights are hard to beat: Smith and Wallis 2009):
 1. **Damped-trend smoothing, pooled** (Gardner and McKenzie 1985) of the log of
    each series. The smoothing, trend and damping parameters are shared by all
    authorities and chosen to minimise the authorities' in-sample forecast
-   errors at horizons 1 to ``horizon``, so a small authority's noisy history
-   does not set its own parameters ("cross-learning").
+   errors at horizons 1 to ``horizon``, each horizon weighing alike as in the
+   back-test, so a small authority's noisy history does not set its own
+   parameters ("cross-learning").
 2. **Partial pooling towards England or the authority's region.** Each year an
    authority's rate per child moves, relative to a reference rate, by
    ``c + a x gap + b x change``, where ``gap`` is how far (in logs) its rate
