@@ -113,12 +113,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
 from .demand import stock_flow
 from .errors import DataError, UsageError
-from .formats import financial_year_label
+from .formats import financial_year_label, range_columns
 
 #: Every parameter :func:`calibrate` estimates when the data allow, in order.
 PARAMETERS: tuple[str, ...] = (
@@ -498,8 +499,9 @@ _PATHS = {
     "cla_at_31_march": "demand.cla.exit_rate",
 }
 
-#: The z-score of the 90th percentile of a normal: a 10th-90th band is +-1.2816 sd.
-_Z90 = 1.2815515655446004
+#: The width of the report's range (formats.RANGE) on a standard normal [sd]: a 10th-90th band is
+#: 2 x 1.2816 sd wide.
+_BAND_WIDTH_SD = float(ndtri(fc.BAND[1] / 100) - ndtri(fc.BAND[0] / 100))
 
 
 def _arrays(h: _History, measures: Iterable[str], fit_to: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -639,8 +641,8 @@ def _forecast_words(measure: str, m: fc.MeasurePooling, members: Mapping[str, np
 
 def _band_log_sd(m: fc.MeasurePooling, horizon: int) -> np.ndarray | None:
     """Log-scale sd implied at each horizon by the pooled 10th-90th percentile log errors."""
-    p10, p90 = (np.asarray(m.errors[f"p{q}"], dtype=float)[:horizon] for q in fc.BAND)
-    sd = (p90 - p10) / (2 * _Z90)
+    low, high = (np.asarray(m.errors[name], dtype=float)[:horizon] for name in range_columns())
+    sd = (high - low) / _BAND_WIDTH_SD
     return sd if len(sd) and np.isfinite(sd).all() else None
 
 
@@ -771,14 +773,14 @@ def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[st
         if dist is None:
             continue
         sd, mp = bands[measure]
-        p10, p90 = mp.errors["p10"], mp.errors["p90"]
+        low, high = (mp.errors[name] for name in range_columns())
         what = ("lognormal multiplier of the path (median 1, log-scale sd" if by_year else
                 f"{dist['type']} distribution (centred on {out[name].value:.4g}, spread as a log-scale sd of")
         words = (f" Uncertainty: a {what} {sigma:.3f}) chosen so that "
                  f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the 10th-90th "
                  f"percentile band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
-                 f"{math.expm1(p10[0]):+.0%} to {math.expm1(p90[0]):+.0%} one year ahead, "
-                 f"{math.expm1(p10[len(sd) - 1]):+.0%} to {math.expm1(p90[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
+                 f"{math.expm1(low[0]):+.0%} to {math.expm1(high[0]):+.0%} one year ahead, "
+                 f"{math.expm1(low[len(sd) - 1]):+.0%} to {math.expm1(high[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
         out[name] = replace(out[name], method=out[name].method + words, distribution=dist)
     return out
 
