@@ -119,7 +119,7 @@ from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
 from .demand import stock_flow
 from .errors import DataError, UsageError
-from .formats import financial_year_label, range_columns
+from .formats import financial_year_label, range_columns, years_text
 
 #: Every parameter :func:`calibrate` estimates when the data allow, in order.
 PARAMETERS: tuple[str, ...] = (
@@ -365,16 +365,12 @@ _STOCKS = {
 # ---------------------------------------------------------------------------
 
 
-def _years_text(years: Iterable[int]) -> str:
-    return ", ".join(str(y) for y in years)
-
-
 def _gap_text(gaps: list[_Missing]) -> str:
     """'cin_ended suppressed (c) in 2016, 2017; referrals not in the data in 2016'."""
     grouped: dict[tuple[str, str], list[int]] = {}
     for g in gaps:
         grouped.setdefault((g.measure, g.reason), []).append(g.year)
-    return "; ".join(f"{m} {r} in {_years_text(sorted(set(ys)))}" for (m, r), ys in grouped.items())
+    return "; ".join(f"{m} {r} in {years_text(sorted(set(ys)))}" for (m, r), ys in grouped.items())
 
 
 def _collect(ratio: Ratio, h: _History, years: list[int]):
@@ -421,7 +417,7 @@ def _windowed(name: str, la: _History, eng: _History, years: list[int]) -> Estim
             note.append(f"{eng.name}: {_gap_text(eng_gaps)}")
     elif gaps:
         note.append(f"{la.name}: {_gap_text(gaps)}; mean of the {len(used)} year(s) with figures")
-    note += [f"{who.name}'s {remark} for Y = {_years_text(ys)}" for remark, ys in remarks.items()]
+    note += [f"{who.name}'s {remark} for Y = {years_text(ys)}" for remark, ys in remarks.items()]
     value = _bounded(name, sum(values) / len(values), note)
     if name == "demand.cin.exit_rate":
         ended, _, _, _ = _collect(_CIN_EPISODES_ENDED, who, used)
@@ -429,7 +425,7 @@ def _windowed(name: str, la: _History, eng: _History, years: list[int]) -> Estim
             note.append(f"the published episodes ended give {sum(ended) / len(ended):.3f} (ended / (at "
                         "31 March Y-1 + started)); they do not reconcile with the 31 March counts, which "
                         "the model must reproduce, so the rate the counts imply is used")
-    method = (f"Mean over Y = {_years_text(used)} (a window of {len(years)} year(s) ending {years[-1]}) "
+    method = (f"Mean over Y = {years_text(used)} (a window of {len(years)} year(s) ending {years[-1]}) "
               f"of {words}; {who.name}'s figures.")
     return Estimate(name, value, None, parameter_specs()[name].unit, method, tuple(used), fallback,
                     ". ".join(note))
@@ -483,7 +479,7 @@ def _population(la: _History, fit_to: int) -> Estimate | None:
     values = {financial_year_label(y): v for y, v in pop.items()}
     method = (f"{la.name}'s ONS mid-year estimates of children aged 0-17, mid-{first} to mid-{max(pop)}, "
               "each keyed by the financial year its 30 June falls in (mid-2018 -> 2018-19).")
-    note = f"no estimate for mid-{_years_text(gaps)}" if gaps else ""
+    note = f"no estimate for mid-{years_text(gaps)}" if gaps else ""
     return Estimate(name, None, values, "children", method, tuple(pop), False, note)
 
 

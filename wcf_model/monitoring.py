@@ -20,10 +20,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .actuals import check_authority, period_text, read_actuals
+from .actuals import check_authority, read_actuals
 from .catalogue import STAFF_ROLES
 from .errors import DataError, UsageError
-from .formats import RANGE, range_columns
+from .formats import RANGE, range_columns, years_text
 from .measures import MEASURES
 
 #: The columns of the band's ends (:func:`wcf_model.formats.range_columns`: ``p10`` and ``p90``) and its middle.
@@ -201,7 +201,7 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
         reason = (f"outside the projection's years ({years[0]} to {years[-1]})" if measure in projected_measures
                   else f"not projected: {why}" if why
                   else "not projected for this option (the scenario has no parameters for it)")
-        gone.append({"measure": measure, "periods": period_text(list(rows["period"])), "figures": len(rows),
+        gone.append({"measure": measure, "periods": years_text(list(rows["period"])), "figures": len(rows),
                      "reason": reason})
 
     if len(actuals) and not found.any():

@@ -8,9 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .actuals import period_text
 from .errors import UsageError
-from .formats import RANGE, money_m
+from .formats import RANGE, money_m, years_text
 from .measures import MEASURES, Measure, lower_first
 from .monitoring import HIGH, LOW
 
@@ -52,7 +51,7 @@ def headline(comparison: pd.DataFrame, measure: str) -> str:
         when = f"all {of}" if every else f"{len(outside)} of {of}"
         return f"{words} fell outside {band} in {when} ({above} above, {below} below)"
     side = "above" if above else "below"
-    when = f"every year, {period_text(outside)}" if every else f"{len(outside)} of {of} ({', '.join(outside)})"
+    when = f"every year, {years_text(outside)}" if every else f"{len(outside)} of {of} ({', '.join(outside)})"
     return f"{words} ran {side} {band} in {when}"
 
 
