@@ -11,7 +11,10 @@ the one public entry point; every other step is a pure function it calls:
    their design.
 2. **Projection.** Population, caseloads and staff (:mod:`wcf_model.projection`),
    once for the service as it stands and once more for each option whose
-   effects change an input the projection reads; every other option shares it.
+   effects change an input the projection reads; every other option shares it,
+   and one whose effects change only its staffing shares its caseloads. An
+   option sharing the projection and its cost inputs shares its service's
+   cost lines too.
 3. **Accounts.** Each option's cost lines (:mod:`wcf_model.costs`) into the
    economic and financial cases (:mod:`wcf_model.accounts`).
 4. **Results.** The central run, the Monte Carlo run, the value every
@@ -42,7 +45,8 @@ from .uncertain import uncertain_inputs
 from .limits import MAX_DRAWS_MEMORY
 from .mca import mca_summary
 from .prices import DEFAULT_INFLATION, deflator_path, load_deflators
-from .projection import Projection, population_given, population_lead, project_arrays, require_population
+from .projection import (Projection, population_given, population_lead, project_arrays,
+                         project_population_and_caseloads, require_population)
 from .results import Results
 from .scenario import Scenario
 
@@ -186,8 +190,10 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     warnings: list[str] = []
     # Budgets describe the service before any option acts on it: their residual
     # other costs come from the projection without effects, the same for every option.
-    noted = _NotedReads(p)
-    reference = project_arrays(noted, known, years, lead)
+    # the projection with no option's effects, and the names its caseloads and its staffing read: an option
+    # whose effects leave all of them as they were shares it, one that changes only staffing its caseloads
+    noted, staffing = _NotedReads(p), _NotedReads(p)
+    reference = project_arrays(staffing, known, years, lead, project_population_and_caseloads(noted, known, lead))
     # the reference projection's service costs, and the names they read: an option that shares the
     # projection and leaves every one of those inputs as it was shares these lines too
     priced, unpriced = _NotedReads(p), []
@@ -198,8 +204,12 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
     for oid, option in sc.options.items():
         p_opt = apply_option_effects(p, oid, option, years, draws, seed, design)
-        # an option whose effects leave every input of the projection as it was shares the reference projection
-        projection = reference if _same_inputs(p, p_opt, noted) else project_arrays(p_opt, known, years, lead)
+        if not _same_inputs(p, p_opt, noted):
+            projection = project_arrays(p_opt, known, years, lead)
+        elif not _same_inputs(p, p_opt, staffing):
+            projection = project_arrays(p_opt, known, years, lead, reference.caseloads)
+        else:
+            projection = reference
         shape = projection.caseloads.population.shape
         found: list[str] = []
         if projection is reference and _same_inputs(p, p_opt, priced):
