@@ -163,11 +163,15 @@ def optimism_bias(lines: list[CostLine], rates: Mapping[str, np.ndarray]) -> np.
     return sum(parts) if parts else None
 
 
-def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_index: np.ndarray
+def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_index: np.ndarray,
+             priced: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(economic by line, financial by line, financial by funder) from cost lines.
 
     Two lines with the same name would overwrite each other, so they are refused.
+    ``priced`` carries each line's cash from one option's accounts to the
+    next's (by the identity of its real values): options that share a line
+    (the service as it stands, under in-house and a partnership) price it once.
     """
     names = [ln.name for ln in lines]
     if len(set(names)) != len(names):
@@ -179,7 +183,14 @@ def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_ind
         # one row when nothing it rests on varies by draw; seen as every draw's, like the lines
         economic["optimism_bias"] = np.broadcast_to(uplift, np.broadcast_shapes(
             uplift.shape, *(ln.values.shape for ln in lines)))
-    financial = {ln.name: multiply(ln.values, nominal_index) for ln in lines}
+    priced = {} if priced is None else priced
+    financial = {}
+    for ln in lines:
+        real, cash = priced.get(id(ln.values), (None, None))
+        if real is not ln.values:
+            cash = multiply(ln.values, nominal_index)
+            priced[id(ln.values)] = (ln.values, cash)
+        financial[ln.name] = cash
     # each funder's cash is the sum of its lines' cash, already priced above (the same products, so the
     # same bits as pricing them again)
     funders = {f: sum((financial[ln.name] for ln in lines if ln.funder == f), np.zeros(1)) for f in FUNDERS}

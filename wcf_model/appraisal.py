@@ -199,7 +199,7 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     priced, unpriced = _NotedReads(p), []
     reference_service = service_costs(reference.caseloads, reference.workforce, priced, unpriced)
     residuals = budget_residuals(reference_service, p, warnings)
-    results = {}
+    results, priced_lines = {}, {}
     allocation = sc.parameters.get("funding.dsg_high_needs.allocation")
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
     for oid, option in sc.options.items():
@@ -223,7 +223,7 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
         lines = service + own + company
         warnings += [w for w in found if w not in warnings]
         rates = optimism_bias_rates(p_opt, {ln.optimism_bias for ln in lines}, mitigation(option, p_opt, shape))
-        economic, financial, funders = accounts(lines, rates, nominal)
+        economic, financial, funders = accounts(lines, rates, nominal, priced_lines)
         total = sum(economic.values(), np.zeros(shape))
         results[oid] = OptionResult(
             oid, projection, lines, economic, financial, funders, present_value(total, factors),
