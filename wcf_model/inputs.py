@@ -73,6 +73,8 @@ def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int 
         return np.broadcast_to(np.array([float(central)]), (draws or 1,))
     u = np.asarray(u, dtype=float)
     missing = np.isnan(u)
+    if not missing.any():  # a Monte Carlo design: every draw has its variate
+        return ppf(spec, u, central)
     return np.where(missing, central, ppf(spec, np.where(missing, 0.5, u), central))
 
 
