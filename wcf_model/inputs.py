@@ -119,11 +119,12 @@ def multiply(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     Either way each figure is the same product of the same two numbers, so the same bits; the
     row is seen as every draw's without copying it (read-only, as a parameter without uncertainty is).
     """
-    if np.ndim(b) < 2 and np.all(np.asarray(b) == 1.0):
+    by_draw = getattr(b, "ndim", 0) >= 2
+    if not by_draw and (b == 1.0 if isinstance(b, float | int) else not (np.asarray(b) != 1.0).any()):
         return a  # x times exactly 1 is x, to the bit (an item priced in the base year, a line run all year)
-    if same_every_draw(a) and (np.ndim(b) < 2 or same_every_draw(b)):
-        row = a[:1] * (one_row(b) if np.ndim(b) >= 2 else b)
-        return np.broadcast_to(row, np.broadcast_shapes(a.shape, np.shape(b)))
+    if same_every_draw(a) and (not by_draw or same_every_draw(b)):
+        row = a[:1] * (b[:1] if by_draw else b)
+        return np.broadcast_to(row, (max(a.shape[0], b.shape[0] if by_draw else 1), *row.shape[1:]))
     return a * b
 
 
