@@ -163,9 +163,12 @@ def company_vat(input_tax: dict[str, np.ndarray], taxable_use: dict[str, np.ndar
     exempt_total = sum(exempt.values(), zero)
     limit = DE_MINIMIS_PER_MONTH * np.asarray(months, dtype=float)[None, :] / cash
     de_minimis = (exempt_total <= limit) & (exempt_total <= DE_MINIMIS_SHARE * total) & (total > 0)
-    by_line = {k: np.where(de_minimis, 0.0, v) for k, v in exempt.items()}
-    return VatPosition(by_line, total, sum(by_line.values(), zero), recovery, share_taxable, de_minimis,
-                       single_supply)
+    if de_minimis.any():
+        by_line = {k: np.where(de_minimis, 0.0, v) for k, v in exempt.items()}
+        irrecoverable = sum(by_line.values(), zero)
+    else:  # no year under the limit (a company of any size): every exempt input stays as it is
+        by_line, irrecoverable = exempt, exempt_total
+    return VatPosition(by_line, total, irrecoverable, recovery, share_taxable, de_minimis, single_supply)
 
 
 def corporation_tax(profits: np.ndarray, main_rate: np.ndarray, small_rate: np.ndarray, lower: np.ndarray,
