@@ -188,32 +188,33 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     nominal = path / deflator_path(deflator, [base_year], inflation)[0]
     contract = sc.header.contract_years
     warnings: list[str] = []
-    # Budgets describe the service before any option acts on it: their residual
-    # other costs come from the projection without effects, the same for every option.
-    # the projection with no option's effects, and the names its caseloads and its staffing read: an option
-    # whose effects leave all of them as they were shares it, one that changes only staffing its caseloads
-    noted, staffing = _NotedReads(p), _NotedReads(p)
-    reference = project_arrays(staffing, known, years, lead, project_population_and_caseloads(noted, known, lead))
-    # the reference projection's service costs, and the names they read: an option that shares the
-    # projection and leaves every one of those inputs as it was shares these lines too
-    priced, unpriced = _NotedReads(p), []
-    reference_service = service_costs(reference.caseloads, reference.workforce, priced, unpriced)
+    # The service as it stands, before any option acts on it: its projection, and the names its caseloads
+    # and its staffing read (an option whose effects leave all of them as they were shares the projection,
+    # one that changes only staffing shares its caseloads); its service cost lines, and the names they read
+    # (an option sharing the projection and those inputs shares the lines); and the budgets' residual other
+    # costs, which come from it and are the same for every option.
+    caseload_reads, staffing_reads, cost_reads = _NotedReads(p), _NotedReads(p), _NotedReads(p)
+    reference = project_arrays(staffing_reads, known, years, lead,
+                               project_population_and_caseloads(caseload_reads, known, lead))
+    reference_warnings: list[str] = []
+    reference_service = service_costs(reference.caseloads, reference.workforce, cost_reads, reference_warnings)
     residuals = budget_residuals(reference_service, p, warnings)
-    results, priced_lines = {}, {}
+    results: dict[str, OptionResult] = {}
+    cash_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # each line's cash, priced once (accounts)
     allocation = sc.parameters.get("funding.dsg_high_needs.allocation")
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
     for oid, option in sc.options.items():
         p_opt = apply_option_effects(p, oid, option, years, draws, seed, design)
-        if not _same_inputs(p, p_opt, noted):
+        if not _same_inputs(p, p_opt, caseload_reads):
             projection = project_arrays(p_opt, known, years, lead)
-        elif not _same_inputs(p, p_opt, staffing):
+        elif not _same_inputs(p, p_opt, staffing_reads):
             projection = project_arrays(p_opt, known, years, lead, reference.caseloads)
         else:
             projection = reference
         shape = projection.caseloads.population.shape
         found: list[str] = []
-        if projection is reference and _same_inputs(p, p_opt, priced):
-            found += unpriced
+        if projection is reference and _same_inputs(p, p_opt, cost_reads):
+            found += reference_warnings
             service = reference_service + residual_lines(residuals, p_opt, shape)
         else:
             service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
@@ -223,7 +224,7 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
         lines = service + own + company
         warnings += [w for w in found if w not in warnings]
         rates = optimism_bias_rates(p_opt, {ln.optimism_bias for ln in lines}, mitigation(option, p_opt, shape))
-        economic, financial, funders = accounts(lines, rates, nominal, priced_lines)
+        economic, financial, funders = accounts(lines, rates, nominal, cash_of)
         total = sum(economic.values(), np.zeros(shape))
         results[oid] = OptionResult(
             oid, projection, lines, economic, financial, funders, present_value(total, factors),
