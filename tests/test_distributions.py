@@ -102,3 +102,15 @@ def test_triangular_quantiles_are_scipys_to_the_bit(low, width, pos, u):
     ours = ppf({"type": "triangular", "low": low, "mode": mode, "high": high}, u, mode)
     theirs = stats.triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
     assert ours.tobytes() == theirs.tobytes()
+
+
+def test_a_kept_mean_is_never_another_distribution_s():
+    from wcf_model.distributions import mean
+
+    # mean() keeps what it has worked out; asked again, with the keys in another order, or for a
+    # spec one figure apart, it must answer for that spec. A triangular mean is
+    # (low + mode + high) / 3: (1 + 2 + 6) / 3 = 3 and (1 + 2 + 9) / 3 = 4.
+    spec = {"type": "triangular", "low": 1, "mode": 2, "high": 6}
+    assert mean(spec, 2) == pytest.approx(3.0, rel=1e-4)
+    assert mean(dict(reversed(spec.items())), 2) == mean(spec, 2)
+    assert mean({**spec, "high": 9}, 2) == pytest.approx(4.0, rel=1e-4)

@@ -284,8 +284,8 @@ def bytes_per_draw(central: Appraisal) -> int:
     Every array of an appraisal has one row per draw, so the central run (one
     row) holds exactly what each draw adds; twice that allows for the
     temporaries made while computing and for the analyses that read the draws
-    (measured: the 2019 Worcestershire case holds 33.5 kB a draw and peaks at
-    about 40 kB a draw over 20,000 draws, 52 kB with the report's analyses).
+    (measured: the 2019 Worcestershire case holds 35.5 kB a draw and peaks at
+    about 38 kB a draw over 20,000 draws, 43 kB with the report's analyses).
     """
     return 2 * _array_bytes(central, set())
 

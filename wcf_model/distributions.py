@@ -12,8 +12,6 @@ A distribution is written in a scenario as a mapping, e.g.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -324,19 +322,20 @@ def mean(spec: Mapping | None, central: float) -> float:
     """
     if not is_uncertain(spec):
         return float(central)
-    try:
-        key = json.dumps(spec, sort_keys=True, allow_nan=True)
-    except (TypeError, ValueError):  # a spec json cannot write: worked out each time
-        return _mean(spec, float(central))
-    return _cached_mean(key, float(central))
+    # Every run of a scenario asks for the same few means (each option item's, for its optimism
+    # bias), and each costs 20,000 quantiles, so they are kept. The key is the spec's items in key
+    # order, written out: equal specs give equal keys, and any spec that differs misses the store.
+    key = (repr(sorted(spec.items())), float(central))
+    if (found := _MEANS.get(key)) is None:
+        if len(_MEANS) >= 4096:  # a bound, for a long session that appraises many scenarios
+            _MEANS.clear()
+        found = _MEANS[key] = _mean(spec, float(central))
+    return found
 
 
 def _mean(spec: Mapping, central: float) -> float:
     return float(np.mean(ppf(spec, _MEAN_GRID, central)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached_mean(spec_json: str, central: float) -> float:
-    """:func:`mean` of a distribution written as JSON: every run of a scenario asks for the same few
-    (each option item's, for its optimism bias), and each costs 20,000 quantiles."""
-    return _mean(json.loads(spec_json), central)
+#: The means :func:`mean` has worked out, by (the spec's items written out, central value).
+_MEANS: dict[tuple[str, float], float] = {}
