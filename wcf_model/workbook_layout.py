@@ -29,6 +29,10 @@ COST_COLUMNS = ("option", "kind", "item", "category", "value", "unit", "price_ye
 EFFECT_COLUMNS = ("option", "effect", "driver", "mode", "change", "start", "ramp_years", "distribution",
                   "evidence", "confidence")
 
+#: Read-only columns at the right of "Parameters", "Option costs" and "Effects": whether the
+#: figure varies in the Monte Carlo run and over what range, as the sampler reads it.
+MONTE_CARLO_COLUMNS = ("Varies in the Monte Carlo run", "Monte Carlo range (10th to 90th percentile)")
+
 #: Columns whose cells are blue (editable); on "By year" every year cell is.
 EDITABLE = {
     PARAMETERS: {"value", "price_year", "source", "confidence", "distribution", "note"},
