@@ -141,7 +141,8 @@ def test_the_workbook_marks_what_varies_as_the_sampler_reads_it(shipped, tmp_pat
     export_assumptions(sc, book)
     cells = _workbook_inputs(book)
     inputs = uncertain_inputs(sc)
-    assert [n for n, c in cells.items() if c[VARIES] == "yes"] == [i.name for i in inputs]
+    # the sheets hold every option's costs, then every option's effects; the sampler goes option by option
+    assert sorted(n for n, c in cells.items() if c[VARIES] == "yes") == sorted(i.name for i in inputs)
     assert {c[VARIES] for c in cells.values()} <= {"yes", "no"}
     for i in inputs:
         c = cells[i.name]
@@ -185,3 +186,42 @@ def test_the_import_says_when_a_figure_starts_or_stops_varying(tmp_path):
     assert "no longer varies in the Monte Carlo run" in said["demand.cla.exit_rate"]
     names = [i.name for i in uncertain_inputs(load_scenario(tmp_path / "edited.yaml"))]
     assert "demand.cin.opening_stock" in names and "demand.cla.exit_rate" not in names
+
+
+def test_an_import_whose_result_the_sampler_would_read_otherwise_is_refused(tmp_path, monkeypatch):
+    """The check reads the overlay back through uncertain_inputs; here the workbook's reading is made to
+    disagree with it (as a fault in the overlay or its merge would), and the import refuses at the cell."""
+    import wcf_model.workbook_io as io
+
+    fbc = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
+    book = tmp_path / "assumptions.xlsx"
+    export_assumptions(load_scenario(fbc), book)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Parameters"]
+    cols = {c.value: c.column for c in ws[1] if c.value is not None}
+    row = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "demand.cla.exit_rate"][0]
+    ws.cell(row, cols["distribution"]).value = "triangular(low=0.15, mode=0.2, high=0.25)"
+    wb.save(book)
+    monkeypatch.setattr(io, "_drawn", lambda edit, base: (None, 0.0))
+    with pytest.raises(io.ScenarioError) as exc:
+        import_assumptions(book, fbc, tmp_path / "edited.yaml")
+    [p] = exc.value.problems
+    assert p.key == f"Parameters!A{row}" and "would draw it as triangular(low=0.15" in p.message
+    assert not (tmp_path / "edited.yaml").exists()
+
+
+def test_a_workbook_without_the_monte_carlo_columns_still_imports(tmp_path):
+    """The two columns are read-only and never read back: a workbook from before them, or with them
+    deleted, reads the same."""
+    fbc = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
+    book = tmp_path / "assumptions.xlsx"
+    export_assumptions(load_scenario(fbc), book)
+    wb = openpyxl.load_workbook(book)
+    for sheet in ("Parameters", "Option costs", "Effects"):
+        ws = wb[sheet]
+        first = [c.column for c in ws[1] if c.value == VARIES][0]
+        ws.delete_cols(first, 2)
+    ws = wb["Parameters"]
+    ws.cell(2, [c.column for c in ws[1] if c.value == "note"][0]).value = "Checked (test)"
+    wb.save(book)
+    assert len(import_assumptions(book, fbc, tmp_path / "edited.yaml")) == 1
