@@ -680,8 +680,9 @@ def register_table(sc: Scenario) -> Table:
             by_year = i.unit == PATH_MULTIPLIER
             uncertainty = distribution_words(i.spec, words_unit, by_year)
             low, high = i.range()
-            range_text = (f"x {_round_sig(low)} to x {_round_sig(high)} the values by year" if by_year
-                          else f"{show(low)} to {show(high)}")
+            # "between" first: a cell beginning with a minus sign would be escaped as a formula in Excel
+            range_text = (f"between x {_round_sig(low)} and x {_round_sig(high)} the values by year" if by_year
+                          else f"between {show(low)} and {show(high)}")
         rows.append({
             "key": f"{name} ({_file_name(r['file'])}:{int(r['line'])})" if r["file"] and not _blank(r["line"])
             else name,
@@ -703,7 +704,12 @@ def register_table(sc: Scenario) -> Table:
         "uncertainty": Column("Distribution it is drawn from"),
         "range": Column(f"Range drawn, {range_label()}"),
         "note": Column("Note")}
-    return Table(pd.DataFrame(rows, columns=list(cols)), cols,
+    note = (f"A figure varies in the Monte Carlo run when it has a distribution other than fixed: these are "
+            f"exactly the inputs the run draws. The range is the {range_label()} of its draws: "
+            f"{range_words()} a draw falls inside it. A "
+            "distribution on a figure given by year multiplies all its values (x 1 is the values as stated). "
+            "Each option's effects follow its costs, with their evidence as the source.")
+    return Table(pd.DataFrame(rows, columns=list(cols)), cols, note=note,
                  # the page explains the grades above the table, and each figure's label says what it is
                  html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
 
