@@ -107,7 +107,8 @@ def test_the_register_follows_the_sampler_on_fixed_by_year_and_effects(toy):
     assert effect["varies"] and effect["central"] == -0.03 and effect["unit"] == "share"
     assert effect["source"] == "none quantified" and effect["confidence"] == 5
     assert not reg.loc["options.company.effects.more_leaving", "varies"]
-    assert reg.loc["options.company.effects.more_leaving", "unit"] == "share"  # the driver's unit (add)
+    # added to a share, the change is in percentage points
+    assert reg.loc["options.company.effects.more_leaving", "unit"] == "share points"
     table = register_table(toy).frame.set_index("figure")
     assert table.loc["Referral rate", "range"].startswith("between x ")
     assert table.loc["Referral rate", "uncertainty"] == "triangular: low x 0.9, most likely x 1, high x 1.1"

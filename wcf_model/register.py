@@ -65,7 +65,7 @@ def figures(sc: Scenario) -> list[dict]:
             rows.append({"name": f"options.{oid}.effects.{eid}",
                          "description": f"{effect_label(e.driver, e.label)} (option {oid}, {e.mode})",
                          "value": number_text(e.change), "unit": effect_unit(e.driver, e.mode, specs),
-                         "price_year": "", "source": (e.source or e.evidence or "").strip(),
+                         "price_year": "", "source": e.evidence.strip(),
                          "confidence": e.confidence, "note": e.note or "", "file": "", "line": None})
     return rows
 

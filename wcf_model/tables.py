@@ -42,7 +42,8 @@ from .catalogue import (
     unit_words,
     word,
 )
-from .formats import RANGE, chance, financial_year_label, number, percent, range_ends, range_label, range_words
+from .formats import (RANGE, chance, financial_year_label, number, percent, range_columns, range_ends, range_label,
+                      range_words)
 from .uncertain import option_input_label
 from .register import CONFIDENCE, assumptions_register
 
@@ -654,7 +655,6 @@ def register_table(sc: Scenario) -> Table:
 
             def show(v: float, e=effect, u=driver_unit) -> str:
                 return _effect_size(_round_sig(v), e.mode, u)
-            words_unit = "share points" if effect.mode == "add" and driver_unit == "share" else r["unit"]
         else:
             if parts[0] == "options":
                 opt = sc.options[parts[1]]
@@ -672,14 +672,13 @@ def register_table(sc: Scenario) -> Table:
 
             def show(v: float, u=fig.unit) -> str:
                 return figure_text(_round_sig(v), u)
-            words_unit = fig.unit
         i = sampled.get(name)
         uncertainty = range_text = ""
         if i is not None:
             label = i.label
             by_year = i.unit == PATH_MULTIPLIER
-            uncertainty = distribution_words(i.spec, words_unit, by_year)
-            low, high = i.range()
+            uncertainty = distribution_words(i.spec, r["unit"], by_year)
+            low, high = (r[c] for c in range_columns())
             # "between" first: a cell beginning with a minus sign would be escaped as a formula in Excel
             range_text = (f"between x {_round_sig(low)} and x {_round_sig(high)} the values by year" if by_year
                           else f"between {show(low)} and {show(high)}")

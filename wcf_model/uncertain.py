@@ -32,8 +32,7 @@ class UncertainInput:
 
     ``central`` is the value the central run uses; for a figure given by year it
     is 1.0, the multiplier of the whole path (``unit`` :data:`PATH_MULTIPLIER`).
-    An effect's ``unit`` is the unit its change is in: ``share`` for a
-    proportional change (-0.03 is a 3% fall), else its driver's unit.
+    An effect's ``unit`` is the unit its change is in (:func:`effect_unit`).
     """
 
     name: str
@@ -58,8 +57,12 @@ def option_input_label(option_label: str, what: str) -> str:
 
 
 def effect_unit(driver: str, mode: str, specs: Mapping) -> str:
-    """The unit an effect's change is in: ``share`` when it multiplies its driver, else the driver's unit."""
-    return "share" if mode == "multiply" else (specs[driver].unit if driver in specs else "")
+    """The unit an effect's change is in: ``share`` when it multiplies its driver (-0.03 is a 3% fall),
+    ``share points`` when it adds to a share, else its driver's unit."""
+    if mode == "multiply":
+        return "share"
+    unit = specs[driver].unit if driver in specs else ""
+    return "share points" if mode == "add" and unit == "share" else unit
 
 
 def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
