@@ -110,7 +110,7 @@ def test_the_register_follows_the_sampler_on_fixed_by_year_and_effects(toy):
     # added to a share, the change is in percentage points
     assert reg.loc["options.company.effects.more_leaving", "unit"] == "share points"
     table = register_table(toy).frame.set_index("figure")
-    assert table.loc["Referral rate", "range"].startswith("between x ")
+    assert table.loc["Referral rate", "range"].endswith("times the values by year")
     assert table.loc["Referral rate", "uncertainty"] == "triangular: low x 0.9, most likely x 1, high x 1.1"
 
 

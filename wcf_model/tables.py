@@ -680,7 +680,7 @@ def register_table(sc: Scenario) -> Table:
             uncertainty = distribution_words(i.spec, r["unit"], by_year)
             low, high = (r[c] for c in range_columns())
             # "between" first: a cell beginning with a minus sign would be escaped as a formula in Excel
-            range_text = (f"between x {_round_sig(low)} and x {_round_sig(high)} the values by year" if by_year
+            range_text = (f"between {_round_sig(low)} and {_round_sig(high)} times the values by year" if by_year
                           else f"between {show(low)} and {show(high)}")
         rows.append({
             "key": f"{name} ({_file_name(r['file'])}:{int(r['line'])})" if r["file"] and not _blank(r["line"])

@@ -24,6 +24,12 @@ Sheets
     one row per one-off or recurring cost item of each option.
 ``Effects``
     one row per effect an option claims.
+
+    The last two columns of these three sheets, "Varies in the Monte Carlo
+    run" and "Monte Carlo range (10th to 90th percentile)", say how the
+    sampler reads each row's distribution
+    (:func:`wcf_model.uncertain.uncertain_inputs`, through the register); they
+    are in grey italics, and never read back.
 ``About``
     how to edit, and the scenario the workbook came from (with its sha256).
 

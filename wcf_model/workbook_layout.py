@@ -1,6 +1,7 @@
 """The assumptions workbook's layout: its sheets, columns and editable cells, and
 what it shows for a scenario (the rows :mod:`wcf_model.workbook_export` writes and
-:mod:`wcf_model.workbook_import` compares each edited row with).
+:mod:`wcf_model.workbook_import` compares each edited row with), including whether
+the Monte Carlo run varies each figure, as the one uncertain-input specification says.
 """
 
 from __future__ import annotations
