@@ -169,19 +169,28 @@ def test_an_export_and_import_leaves_the_uncertain_inputs_unchanged(shipped, tmp
     _same_inputs(uncertain_inputs(load_scenario(out)), uncertain_inputs(sc))
 
 
-def test_the_import_says_when_a_figure_starts_or_stops_varying(tmp_path):
-    fbc = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
+FBC = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
+
+
+def _distributions_typed(tmp_path, **typed: str):
+    """The full business case's workbook with distribution cells on "Parameters" typed over, by name;
+    returns the workbook's path and the row number of each name typed."""
     book = tmp_path / "assumptions.xlsx"
-    export_assumptions(load_scenario(fbc), book)
+    export_assumptions(load_scenario(FBC), book)
     wb = openpyxl.load_workbook(book)
     ws = wb["Parameters"]
-    cols = {c.value: c.column for c in ws[1] if c.value is not None}
+    column = [c.column for c in ws[1] if c.value == "distribution"][0]
     rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
-    ws.cell(rows["demand.cin.opening_stock"], cols["distribution"]).value = \
-        "triangular(low=3400, mode=3588, high=3800)"
-    ws.cell(rows["demand.cla.exit_rate"], cols["distribution"]).value = "fixed()"
+    for name, text in typed.items():
+        ws.cell(rows[name], column).value = text
     wb.save(book)
-    lines = import_assumptions(book, fbc, tmp_path / "edited.yaml")
+    return book, {name: rows[name] for name in typed}
+
+
+def test_the_import_says_when_a_figure_starts_or_stops_varying(tmp_path):
+    book, _ = _distributions_typed(tmp_path, **{
+        "demand.cin.opening_stock": "triangular(low=3400, mode=3588, high=3800)", "demand.cla.exit_rate": "fixed()"})
+    lines = import_assumptions(book, FBC, tmp_path / "edited.yaml")
     said = {line.split(":")[0]: line for line in lines}
     assert "now varies in the Monte Carlo run" in said["demand.cin.opening_stock"]
     assert "no longer varies in the Monte Carlo run" in said["demand.cla.exit_rate"]
@@ -194,15 +203,9 @@ def test_an_import_whose_result_the_sampler_would_read_otherwise_is_refused(tmp_
     disagree with it (as a fault in the overlay or its merge would), and the import refuses at the cell."""
     import wcf_model.workbook_io as io
 
-    fbc = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
-    book = tmp_path / "assumptions.xlsx"
-    export_assumptions(load_scenario(fbc), book)
-    wb = openpyxl.load_workbook(book)
-    ws = wb["Parameters"]
-    cols = {c.value: c.column for c in ws[1] if c.value is not None}
-    row = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "demand.cla.exit_rate"][0]
-    ws.cell(row, cols["distribution"]).value = "triangular(low=0.15, mode=0.2, high=0.25)"
-    wb.save(book)
+    fbc = FBC
+    book, rows = _distributions_typed(tmp_path, **{"demand.cla.exit_rate": "triangular(low=0.15, mode=0.2, high=0.25)"})
+    row = rows["demand.cla.exit_rate"]
     monkeypatch.setattr(io, "_drawn", lambda edit, base: (None, 0.0))
     with pytest.raises(io.ScenarioError) as exc:
         import_assumptions(book, fbc, tmp_path / "edited.yaml")
@@ -214,7 +217,7 @@ def test_an_import_whose_result_the_sampler_would_read_otherwise_is_refused(tmp_
 def test_a_workbook_without_the_monte_carlo_columns_still_imports(tmp_path):
     """The two columns are read-only and never read back: a workbook from before them, or with them
     deleted, reads the same."""
-    fbc = REPO / "scenarios/worcestershire/2019-full-business-case.yaml"
+    fbc = FBC
     book = tmp_path / "assumptions.xlsx"
     export_assumptions(load_scenario(fbc), book)
     wb = openpyxl.load_workbook(book)
