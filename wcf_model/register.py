@@ -43,7 +43,8 @@ def figures(sc: Scenario) -> list[dict]:
     parameters, then each option's one-off and recurring cost items and its effects.
 
     An effect is a figure too: its value is the change it makes (in ``unit``,
-    a share for a proportional change), its source is its evidence.
+    a share for a proportional change); its source is the effect library's
+    citation when it comes from the library, else its evidence.
     """
     specs = parameter_specs()
     rows = []
@@ -65,7 +66,9 @@ def figures(sc: Scenario) -> list[dict]:
             rows.append({"name": f"options.{oid}.effects.{eid}",
                          "description": f"{effect_label(e.driver, e.label)} (option {oid}, {e.mode})",
                          "value": number_text(e.change), "unit": effect_unit(e.driver, e.mode, specs),
-                         "price_year": "", "source": e.evidence.strip(),
+                         "price_year": "",
+                         # as the report's effects section cites it: the library entry's citation, else the evidence
+                         "source": ((e.source if e.library is not None else e.evidence) or "").strip(),
                          "confidence": e.confidence, "note": e.note or "", "file": "", "line": None})
     return rows
 

@@ -707,7 +707,7 @@ def register_table(sc: Scenario) -> Table:
             f"exactly the inputs the run draws. The range is the {range_label()} of its draws: "
             f"{range_words()} a draw falls inside it. A "
             "distribution on a figure given by year multiplies all its values (x 1 is the values as stated). "
-            "Each option's effects follow its costs, with their evidence as the source.")
+            "Each option's effects follow its costs, with the evidence for them as the source.")
     return Table(pd.DataFrame(rows, columns=list(cols)), cols, note=note,
                  # the page explains the grades above the table, and each figure's label says what it is
                  html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
