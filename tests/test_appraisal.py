@@ -252,6 +252,25 @@ def test_options_whose_effects_leave_the_projection_alone_share_one():
     assert p["company_broad"] is not p["in_house"] and p["company_csc"] is not p["in_house"]
     # sharing changes no figure: the companies' own projections still differ from the shared one
     assert not np.array_equal(p["company_broad"].caseloads.referrals, p["in_house"].caseloads.referrals)
+    # the social-care company's effects move agency use and turnover only: it shares the caseloads, and
+    # its staffing is what a projection of its own parameters gives, figure for figure
+    assert p["company_csc"].caseloads is p["in_house"].caseloads
+    assert p["company_broad"].caseloads is not p["in_house"].caseloads
+    from wcf_model.appraisal import _inputs
+    from wcf_model.effects import apply_option_effects
+    from wcf_model.inputs import scenario_design
+    from wcf_model.prices import load_deflators
+    from wcf_model.projection import project_arrays
+
+    design = scenario_design(sc, 50, 3)
+    params, known, lead = _inputs(sc, 50, 3, design, load_deflators(sc.header.deflator_vintage))
+    own = project_arrays(apply_option_effects(params, "company_csc", sc.options["company_csc"], sc.financial_years,
+                                              50, 3, design), known, sc.financial_years, lead)
+    for role, staff in own.workforce.items():
+        np.testing.assert_array_equal(p["company_csc"].workforce[role].agency, staff.agency)
+        np.testing.assert_array_equal(p["company_csc"].workforce[role].hires, staff.hires)
+    assert not np.array_equal(p["company_csc"].workforce["social_worker"].agency,
+                              p["in_house"].workforce["social_worker"].agency)
 
 
 def test_an_effect_on_a_cost_alone_shares_the_projection(write):

@@ -177,7 +177,7 @@ def test_notes_say_what_was_missing_derived_or_clipped(est):
     assert "sw_caseload_per_fte not in the data in 2016" in est["workforce.caseload_target"].note
     assert est["workforce.caseload_target"].years == (2017, 2018)
     assert "derived" in est["demand.cla.start_rate_per_10k"].note
-    assert "2016, 2017, 2018" in est["demand.cla.exit_rate"].note
+    assert "2016 to 2018" in est["demand.cla.exit_rate"].note
     ceased = est["demand.ehcp.ceased_rate"].note
     assert "Testshire's implied ceased plans below zero, taken as 0, for Y = 2017" in ceased
     assert est["demand.referrals.rate_per_10k"].note == ""
@@ -218,7 +218,7 @@ def test_fallback_to_england_when_suppressed_in_every_year():
     # England: 400,000 started / 600,000 referrals in each year = 2/3
     assert e.value == pytest.approx(2 / 3)
     assert e.fallback
-    assert "Testshire: cin_started suppressed (c) in 2016, 2017, 2018; England's figure used" in e.note
+    assert "Testshire: cin_started suppressed (c) in 2016 to 2018; England's figure used" in e.note
     assert "England's figures" in e.method
     assert to_parameters(out, "test")["demand"]["cin"]["start_share_of_referrals"]["confidence"] == 4
 
@@ -331,7 +331,7 @@ def test_to_parameters_tree_is_a_valid_strict_scenario(est, write):
     tree = to_parameters(est, "DfE statistics, synthetic test extract")
     leaf = tree["demand"]["cla"]["exit_rate"]
     assert leaf["unit"] == "share" and leaf["confidence"] == 1
-    assert leaf["note"].startswith("Mean over Y = 2016, 2017, 2018") and "derived" in leaf["note"]
+    assert leaf["note"].startswith("Mean over Y = 2016 to 2018") and "derived" in leaf["note"]
     assert tree["population"]["age_0_17"]["values"]["2018-19"] == 104_000
     doc = yaml.safe_load(MINIMAL)
     doc["parameters"] = tree

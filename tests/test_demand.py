@@ -38,7 +38,25 @@ def test_flow_and_split_by_hand():
     np.testing.assert_allclose(flow(np.array([[117_046.0]]), np.array([[421.0]]), np.array([[0.9]])),
                                [[117_046 / 10_000 * 421 * 0.9]])
     # a mix that sums to 2 is normalised: 100 children split 1:1 -> 50, 50
-    np.testing.assert_allclose(split(np.array([[100.0]]), np.array([[[1.0, 1.0]]])), [[[50, 50]]])
+    np.testing.assert_allclose(split(np.array([[100.0]]), {"mix.a": np.array([[1.0]]), "mix.b": np.array([[1.0]])},
+                                     "mix", ("a", "b")), [[[50, 50]]])
+
+
+def test_split_gives_each_draw_its_own_mix_and_the_same_bits_when_the_mix_is_one_row():
+    # Draw 1 splits 100 children 1:3 -> 25, 75; draw 2 splits 200 children 1:1 -> 100, 100; the category
+    # left out ("c") gets none.
+    stock = np.array([[100.0, 10.0], [200.0, 20.0]])
+    varying = {"mix.a": np.array([[1.0, 1.0], [1.0, 1.0]]), "mix.b": np.array([[3.0, 3.0], [1.0, 1.0]])}
+    out = split(stock, varying, "mix", ("a", "b", "c"))
+    np.testing.assert_allclose(out[:, 0], [[25, 75, 0], [100, 100, 0]])
+    assert split(stock, {}, "mix", ("a", "b")) is None
+    # A mix without uncertainty is one row seen as every draw's (what sampling gives): it is normalised
+    # once, and every figure is bit for bit what the same mix copied into each draw gives.
+    row = {k: np.broadcast_to(np.array([[0.1, 0.2]]), (2, 2)) for k in ("mix.a", "mix.b")}
+    copied = {k: np.array(v) for k, v in row.items()}
+    assert split(stock, row, "mix", ("a", "b")).tobytes() == split(stock, copied, "mix", ("a", "b")).tobytes()
+    # each category's children are one contiguous block (what the costs read, category by category)
+    assert split(stock, row, "mix", ("a", "b"))[..., 1].flags.c_contiguous
 
 
 def test_population_grows_after_the_last_given_year():

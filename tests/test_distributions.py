@@ -88,3 +88,17 @@ def test_ppf_is_monotone(u):
                  {"type": "lognormal", "mean": 3, "sd": 2},
                  {"type": "choice", "values": [1, 2, 3]}):
         assert np.all(np.diff(ppf(spec, u, 1.0)) >= 0)
+
+
+@given(st.floats(-1e6, 1e6), st.floats(1e-3, 1e6), st.floats(0, 1),
+       st.lists(st.floats(1e-12, 1 - 1e-12), min_size=1, max_size=50))
+def test_triangular_quantiles_are_scipys_to_the_bit(low, width, pos, u):
+    # The closed form (sqrt(c u), or 1 - sqrt((1 - c)(1 - u)), scaled to [low, high]) replaced scipy's
+    # triang.ppf for speed; a draw that moved by one bit would move every result, so they must agree exactly.
+    from scipy import stats
+
+    high, mode = low + width, low + pos * width
+    u = np.array(u)
+    ours = ppf({"type": "triangular", "low": low, "mode": mode, "high": high}, u, mode)
+    theirs = stats.triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
+    assert ours.tobytes() == theirs.tobytes()

@@ -22,7 +22,7 @@ PACKAGE = REPO / "wcf_model"
 LAYERS: dict[str, int] = {}
 for _layer, _modules in enumerate([
     # 1. foundations (plots is the chart style kit: matplotlib and the palette, nothing of the model)
-    "errors limits yamlio outputs version formats grammar catalogue progress plots",
+    "errors limits memory yamlio outputs version formats grammar catalogue progress plots",
     # 2. scenario files and data
     "schema scenario overlay validation distributions uncertain tidy data dfe authorities prices effect_library",
     # 3. uncertain inputs: sampling
@@ -150,3 +150,30 @@ def test_no_import_runs_back_up():
             elif other in LAYERS and module in LAYERS and LAYERS[other] > LAYERS[module]:
                 upward.append(f"{module} (layer {LAYERS[module]}) imports {other} (layer {LAYERS[other]})")
     assert not upward, "imports that run back up:\n" + "\n".join(upward)
+
+
+def _names_written_as_text(tree: ast.AST) -> list[tuple[int, str]]:
+    """String constants in code (not docstrings) that name a column of the range's ends, e.g. "p10" or
+    "x_p90_pc" (the median, p50, and other percentiles a table states as such are not the range)."""
+    import re
+
+    from wcf_model.formats import RANGE
+
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    column = re.compile(rf"(^|_)p({RANGE[0]}|{RANGE[1]})(_|$)")
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and column.search(node.value)]
+
+
+def test_the_reported_range_is_named_in_one_place():
+    # formats.RANGE chooses the percentiles every range reports and formats.range_columns names their
+    # columns: a column typed "p10" elsewhere would keep that name if the range became 5th-95th.
+    found = {f"{path.name}:{line}": text for path in sorted(PACKAGE.glob("*.py")) if path.name != "formats.py"
+             for line, text in _names_written_as_text(ast.parse(path.read_text(encoding="utf-8")))}
+    assert not found, f"name the range's columns with formats.range_columns(): {found}"
+    # the test sees such a name where one is typed, and not in a docstring
+    assert _names_written_as_text(ast.parse('"""Columns p10 and p90."""\nx = row["p10"]\n')) == [(2, "p10")]

@@ -11,7 +11,8 @@ from wcf_model import load_scenario
 from wcf_model.costs import service_costs
 from wcf_model.demand import Caseloads
 from wcf_model.effects import apply_option_effects
-from wcf_model.inputs import MissingParameter, Params, UnknownParameter, sample_parameters
+from wcf_model.inputs import (MissingParameter, Params, UnknownParameter, multiply, one_row, same_every_draw,
+                              sample_parameters)
 from wcf_model.projection import project_arrays
 
 FBC = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
@@ -70,3 +71,21 @@ def test_early_help_episodes_without_a_price_are_named_not_dropped_silently(p):
     priced = Params({**given, "costs.early_help.per_episode": np.full((1, years), 250.0)})
     line = next(ln for ln in service_costs(c, {}, priced, []) if ln.name == "early_help")
     np.testing.assert_allclose(line.values, [[250_000.0, 250_000.0]])
+
+
+def test_figures_the_same_in_every_draw_are_worked_once_and_give_the_same_bits():
+    rng = np.random.default_rng(5)
+    row = rng.random((1, 3)) * 1e5
+    fixed = np.broadcast_to(row, (4, 3))      # a parameter without uncertainty, as sampling gives it
+    varying = rng.random((4, 3))
+    deflator = np.array([1.0, 1.02, 1.0404])
+    assert same_every_draw(fixed) and not same_every_draw(varying) and same_every_draw(row)
+    assert one_row(fixed).shape == (1, 3) and one_row(varying) is varying
+    # each product is the same two numbers multiplied, so the same bits as numpy's own a * b ...
+    for a, b in ((fixed, deflator), (fixed, 2.5), (fixed, np.broadcast_to(deflator, (4, 3))), (varying, deflator)):
+        assert multiply(a, b).tobytes() == (a * b).tobytes() and multiply(a, b).shape == (4, 3)
+    # ... but worked once when nothing varies by draw: the result is one row seen as every draw's
+    assert multiply(fixed, deflator).strides[0] == 0 and multiply(varying, deflator).strides[0] != 0
+    # times exactly 1 is the figure itself (x * 1.0 == x to the bit, -0.0 and infinities included)
+    assert multiply(varying, 1.0) is varying and multiply(varying, np.ones(3)) is varying
+    assert multiply(np.array([[-0.0, np.inf]]), 1.0).tobytes() == (np.array([[-0.0, np.inf]]) * 1.0).tobytes()

@@ -49,3 +49,17 @@ def test_shipped_series_is_what_the_script_builds(tmp_path):
                         "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / DEFLATOR_FILE).read_bytes() == (REPO / "data" / DEFLATOR_FILE).read_bytes()
+
+
+def test_a_changed_deflator_file_is_read_again_and_callers_cannot_change_each_others_copy(tmp_path):
+    shipped = (REPO / "data" / DEFLATOR_FILE).read_text(encoding="utf-8")
+    (tmp_path / DEFLATOR_FILE).write_text(shipped, encoding="utf-8")
+    first = load_deflators("2020-03", data_dir=tmp_path)
+    assert first["2018-19"] == 100.0
+    first["2018-19"] = -1.0  # one caller's copy is its own
+    assert load_deflators("2020-03", data_dir=tmp_path)["2018-19"] == 100.0
+    # the file changed (2018-19 = 100 -> 200.25) is what the next appraisal reads, not the copy read before
+    rows = shipped.splitlines()
+    (tmp_path / DEFLATOR_FILE).write_text("\n".join(
+        [rows[0]] + [r.replace(",2018-19,100.0,", ",2018-19,200.25,") for r in rows[1:]]) + "\n", encoding="utf-8")
+    assert load_deflators("2020-03", data_dir=tmp_path)["2018-19"] == 200.25

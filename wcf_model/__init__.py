@@ -3,7 +3,11 @@
 The public API is what this module exports; everything else is internal.
 """
 
-from .appraisal import appraise, project
+from .memory import keep_freed_memory
+
+keep_freed_memory()  # before any array is made: see wcf_model.memory
+
+from .appraisal import appraise, project  # noqa: E402
 from .backtest import Backtest, NationalBacktest, backtest, national_backtest
 from .discounting import discount_factors
 from .errors import DataError, Problem, ScenarioError, UsageError, WcfModelError

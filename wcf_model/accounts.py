@@ -29,6 +29,7 @@ import numpy as np
 from .catalogue import FUNDERS
 from .costs import CompanyAccounts, CostLine
 from .errors import WcfModelError
+from .inputs import multiply, one_row
 from .projection import Projection
 from .scenario import Scenario
 from .schema import Option
@@ -118,8 +119,8 @@ def mitigation(option: Option, p: Mapping[str, np.ndarray], shape: tuple[int, in
     the upper bound the Green Book starts from.
     """
     if option.optimism_bias_mitigation is not None:
-        return np.full(shape, option.optimism_bias_mitigation.value)
-    return np.broadcast_to(p.get("appraisal.optimism_bias_mitigation", np.zeros(shape)), shape)
+        return np.broadcast_to(float(option.optimism_bias_mitigation.value), shape)
+    return np.broadcast_to(p.get("appraisal.optimism_bias_mitigation", 0.0), shape)
 
 
 def optimism_bias_rates(p: Mapping[str, np.ndarray], categories: set[str], mitigated: np.ndarray
@@ -135,7 +136,9 @@ def optimism_bias_rates(p: Mapping[str, np.ndarray], categories: set[str], mitig
         if upper is None:
             continue
         lower = p.get(f"appraisal.optimism_bias.{cat}.lower", np.zeros_like(upper))
-        out[cat] = upper - (upper - lower) * mitigated
+        # bounds and mitigation are usually the same in every draw: one row then (inputs.one_row)
+        upper, lower = one_row(upper), one_row(lower)
+        out[cat] = upper - (upper - lower) * one_row(mitigated)
     return out
 
 
@@ -160,11 +163,15 @@ def optimism_bias(lines: list[CostLine], rates: Mapping[str, np.ndarray]) -> np.
     return sum(parts) if parts else None
 
 
-def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_index: np.ndarray
+def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_index: np.ndarray,
+             priced: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(economic by line, financial by line, financial by funder) from cost lines.
 
     Two lines with the same name would overwrite each other, so they are refused.
+    ``priced`` carries each line's cash from one option's accounts to the
+    next's (by the identity of its real values): options that share a line
+    (the service as it stands, under in-house and a partnership) price it once.
     """
     names = [ln.name for ln in lines]
     if len(set(names)) != len(names):
@@ -173,8 +180,17 @@ def accounts(lines: list[CostLine], rates: Mapping[str, np.ndarray], nominal_ind
     economic = {ln.name: ln.values for ln in lines if not ln.transfer}
     uplift = optimism_bias(lines, rates)
     if uplift is not None:
-        economic["optimism_bias"] = uplift
-    financial = {ln.name: ln.values * nominal_index for ln in lines}
+        # one row when nothing it rests on varies by draw; seen as every draw's, like the lines
+        economic["optimism_bias"] = np.broadcast_to(uplift, np.broadcast_shapes(
+            uplift.shape, *(ln.values.shape for ln in lines)))
+    priced = {} if priced is None else priced
+    financial = {}
+    for ln in lines:
+        real, cash = priced.get(id(ln.values), (None, None))
+        if real is not ln.values:
+            cash = multiply(ln.values, nominal_index)
+            priced[id(ln.values)] = (ln.values, cash)
+        financial[ln.name] = cash
     # each funder's cash is the sum of its lines' cash, already priced above (the same products, so the
     # same bits as pricing them again)
     funders = {f: sum((financial[ln.name] for ln in lines if ln.funder == f), np.zeros(1)) for f in FUNDERS}

@@ -58,6 +58,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError, InputFileError, Problem, problem_list
+from .formats import years_text
 from .limits import MAX_ACTUALS_BYTES, MAX_ACTUALS_ROWS, MAX_CSV_FIELD_CHARS, magnitude_problem, read_limited
 from .measures import MEASURES, PUBLISHED, PUBLISHED_NOTES, Measure, lower_first
 from .tidy import normalise_la_code
@@ -368,12 +369,6 @@ def require_periods(actuals: pd.DataFrame, years: list[str]) -> None:
     if periods and not set(periods) & set(years):
         raise DataError(f"{actuals.attrs.get('path') or 'the actuals'}: none of its {len(actuals)} figure(s) falls "
                         f"in the projection's years ({years[0]} to {years[-1]}); its periods are "
-                        f"{period_text(periods)}. Is it the file for this scenario?")
+                        f"{years_text(periods)}. Is it the file for this scenario?")
 
 
-def period_text(periods: list[str]) -> str:
-    periods = sorted(periods)
-    starts = [int(p[:4]) for p in periods]
-    if len(periods) > 2 and starts == list(range(starts[0], starts[0] + len(starts))):
-        return f"{periods[0]} to {periods[-1]}"
-    return ", ".join(periods)

@@ -11,7 +11,10 @@ the one public entry point; every other step is a pure function it calls:
    their design.
 2. **Projection.** Population, caseloads and staff (:mod:`wcf_model.projection`),
    once for the service as it stands and once more for each option whose
-   effects change an input the projection reads; every other option shares it.
+   effects change an input the projection reads; every other option shares it,
+   and one whose effects change only its staffing shares its caseloads. An
+   option sharing the projection and its cost inputs shares its service's
+   cost lines too.
 3. **Accounts.** Each option's cost lines (:mod:`wcf_model.costs`) into the
    economic and financial cases (:mod:`wcf_model.accounts`).
 4. **Results.** The central run, the Monte Carlo run, the value every
@@ -30,18 +33,20 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .accounts import Appraisal, OptionResult, accounts, high_needs_account, mitigation, optimism_bias_rates
 from .costs import budget_residuals, company_lines, option_items, residual_lines, service_costs, to_base_prices
 from .discounting import discount_factors, present_value
 from .effects import apply_option_effects
 from .errors import Problem, ScenarioError, UsageError
-from .inputs import draw, sample_parameters, scenario_design, uniforms
+from .inputs import Params, draw, sample_parameters, scenario_design, uniforms
 from .uncertain import uncertain_inputs
 from .limits import MAX_DRAWS_MEMORY
 from .mca import mca_summary
 from .prices import DEFAULT_INFLATION, deflator_path, load_deflators
-from .projection import Projection, population_given, population_lead, project_arrays, require_population
+from .projection import (Projection, population_given, population_lead, project_arrays,
+                         project_population_and_caseloads, require_population)
 from .results import Results
 from .scenario import Scenario
 
@@ -92,8 +97,9 @@ def monte_carlo_design(sc: Scenario, draws: int, seed: int) -> dict[str, np.ndar
     return scenario_design(sc, draws, seed) or {i.name: uniforms(seed, i.name, draws) for i in uncertain_inputs(sc)}
 
 
-class _NotedReads(dict):
-    """Parameter arrays that note which names a step reads (all of them, once it walks the whole mapping)."""
+class _NotedReads(Params):
+    """Parameter arrays, checked as :class:`~wcf_model.inputs.Params` are, that note which names a step
+    reads (all of them, once it walks the whole mapping)."""
 
     def __init__(self, data: Mapping[str, np.ndarray]):
         super().__init__(data)
@@ -134,11 +140,10 @@ def _same_inputs(p: Mapping[str, np.ndarray], q: Mapping[str, np.ndarray], noted
     return not noted.walked and all(p.get(k) is q.get(k) for k in noted.read)
 
 
-def _inputs(sc: Scenario, draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None
-            ) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+def _inputs(sc: Scenario, draws: int | None, seed: int, design: Mapping[str, np.ndarray] | None,
+            deflator: pd.Series) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
     """Every parameter as arrays in base-year prices, and the population's given years and lead."""
     require_population(sc.parameters, str(sc.path))
-    deflator = load_deflators(sc.header.deflator_vintage)
     p = to_base_prices(sample_parameters(sc.parameters, sc.financial_years, draws, seed, design), sc.parameters,
                        sc.header.base_year, deflator, _inflation(sc))
     pop = sc.parameters["population.age_0_17"]
@@ -175,36 +180,51 @@ def appraise_options(sc: Scenario, draws: int | None = None, seed: int | None = 
     base_year = sc.header.base_year
     if design is None:
         design = scenario_design(sc, draws, seed)
-    p, known, lead = _inputs(sc, draws, seed, design)
     deflator = load_deflators(sc.header.deflator_vintage)
+    p, known, lead = _inputs(sc, draws, seed, design, deflator)
     inflation = _inflation(sc)
     factors = discount_factors(len(years))
     path = deflator_path(deflator, years, inflation)
     nominal = path / deflator_path(deflator, [base_year], inflation)[0]
     contract = sc.header.contract_years
     warnings: list[str] = []
-    # Budgets describe the service before any option acts on it: their residual
-    # other costs come from the projection without effects, the same for every option.
-    noted = _NotedReads(p)
-    reference = project_arrays(noted, known, years, lead)
-    residuals = budget_residuals(service_costs(reference.caseloads, reference.workforce, p, []), p, warnings)
-    results = {}
+    # The service as it stands, before any option acts on it: its projection, and the names its caseloads
+    # and its staffing read (an option whose effects leave all of them as they were shares the projection,
+    # one that changes only staffing shares its caseloads); its service cost lines, and the names they read
+    # (an option sharing the projection and those inputs shares the lines); and the budgets' residual other
+    # costs, which come from it and are the same for every option.
+    caseload_reads, staffing_reads, cost_reads = _NotedReads(p), _NotedReads(p), _NotedReads(p)
+    reference = project_arrays(staffing_reads, known, years, lead,
+                               project_population_and_caseloads(caseload_reads, known, lead))
+    reference_warnings: list[str] = []
+    reference_service = service_costs(reference.caseloads, reference.workforce, cost_reads, reference_warnings)
+    residuals = budget_residuals(reference_service, p, warnings)
+    results: dict[str, OptionResult] = {}
+    cash_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # each line's cash, priced once (accounts)
     allocation = sc.parameters.get("funding.dsg_high_needs.allocation")
     given = sorted(allocation.values) if allocation is not None and allocation.values else None
     for oid, option in sc.options.items():
         p_opt = apply_option_effects(p, oid, option, years, draws, seed, design)
-        # an option whose effects leave every input of the projection as it was shares the reference projection
-        projection = reference if _same_inputs(p, p_opt, noted) else project_arrays(p_opt, known, years, lead)
+        if not _same_inputs(p, p_opt, caseload_reads):
+            projection = project_arrays(p_opt, known, years, lead)
+        elif not _same_inputs(p, p_opt, staffing_reads):
+            projection = project_arrays(p_opt, known, years, lead, reference.caseloads)
+        else:
+            projection = reference
         shape = projection.caseloads.population.shape
         found: list[str] = []
-        service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
-                   + residual_lines(residuals, p_opt, shape))
+        if projection is reference and _same_inputs(p, p_opt, cost_reads):
+            found += reference_warnings
+            service = reference_service + residual_lines(residuals, p_opt, shape)
+        else:
+            service = (service_costs(projection.caseloads, projection.workforce, p_opt, found)
+                       + residual_lines(residuals, p_opt, shape))
         own = option_items(oid, option, years, base_year, deflator, draws, seed, inflation, design)
         company, company_accounts = company_lines(option, service + own, p_opt, years, nominal, found)
         lines = service + own + company
         warnings += [w for w in found if w not in warnings]
         rates = optimism_bias_rates(p_opt, {ln.optimism_bias for ln in lines}, mitigation(option, p_opt, shape))
-        economic, financial, funders = accounts(lines, rates, nominal)
+        economic, financial, funders = accounts(lines, rates, nominal, cash_of)
         total = sum(economic.values(), np.zeros(shape))
         results[oid] = OptionResult(
             oid, projection, lines, economic, financial, funders, present_value(total, factors),
@@ -223,7 +243,7 @@ def project(sc: Scenario, draws: int | None = None, seed: int | None = None) -> 
     """
     seed = sc.header.seed if seed is None else seed
     design = scenario_design(sc, draws, seed)
-    p, known, lead = _inputs(sc, draws, seed, design)
+    p, known, lead = _inputs(sc, draws, seed, design, load_deflators(sc.header.deflator_vintage))
     p = apply_option_effects(p, sc.baseline, sc.options[sc.baseline], sc.financial_years, draws, seed, design)
     return project_arrays(p, known, sc.financial_years, lead)
 

@@ -45,12 +45,15 @@ from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import load_authority, load_frame
 from .errors import DataError, UsageError
-from .formats import RANGE, financial_year_label
+from .formats import RANGE, financial_year_label, range_columns
 from .measures import BACKTESTED, MEASURES, PUBLISHED
 from .projection import project_parameters
 from .outputs import strict_json
 from .schema import Parameter
 from .tidy import ENGLAND, normalise_la_code, region_rows
+
+#: The columns of the projection's band (the report's range, formats.RANGE): ``p10`` and ``p90``.
+LOW, HIGH = range_columns()
 
 #: Published measure -> (projected measure, how the years line up), for the measures
 #: the back-test scores: the map monitoring reads too (:data:`wcf_model.measures.PUBLISHED`).
@@ -120,7 +123,7 @@ def score(table: pd.DataFrame, scales: dict[str, float]) -> pd.DataFrame:
     years_all = table["year"].to_numpy()
     present = [f for f in FORECASTS if f in table]
     columns = {f: table[f].to_numpy(dtype=float) for f in present}
-    band = {"p10", "p90"} <= set(table)
+    band = set(range_columns()) <= set(table)
     for measure in dict.fromkeys(measures):
         here = measures == measure
         actual, years = actual_all[here], years_all[here]
@@ -136,7 +139,7 @@ def score(table: pd.DataFrame, scales: dict[str, float]) -> pd.DataFrame:
             row[f"mape_{f}"] = float(np.mean(err[nonzero] / np.abs(actual[nonzero])) * 100) if nonzero.any() else np.nan
             row[f"mase_{f}"] = float(err.mean() / scale) if np.isfinite(scale) and scale > 0 else np.nan
         if band:
-            low, high = table["p10"].to_numpy(dtype=float)[here], table["p90"].to_numpy(dtype=float)[here]
+            low, high = (table[name].to_numpy(dtype=float)[here] for name in range_columns())
             has = ~np.isnan(low)
             if has.any():
                 inside = (actual >= low) & (actual <= high)
@@ -307,16 +310,16 @@ def _score_authority(la: pd.DataFrame, england: pd.DataFrame, fit_to: int, end: 
                 excluded.append({"measure": published, "year": year, "reason": reason})
                 continue
             row = {"measure": published, "year": year, "horizon": h, "projected": central[projected_name][0, t],
-                   "p10": band[0, t] if band is not None else np.nan,
-                   "p90": band[1, t] if band is not None else np.nan, "actual": value}
+                   LOW: band[0, t] if band is not None else np.nan,
+                   HIGH: band[1, t] if band is not None else np.nan, "actual": value}
             row.update({name: v[h - 1] for name, v in naive.items()})
             rows.append(row)
-    columns = ["measure", "year", "horizon", "projected", "p10", "p90", "actual", *BASELINES]
+    columns = ["measure", "year", "horizon", "projected", LOW, HIGH, "actual", *BASELINES]
     table = pd.DataFrame(rows, columns=columns)
     table["error"] = table["projected"] - table["actual"]
     with np.errstate(divide="ignore", invalid="ignore"):
         table["pct_error"] = np.where(table["actual"] != 0, table["error"] / table["actual"] * 100, np.nan)
-    table = table[["measure", "year", "horizon", "projected", "p10", "p90", "actual", "error", "pct_error",
+    table = table[["measure", "year", "horizon", "projected", LOW, HIGH, "actual", "error", "pct_error",
                    *BASELINES]]
     scores = score(table.rename(columns={"projected": "model"}), scales)
     return {"estimates": estimates, "table": table, "scores": scores,
@@ -480,8 +483,8 @@ class NationalBacktest:
 
     def coverage(self) -> pd.DataFrame:
         """Band coverage by measure and horizon over every origin [share of authority-years]."""
-        f = self.forecasts.dropna(subset=["p10", "p90"])
-        f = f.assign(inside=(f["actual"] >= f["p10"]) & (f["actual"] <= f["p90"]))
+        f = self.forecasts.dropna(subset=[LOW, HIGH])
+        f = f.assign(inside=(f["actual"] >= f[LOW]) & (f["actual"] <= f[HIGH]))
         table = f.pivot_table(index="measure", columns="horizon", values="inside", aggfunc="mean")
         table["all"] = f.groupby("measure")["inside"].mean()
         return table.reindex([m for m in HEADLINE if m in table.index])
@@ -669,7 +672,7 @@ def national_backtest(frame: pd.DataFrame, origins: Iterable[int] = ORIGINS, hor
                     results.append(r)
                     bar.update()
     forecasts = [t for r in results for t in r[0]]
-    cols = ["origin", "la_code", "la_name", "measure", "year", "horizon", "actual", "projected", "p10", "p90",
+    cols = ["origin", "la_code", "la_name", "measure", "year", "horizon", "actual", "projected", LOW, HIGH,
             *BASELINES]
     forecast_table = (pd.concat(forecasts, ignore_index=True)[cols] if forecasts else pd.DataFrame(columns=cols))
     scores = pd.DataFrame([s for r in results for s in r[1]])

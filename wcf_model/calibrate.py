@@ -113,12 +113,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
 from .demand import stock_flow
 from .errors import DataError, UsageError
-from .formats import financial_year_label
+from .formats import financial_year_label, range_columns, years_text
 
 #: Every parameter :func:`calibrate` estimates when the data allow, in order.
 PARAMETERS: tuple[str, ...] = (
@@ -364,16 +365,12 @@ _STOCKS = {
 # ---------------------------------------------------------------------------
 
 
-def _years_text(years: Iterable[int]) -> str:
-    return ", ".join(str(y) for y in years)
-
-
 def _gap_text(gaps: list[_Missing]) -> str:
     """'cin_ended suppressed (c) in 2016, 2017; referrals not in the data in 2016'."""
     grouped: dict[tuple[str, str], list[int]] = {}
     for g in gaps:
         grouped.setdefault((g.measure, g.reason), []).append(g.year)
-    return "; ".join(f"{m} {r} in {_years_text(sorted(set(ys)))}" for (m, r), ys in grouped.items())
+    return "; ".join(f"{m} {r} in {years_text(sorted(set(ys)))}" for (m, r), ys in grouped.items())
 
 
 def _collect(ratio: Ratio, h: _History, years: list[int]):
@@ -420,7 +417,7 @@ def _windowed(name: str, la: _History, eng: _History, years: list[int]) -> Estim
             note.append(f"{eng.name}: {_gap_text(eng_gaps)}")
     elif gaps:
         note.append(f"{la.name}: {_gap_text(gaps)}; mean of the {len(used)} year(s) with figures")
-    note += [f"{who.name}'s {remark} for Y = {_years_text(ys)}" for remark, ys in remarks.items()]
+    note += [f"{who.name}'s {remark} for Y = {years_text(ys)}" for remark, ys in remarks.items()]
     value = _bounded(name, sum(values) / len(values), note)
     if name == "demand.cin.exit_rate":
         ended, _, _, _ = _collect(_CIN_EPISODES_ENDED, who, used)
@@ -428,7 +425,7 @@ def _windowed(name: str, la: _History, eng: _History, years: list[int]) -> Estim
             note.append(f"the published episodes ended give {sum(ended) / len(ended):.3f} (ended / (at "
                         "31 March Y-1 + started)); they do not reconcile with the 31 March counts, which "
                         "the model must reproduce, so the rate the counts imply is used")
-    method = (f"Mean over Y = {_years_text(used)} (a window of {len(years)} year(s) ending {years[-1]}) "
+    method = (f"Mean over Y = {years_text(used)} (a window of {len(years)} year(s) ending {years[-1]}) "
               f"of {words}; {who.name}'s figures.")
     return Estimate(name, value, None, parameter_specs()[name].unit, method, tuple(used), fallback,
                     ". ".join(note))
@@ -482,7 +479,7 @@ def _population(la: _History, fit_to: int) -> Estimate | None:
     values = {financial_year_label(y): v for y, v in pop.items()}
     method = (f"{la.name}'s ONS mid-year estimates of children aged 0-17, mid-{first} to mid-{max(pop)}, "
               "each keyed by the financial year its 30 June falls in (mid-2018 -> 2018-19).")
-    note = f"no estimate for mid-{_years_text(gaps)}" if gaps else ""
+    note = f"no estimate for mid-{years_text(gaps)}" if gaps else ""
     return Estimate(name, None, values, "children", method, tuple(pop), False, note)
 
 
@@ -498,8 +495,9 @@ _PATHS = {
     "cla_at_31_march": "demand.cla.exit_rate",
 }
 
-#: The z-score of the 90th percentile of a normal: a 10th-90th band is +-1.2816 sd.
-_Z90 = 1.2815515655446004
+#: The width of the report's range (formats.RANGE) on a standard normal [sd]: a 10th-90th band is
+#: 2 x 1.2816 sd wide.
+_BAND_WIDTH_SD = float(ndtri(fc.BAND[1] / 100) - ndtri(fc.BAND[0] / 100))
 
 
 def _arrays(h: _History, measures: Iterable[str], fit_to: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -639,8 +637,8 @@ def _forecast_words(measure: str, m: fc.MeasurePooling, members: Mapping[str, np
 
 def _band_log_sd(m: fc.MeasurePooling, horizon: int) -> np.ndarray | None:
     """Log-scale sd implied at each horizon by the pooled 10th-90th percentile log errors."""
-    p10, p90 = (np.asarray(m.errors[f"p{q}"], dtype=float)[:horizon] for q in fc.BAND)
-    sd = (p90 - p10) / (2 * _Z90)
+    low, high = (np.asarray(m.errors[name], dtype=float)[:horizon] for name in range_columns())
+    sd = (high - low) / _BAND_WIDTH_SD
     return sd if len(sd) and np.isfinite(sd).all() else None
 
 
@@ -771,14 +769,14 @@ def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[st
         if dist is None:
             continue
         sd, mp = bands[measure]
-        p10, p90 = mp.errors["p10"], mp.errors["p90"]
+        low, high = (mp.errors[name] for name in range_columns())
         what = ("lognormal multiplier of the path (median 1, log-scale sd" if by_year else
                 f"{dist['type']} distribution (centred on {out[name].value:.4g}, spread as a log-scale sd of")
         words = (f" Uncertainty: a {what} {sigma:.3f}) chosen so that "
                  f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the 10th-90th "
                  f"percentile band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
-                 f"{math.expm1(p10[0]):+.0%} to {math.expm1(p90[0]):+.0%} one year ahead, "
-                 f"{math.expm1(p10[len(sd) - 1]):+.0%} to {math.expm1(p90[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
+                 f"{math.expm1(low[0]):+.0%} to {math.expm1(high[0]):+.0%} one year ahead, "
+                 f"{math.expm1(low[len(sd) - 1]):+.0%} to {math.expm1(high[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
         out[name] = replace(out[name], method=out[name].method + words, distribution=dist)
     return out
 

@@ -42,7 +42,7 @@ from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES, SERVICE_LINES, UNITS
 from .demand import Caseloads
 from .distributions import mean as distribution_mean
 from .effects import MONTHS, months_from_start
-from .inputs import draw, variates
+from .inputs import Params, draw, multiply, one_row, variates
 from .formats import financial_year_of
 from .prices import DEFAULT_INFLATION, Inflation, price_factor
 from .schema import OneOffCost, Option, Parameter, RecurringCost, VatTreatment
@@ -87,12 +87,12 @@ class CostLine:
 
 
 def to_base_prices(p: Mapping[str, np.ndarray], parameters: Mapping[str, Parameter], base_year: str,
-                   deflator: pd.Series, inflation: Inflation = DEFAULT_INFLATION) -> dict[str, np.ndarray]:
+                   deflator: pd.Series, inflation: Inflation = DEFAULT_INFLATION) -> Params:
     """Money parameters re-expressed in base-year prices; other parameters as they are."""
-    out = dict(p)
+    out = Params(p)
     for name, param in parameters.items():
         if UNITS[param.unit].kind == "money" and param.price_year and param.price_year != base_year:
-            out[name] = p[name] * price_factor(param.price_year, base_year, deflator, inflation)
+            out[name] = multiply(p[name], price_factor(param.price_year, base_year, deflator, inflation))
     return out
 
 
@@ -100,9 +100,10 @@ def growth_index(p: Mapping[str, np.ndarray], line: str, shape: tuple[int, int])
     """Real price index from the base year: prod of (1 + growth) after year 0 [ratio]."""
     g = p.get(f"costs.real_growth.{line}")
     if g is None:
-        return np.ones(shape)
-    steps = np.concatenate([np.ones((shape[0], 1)), 1 + g[:, 1:]], axis=1)
-    return np.cumprod(steps, axis=1)
+        return np.broadcast_to(1.0, shape)
+    g = one_row(g)  # a growth rate the same in every draw compounds once, on its row
+    steps = np.concatenate([np.ones((g.shape[0], 1)), 1 + g[:, 1:]], axis=1)
+    return np.broadcast_to(np.cumprod(steps, axis=1), shape)
 
 
 def active_share(n_years: int, first_year: str, start: dt.date | str | None,
@@ -220,7 +221,7 @@ def _item_values(item: OneOffCost | RecurringCost, name: str, draws: int | None,
     """An item's amount by year, times its drawn multiplier [GBP], ``(draws, years)``."""
     path, central = _item_path(item, years)
     u = variates(name, draws, seed, design) if item.distribution is not None else None
-    return draw(item.distribution, u, central, draws)[:, None] * path[None, :]
+    return multiply(draw(item.distribution, u, central, draws)[:, None], path[None, :])
 
 
 def _carry(values: Mapping[str, float], year: str) -> float:
@@ -263,7 +264,7 @@ def option_items(option_id: str, option: Option, years: list[str], base_year: st
                 when = active_share(len(years), years[0], option.resolve(item.start), option.resolve(end))
                 group = f"recurring.{item.category}"
             factor = price_factor(item.price_year, base_year, deflator, inflation) if item.price_year else 1.0
-            values = _item_values(item, name, draws, seed, years, design) * when[None, :] * factor
+            values = multiply(multiply(_item_values(item, name, draws, seed, years, design), when[None, :]), factor)
             skew = distribution_mean(item.distribution, central) / central - 1 if central else 0.0
             lines.append(CostLine(catalogue.option_cost_line(item_id), group, values, funder=item.funder,
                                   optimism_bias=item.optimism_bias,
@@ -363,11 +364,14 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
     if not any(ln.buyer == "service" for ln in inputs):
         return [], None
     shape = next(ln.values.shape for ln in inputs)
-    zero = np.zeros(shape)
+    zero = np.broadcast_to(0.0, shape)  # the same in every draw (inputs.one_row)
+
+    # each input while the company trades, made once: the option's own company items are dated already;
+    # service lines run through the company while it trades
+    during = {id(ln): ln.values if ln.buyer == "company" else multiply(ln.values, share[None, :]) for ln in inputs}
 
     def while_company(ln: CostLine) -> np.ndarray:
-        # the option's own company items are dated already; service lines run through the company while it trades
-        return ln.values if ln.buyer == "company" else ln.values * share[None, :]
+        return during[id(ln)]
 
     # -- VAT: line by line, then partial exemption over the company's supplies ------------------------
     rate = p.get("finance.vat_rate")
@@ -379,6 +383,8 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
         taxable_share[line] = stated if stated is not None else catalogue.OUTPUT_VAT[line].standard_rated_share
     all_outputs = sum(outputs.values(), zero)
     taxable_outputs = sum((outputs[line] * taxable_share[line] for line in option.scope), zero)
+    # one taxable-use array per service line, shared by its inputs (company_vat works each out once)
+    line_use = {line: np.broadcast_to(taxable_share[line], shape) for line in option.scope}
     input_tax, use, rules = {}, {}, {}
     for ln in inputs:
         srs, treatment, reference = _line_vat(ln, p)
@@ -389,9 +395,8 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
             continue
         if rate is None or not np.any(srs):
             continue
-        input_tax[ln.name] = rate * srs * while_company(ln)
-        use[ln.name] = (np.broadcast_to(taxable_share[ln.service_line], shape)
-                        if ln.service_line in option.scope and ln.buyer == "service" else None)
+        input_tax[ln.name] = one_row(rate) * srs * while_company(ln)
+        use[ln.name] = line_use[ln.service_line] if ln.service_line in option.scope and ln.buyer == "service" else None
     if rate is None:
         warnings.append(f"option '{option.label}': no VAT rate (finance.vat_rate), so irrecoverable VAT is not costed")
     vat = company_vat(input_tax, use, taxable_outputs, all_outputs, months, nominal_index,
@@ -432,7 +437,8 @@ def company_lines(option: Option, lines: list[CostLine], p: Mapping[str, np.ndar
         # Sch 2 Part 3 paras 5-8: where the risk assessment calls for it, an indemnity or bond; the
         # premium is an insurance cost (exempt, VAT Act 1994 Sch 9 Group 2, so no input VAT).
         out.append(CostLine("company.pension_bond", "company_running",
-                            p["finance.pension_bond_cover"] * p["finance.pension_bond_premium_rate"] * share[None, :],
+                            multiply(multiply(p["finance.pension_bond_cover"], p["finance.pension_bond_premium_rate"]),
+                                     share[None, :]),
                             service_line="company"))
     if "finance.pension_cessation_payment" in p and option.end is not None:
         # reg 64: when the admission agreement ends, the fund's actuary values the company's liabilities

@@ -72,7 +72,7 @@ from .errors import DataError, UsageError
 from .projection import project_parameters
 from .prices import load_deflators, price_factor
 from .scenario import Parameter
-from .formats import financial_year_label, financial_year_start
+from .formats import financial_year_label, financial_year_start, years_text
 
 #: Confidence grades used here (the scale of the assumptions register).
 PUBLISHED, CARRIED_FORWARD, PROXY, JUDGEMENT = 1, 2, 4, 5
@@ -399,13 +399,6 @@ def _source(rows: pd.DataFrame, measures: Iterable[str], years: Iterable[int], b
     return "; ".join(parts)
 
 
-def _years_text(years: Iterable[int]) -> str:
-    years = sorted(set(years))
-    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(map(str, years))
-
-
 def _round(name: str, value: float) -> float:
     """Round as a person would write the figure: counts whole, shares to 4 places."""
     unit = parameter_specs()[name].unit
@@ -490,7 +483,7 @@ def _with_ranges(figures: dict[str, Figure], la: pd.DataFrame, england: pd.DataF
             continue
         figures[name] = Figure(fig.name, fig.unit, fig.source, fig.confidence,
                                f"{fig.note} Range: the lowest and highest single year, "
-                               f"{_years_text(found)}: {', '.join(f'{y} {v:.4g}' for y, v in sorted(found.items()))}.",
+                               f"{years_text(found)}: {', '.join(f'{y} {v:.4g}' for y, v in sorted(found.items()))}.",
                                fig.value, distribution={"type": "triangular", "low": low, "mode": fig.value,
                                                         "high": high})
 

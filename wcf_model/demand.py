@@ -31,12 +31,14 @@ The model (docs/domain.md, "Demand")
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .catalogue import EHCP_SETTINGS, PLACEMENT_TYPES
+from .inputs import same_every_draw
 
 #: Share of a four-year age band that ages out in a year (four single years of age).
 AGEING_RATE_FOUR_YEAR_BAND = 0.25
@@ -55,9 +57,10 @@ class Stock:
     exits: np.ndarray
     closing: np.ndarray
 
-    @property
+    @functools.cached_property
     def average(self) -> np.ndarray:
-        """Average stock over each year, (opening + closing) / 2 [children]."""
+        """Average stock over each year, (opening + closing) / 2 [children]; worked out once (the
+        placements, the staff and the costs all read it)."""
         return (self.opening + self.closing) / 2
 
 
@@ -78,16 +81,21 @@ def stock_flow(opening: np.ndarray, starts: np.ndarray, exit_rate: np.ndarray) -
     Stock
     """
     draws, years = starts.shape
-    opening_t = np.empty((draws, years))
-    exits = np.empty((draws, years))
-    closing = np.empty((draws, years))
+    # year by year on arrays laid out year-major, so each year's draws are one contiguous block (a
+    # column of a (draws, years) array is strided across all of it); the same arithmetic, transposed at the end
+    starts_t = np.ascontiguousarray(np.asarray(starts, dtype=float).T)
+    rate_t = exit_rate.T
+    opening_t = np.empty((years, draws))
+    exits = np.empty((years, draws))
+    closing = np.empty((years, draws))
     current = np.asarray(opening, dtype=float).reshape(draws)
     for t in range(years):
-        opening_t[:, t] = current
-        exits[:, t] = exit_rate[:, t] * (current + starts[:, t])
-        closing[:, t] = current + starts[:, t] - exits[:, t]
-        current = closing[:, t]
-    return Stock(opening_t, np.asarray(starts, dtype=float), exits, closing)
+        opening_t[t] = current
+        exits[t] = rate_t[t] * (current + starts_t[t])
+        closing[t] = current + starts_t[t] - exits[t]
+        current = closing[t]
+    return Stock(np.ascontiguousarray(opening_t.T), np.ascontiguousarray(starts, dtype=float),
+                 np.ascontiguousarray(exits.T), np.ascontiguousarray(closing.T))
 
 
 def project_population(path: np.ndarray, given: np.ndarray, growth_rate: np.ndarray) -> np.ndarray:
@@ -120,28 +128,30 @@ def flow(population: np.ndarray, rate_per_10k: np.ndarray, shock: np.ndarray | N
     return out if shock is None else out * shock
 
 
-def split(stock: np.ndarray, mix: np.ndarray) -> np.ndarray:
-    """Split ``(draws, years)`` by a mix ``(draws, years, k)``, normalised to sum to one.
+def split(stock: np.ndarray, p: Mapping[str, np.ndarray], group: str,
+          categories: tuple[str, ...]) -> np.ndarray | None:
+    """Split a stock ``(draws, years)`` by the mix ``<group>.<category>``, normalised to sum to one.
 
-    ``mix`` is overwritten with the result (it is the caller's own scratch array:
-    at 10,000 draws each copy of it is 8 MB).
+    Returns ``(draws, years, k)`` [children], or None when the scenario gives no
+    share of the mix; a category it leaves out has none. The result is laid out
+    category by category, so each category's ``[..., k]`` (what the costs read)
+    is one contiguous block. A mix whose shares are the same in every draw (no
+    distribution, no uncertain effect on it) is normalised once, on one row.
     """
-    mix /= mix.sum(axis=-1, keepdims=True)
-    mix *= stock[..., None]
-    return mix
-
-
-def _mix(p: Mapping[str, np.ndarray], group: str, categories: tuple[str, ...],
-         shape: tuple[int, int]) -> np.ndarray | None:
-    """The shares of a mix stacked on a last axis, ``(draws, years, k)``; zero where not given."""
-    names = [f"{group}.{c}" for c in categories]
-    if not any(n in p for n in names):
+    given = [p.get(f"{group}.{c}") for c in categories]
+    if all(a is None for a in given):
         return None
-    out = np.zeros((*shape, len(names)))
-    for k, n in enumerate(names):
-        if n in p:
-            out[..., k] = p[n]
-    return out
+    rows = 1 if all(a is None or same_every_draw(a) for a in given) else stock.shape[0]
+    mix = np.zeros((rows, stock.shape[1], len(categories)))
+    for k, a in enumerate(given):
+        if a is not None:
+            mix[..., k] = a[:rows]
+    total = mix.sum(axis=-1)
+    out = np.empty((len(categories), *stock.shape))
+    for k in range(len(categories)):
+        np.divide(mix[..., k], total, out=out[k, :rows])
+        np.multiply(out[k, :rows], stock, out=out[k])
+    return out.transpose(1, 2, 0)
 
 
 @dataclass(frozen=True)
@@ -218,9 +228,7 @@ def project_caseloads(p: Mapping[str, np.ndarray], population: np.ndarray) -> Ca
                          flow(population, p["demand.cla.start_rate_per_10k"], shock["cla_starts"]),
                          p["demand.cla.exit_rate"])
         out["cla"] = cla
-        mix = _mix(p, "demand.cla.placement_mix", PLACEMENT_TYPES, population.shape)
-        if mix is not None:
-            out["cla_by_placement"] = split(cla.average, mix)
+        out["cla_by_placement"] = split(cla.average, p, "demand.cla.placement_mix", PLACEMENT_TYPES)
         if _has(p, "demand.care_leavers.opening_18_21", "demand.care_leavers.leaver_share_of_exits"):
             ageing = np.full_like(population, AGEING_RATE_FOUR_YEAR_BAND)
             young = stock_flow(p["demand.care_leavers.opening_18_21"][:, 0],
@@ -236,9 +244,7 @@ def project_caseloads(p: Mapping[str, np.ndarray], population: np.ndarray) -> Ca
                           flow(population, p["demand.ehcp.new_per_10k"], shock["ehcp_new"]),
                           p["demand.ehcp.ceased_rate"])
         out["ehcp"] = ehcp
-        mix = _mix(p, "demand.ehcp.setting_mix", EHCP_SETTINGS, population.shape)
-        if mix is not None:
-            out["ehcp_by_setting"] = split(ehcp.average, mix)
+        out["ehcp_by_setting"] = split(ehcp.average, p, "demand.ehcp.setting_mix", EHCP_SETTINGS)
     return Caseloads(**out)  # type: ignore[arg-type]
 
 

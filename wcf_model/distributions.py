@@ -12,6 +12,8 @@ A distribution is written in a scenario as a mapping, e.g.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,8 +85,13 @@ def _positive(*names: str) -> Callable[[Mapping], list[str]]:
 
 
 def _triangular_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
-    low, mode, high = p["low"], p["mode"], p["high"]
-    return _st().triang.ppf(u, c=(mode - low) / (high - low), loc=low, scale=high - low)
+    # The inverse of the triangular CDF in closed form, on the unit triangle with its mode at c and then
+    # scaled: the same arithmetic, in the same order, as scipy.stats.triang.ppf, so the same bits, without
+    # its argument checks and masking, which took most of the time of sampling a scenario's inputs.
+    low, mode, high = float(p["low"]), float(p["mode"]), float(p["high"])
+    c, scale = (mode - low) / (high - low), high - low
+    unit = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+    return unit * scale + low
 
 
 def _pert_ppf(p: Mapping, u: np.ndarray) -> np.ndarray:
@@ -317,4 +324,19 @@ def mean(spec: Mapping | None, central: float) -> float:
     """
     if not is_uncertain(spec):
         return float(central)
+    try:
+        key = json.dumps(spec, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):  # a spec json cannot write: worked out each time
+        return _mean(spec, float(central))
+    return _cached_mean(key, float(central))
+
+
+def _mean(spec: Mapping, central: float) -> float:
     return float(np.mean(ppf(spec, _MEAN_GRID, central)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_mean(spec_json: str, central: float) -> float:
+    """:func:`mean` of a distribution written as JSON: every run of a scenario asks for the same few
+    (each option item's, for its optimism bias), and each costs 20,000 quantiles."""
+    return _mean(json.loads(spec_json), central)

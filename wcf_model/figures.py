@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .backtest import Backtest
-from .formats import RANGE, financial_year_label, money_m, range_label, range_words
+from .formats import RANGE, financial_year_label, money_m, range_columns, range_label, range_words
 from .uncertain import option_input_label
 from .projection import Projection
 from .plots import Chart, band_chart, interval_chart, line_chart
@@ -57,7 +57,8 @@ def caseload_charts(projection: Projection, la: pd.DataFrame | None, authority: 
         year = financial_year_label(int(last["year"]))
         title = f"{words.capitalize()} are projected to number {last['p50']:,.0f} in {year}"
         if projection.draws > 1:
-            title += f" ({range_words()} between {last['p10']:,.0f} and {last['p90']:,.0f})"
+            low, high = range_columns()
+            title += f" ({range_words()} between {last[low]:,.0f} and {last[high]:,.0f})"
         if hist is not None and len(hist):
             title += f", against {hist.iloc[-1]:,.0f} published for {financial_year_label(int(hist.index[-1]))}"
         subtitle = (f"{authority}, in-house baseline, by financial year. Published figures (DfE) and the "
@@ -123,8 +124,9 @@ def backtest_chart(bt: Backtest, measure: str = "cla_at_31_march", words: str = 
            + f"; forecasts from {y} (model, last figure, straight line, damped trend): "
            + "; ".join(f"{financial_year_label(int(yr))}: {r.projected:,.0f}, {r.flat:,.0f}, {r.linear:,.0f}, "
                        f"{r.damped:,.0f}" for yr, r in rows.iterrows()) + ".")
-    band = ((f"{range_words()}\nin this band", rows["p10"], rows["p90"])
-            if "p10" in rows and rows["p10"].notna().any() else None)
+    low, high = range_columns()
+    band = ((f"{range_words()}\nin this band", rows[low], rows[high])
+            if low in rows and rows[low].notna().any() else None)
     return line_chart(lines, title=title, subtitle=subtitle, alt=alt, ylabel=words.capitalize(), band=band,
                       ymin=None)
 
@@ -340,7 +342,7 @@ def npv_distribution_figure(res) -> Chart:
 def cash_fan_figure(res, option: str) -> Chart:
     """Cash by year against the baseline for one option: median and the report's range."""
     bands = res.cash_bands()
-    low, high = (f"p{q}" for q in RANGE)
+    low, high = range_columns()
     rows = bands[(bands["option"] == option) & (bands["measure"] == "cash_vs_baseline")].copy()
     rows["year"] = [int(y[:4]) for y in rows["year"]]
     for col in (low, "p50", high, "mean"):
@@ -354,7 +356,7 @@ def cash_fan_figure(res, option: str) -> Chart:
     alt = f"Fan chart of extra cash for {label}: " + "; ".join(
         f"{financial_year_label(int(r.year))}: median £{r.p50:,.1f}m (£{getattr(r, low):,.1f}m to "
         f"£{getattr(r, high):,.1f}m)" for r in rows.itertuples()) + "."
-    return band_chart({}, rows[["year", low, "p50", high]].rename(columns={low: "p10", high: "p90"}), title=title,
+    return band_chart({}, rows[["year", low, "p50", high]], title=title,
                       subtitle=subtitle, alt=alt, ylabel="£ million a year",
                       label=label if len(label) < 30 else "Median")
 

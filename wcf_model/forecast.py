@@ -72,7 +72,7 @@ import pandas as pd
 from .data import DEFAULT_DATA_DIR
 from .tidy import ENGLAND
 from .errors import DataError
-from .formats import RANGE
+from .formats import RANGE, range_columns
 from .outputs import strict_json
 
 #: Published measures the method forecasts: measure -> words.
@@ -705,7 +705,7 @@ def error_percentiles(errors: Mapping[int, np.ndarray], horizon: int) -> tuple[d
     """
     observed = sorted(h for h, e in errors.items() if len(e))
     if not observed:
-        return {f"p{q}": [math.nan] * horizon for q in BAND}, 0
+        return {name: [math.nan] * horizon for name in range_columns()}, 0
     pct = {h: np.percentile(errors[h], BAND) for h in observed}
     width = np.array([pct[h][1] - pct[h][0] for h in observed])
     if len(observed) >= 2 and (width > 0).all():
@@ -713,11 +713,11 @@ def error_percentiles(errors: Mapping[int, np.ndarray], horizon: int) -> tuple[d
     else:
         gamma = 0.5
     last = observed[-1]
-    out = {f"p{q}": [] for q in BAND}
+    out = {name: [] for name in range_columns()}
     for h in range(1, horizon + 1):
         values = pct[h] if h in pct else pct[last] * (h / last) ** gamma
-        for q, v in zip(BAND, values):
-            out[f"p{q}"].append(float(v))
+        for name, v in zip(range_columns(), values):
+            out[name].append(float(v))
     return out, len(observed)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 # ---- Financial years (April to March): the one way to write them ----
 
@@ -37,6 +38,21 @@ def financial_year_start(fy: str) -> int:
 def financial_year_label(start: int) -> str:
     """``2019 -> "2019-20"`` (1 April 2019 to 31 March 2020)."""
     return f"{start}-{(start + 1) % 100:02d}"
+
+
+def years_text(years: Iterable[int | str]) -> str:
+    """Years in words, a run of three or more written from first to last.
+
+    Calendar years (``int``) or financial years (``"2019-20"``), in order, each once.
+
+    >>> years_text([2018, 2016, 2017]), years_text([2016, 2018]), years_text(["2020-21", "2019-20", "2021-22"])
+    ('2016 to 2018', '2016, 2018', '2019-20 to 2021-22')
+    """
+    years = sorted(set(years))
+    starts = [financial_year_start(y) if isinstance(y, str) else int(y) for y in years]
+    if len(years) > 2 and starts == list(range(starts[0], starts[0] + len(starts))):
+        return f"{years[0]} to {years[-1]}"
+    return ", ".join(str(y) for y in years)
 
 
 def financial_year_of(date: dt.date) -> str:

@@ -65,11 +65,16 @@ def variates(name: str, draws: int | None, seed: int, design: Mapping[str, np.nd
 
 
 def draw(spec: Mapping | None, u: np.ndarray | None, central: float, draws: int | None) -> np.ndarray:
-    """Values of an input for each draw, shape ``(draws,)`` [the input's unit]."""
+    """Values of an input for each draw, shape ``(draws,)`` [the input's unit].
+
+    An input without uncertainty is one value seen as every draw's (read-only, not copied), so what is
+    worked from it can be worked once (:func:`multiply`)."""
     if u is None or not is_uncertain(spec):
-        return np.full(draws or 1, float(central))
+        return np.broadcast_to(np.array([float(central)]), (draws or 1,))
     u = np.asarray(u, dtype=float)
     missing = np.isnan(u)
+    if not missing.any():  # a Monte Carlo design: every draw has its variate
+        return ppf(spec, u, central)
     return np.where(missing, central, ppf(spec, np.where(missing, 0.5, u), central))
 
 
@@ -91,6 +96,36 @@ def sample_parameter(param: Parameter, years: list[str], draws: int | None, seed
         return path[None, :] * draw(param.distribution, u, 1.0, draws)[:, None]
     return np.broadcast_to(draw(param.distribution, u, float(param.value), draws)[:, None],
                            (draws or 1, len(years))).copy()
+
+
+def same_every_draw(a: np.ndarray) -> bool:
+    """Whether an array ``(draws, ...)`` holds one row for every draw: a single row, or one row seen as
+    every draw's without copying it (a stride of 0 over the draws), as :func:`sample_parameter` gives a
+    parameter without uncertainty. The engine then does that row's arithmetic once, not once a draw."""
+    return a.shape[0] == 1 or a.strides[0] == 0
+
+
+def one_row(a: np.ndarray) -> np.ndarray:
+    """The array's one row ``(1, ...)`` when it is the same in every draw (:func:`same_every_draw`), else
+    the array: arithmetic on it then makes one row, not one a draw, and numpy broadcasts that row
+    over the draws where it meets an array that varies. Same numbers, same bits."""
+    return a[:1] if same_every_draw(a) else a
+
+
+def multiply(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
+    """``a x b`` [their units' product], worked once on the row when neither varies by draw (``a`` the
+    same in every draw, ``b`` too, or a number, or an array by year); numpy's ``a * b`` otherwise.
+
+    Either way each figure is the same product of the same two numbers, so the same bits; the
+    row is seen as every draw's without copying it (read-only, as a parameter without uncertainty is).
+    """
+    by_draw = getattr(b, "ndim", 0) >= 2
+    if not by_draw and (b == 1.0 if isinstance(b, float | int) else not (np.asarray(b) != 1.0).any()):
+        return a  # x times exactly 1 is x, to the bit (an item priced in the base year, a line run all year)
+    if same_every_draw(a) and (not by_draw or same_every_draw(b)):
+        row = a[:1] * (b[:1] if by_draw else b)
+        return np.broadcast_to(row, (max(a.shape[0], b.shape[0] if by_draw else 1), *row.shape[1:]))
+    return a * b
 
 
 class Params(dict):

@@ -20,14 +20,18 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .actuals import check_authority, period_text, read_actuals
+from .actuals import check_authority, read_actuals
 from .catalogue import STAFF_ROLES
 from .errors import DataError, UsageError
-from .formats import RANGE
+from .formats import RANGE, range_columns, years_text
 from .measures import MEASURES
 
+#: The columns of the band's ends (:func:`wcf_model.formats.range_columns`: ``p10`` and ``p90``) and its middle.
+LOW, HIGH = range_columns()
+MEDIAN = "p50"
+
 #: Columns of the frame :func:`compare` returns, in order.
-COMPARISON_COLUMNS = ("measure", "period", "actual", "projected", "p10", "p90", "variance", "variance_pct",
+COMPARISON_COLUMNS = ("measure", "period", "actual", "projected", LOW, HIGH, "variance", "variance_pct",
                       "outside_band", "direction")
 
 
@@ -43,7 +47,7 @@ def _percentile_rows(values: Mapping[str, np.ndarray], years: list[str]) -> list
     rows = []
     for measure, v in values.items():
         pct = np.percentile(v, BAND_PERCENTILES, axis=0)
-        rows += [{"measure": measure, "period": year, "p10": pct[0, t], "p50": pct[1, t], "p90": pct[2, t]}
+        rows += [{"measure": measure, "period": year, LOW: pct[0, t], MEDIAN: pct[1, t], HIGH: pct[2, t]}
                  for t, year in enumerate(years)]
     return rows
 
@@ -123,7 +127,7 @@ def money_measures(result, nominal_index: np.ndarray) -> dict[str, np.ndarray]:
 
 def _bands_from_table(table: pd.DataFrame, option: str | None) -> pd.DataFrame:
     frame = table.rename(columns={"year": "period"})
-    missing = [c for c in ("measure", "period", "p10", "p50", "p90") if c not in frame.columns]
+    missing = [c for c in ("measure", "period", LOW, MEDIAN, HIGH) if c not in frame.columns]
     if missing:
         raise UsageError(f"a table of projected bands needs the columns {', '.join(missing)}")
     if "option" in frame.columns:
@@ -134,7 +138,7 @@ def _bands_from_table(table: pd.DataFrame, option: str | None) -> pd.DataFrame:
         if option not in options:
             raise UsageError(f"option {option!r} is not in the bands; they hold {', '.join(map(str, options))}")
         frame = frame[frame["option"] == option]
-    out = frame[["measure", "period", "p10", "p50", "p90"]].reset_index(drop=True)
+    out = frame[["measure", "period", LOW, MEDIAN, HIGH]].reset_index(drop=True)
     out.attrs.update({"option": option, "option_label": option, "authority": None, "draws": None, **table.attrs})
     return out
 
@@ -186,7 +190,7 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
         check_authority(actuals, results.scenario)
     bands = projected_bands(results, option)
     merged = actuals.merge(bands, on=["measure", "period"], how="left", sort=False)
-    found = merged["p50"].notna()
+    found = merged[MEDIAN].notna()
 
     left = merged[~found]
     projected_measures = set(bands["measure"])
@@ -197,7 +201,7 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
         reason = (f"outside the projection's years ({years[0]} to {years[-1]})" if measure in projected_measures
                   else f"not projected: {why}" if why
                   else "not projected for this option (the scenario has no parameters for it)")
-        gone.append({"measure": measure, "periods": period_text(list(rows["period"])), "figures": len(rows),
+        gone.append({"measure": measure, "periods": years_text(list(rows["period"])), "figures": len(rows),
                      "reason": reason})
 
     if len(actuals) and not found.any():
@@ -210,11 +214,11 @@ def compare(results, actuals, option: str | None = None) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(dict.fromkeys(actuals["measure"]))}
     out = out.sort_values(["measure", "period"], key=lambda s: s.map(order) if s.name == "measure" else s,
                           kind="mergesort")
-    out = out.rename(columns={"value": "actual", "p50": "projected"})
+    out = out.rename(columns={"value": "actual", MEDIAN: "projected"})
     out["variance"] = out["actual"] - out["projected"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["variance_pct"] = np.where(out["projected"] != 0, out["variance"] / out["projected"] * 100, np.nan)
-    above, below = out["actual"] > out["p90"], out["actual"] < out["p10"]
+    above, below = out["actual"] > out[HIGH], out["actual"] < out[LOW]
     out["outside_band"] = above | below
     out["direction"] = np.select([above, below], ["above", "below"], default="within")
     out = out[list(COMPARISON_COLUMNS)].reset_index(drop=True)

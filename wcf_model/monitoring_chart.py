@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .actuals import period_text
 from .errors import UsageError
-from .formats import RANGE, money_m
+from .formats import RANGE, money_m, years_text
 from .measures import MEASURES, Measure, lower_first
+from .monitoring import HIGH, LOW
 
 # ---------------------------------------------------------------------------
 # Chart
@@ -38,7 +38,7 @@ def headline(comparison: pd.DataFrame, measure: str) -> str:
                          f"{', '.join(dict.fromkeys(comparison['measure']))}")
     words = MEASURES[measure].words if measure in MEASURES else measure
     n = len(g)
-    band = ("the central projection" if (g["p90"] == g["p10"]).all()
+    band = ("the central projection" if (g[HIGH] == g[LOW]).all()
             else f"the projection's {RANGE[1] - RANGE[0]}% band")
     above, below = int((g["direction"] == "above").sum()), int((g["direction"] == "below").sum())
     outside = g.loc[g["outside_band"], "period"].tolist()
@@ -51,7 +51,7 @@ def headline(comparison: pd.DataFrame, measure: str) -> str:
         when = f"all {of}" if every else f"{len(outside)} of {of}"
         return f"{words} fell outside {band} in {when} ({above} above, {below} below)"
     side = "above" if above else "below"
-    when = f"every year, {period_text(outside)}" if every else f"{len(outside)} of {of} ({', '.join(outside)})"
+    when = f"every year, {years_text(outside)}" if every else f"{len(outside)} of {of} ({', '.join(outside)})"
     return f"{words} ran {side} {band} in {when}"
 
 
@@ -87,7 +87,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     authority = authority or comparison.attrs.get("authority") or "The authority"
     option_label = option_label or comparison.attrs.get("option_label") or comparison.attrs.get("option") or ""
     draws = comparison.attrs.get("draws")
-    has_band = bool((g["p90"] > g["p10"]).any())
+    has_band = bool((g[HIGH] > g[LOW]).any())
     scale = 1e6 if m.unit == "GBP" else 1.0
     unit_words = "£ million" if m.unit == "GBP" else m.unit
 
@@ -96,9 +96,9 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         x = np.arange(len(g))
         colour = PALETTE[3]
         if has_band:
-            ax.fill_between(x, g["p10"] / scale, g["p90"] / scale, color=colour, alpha=0.18, hatch="//",
+            ax.fill_between(x, g[LOW] / scale, g[HIGH] / scale, color=colour, alpha=0.18, hatch="//",
                             edgecolor=colour, linewidth=0)
-            ax.annotate(f"{range_words()}\nin this band", (x[-1], g["p90"].iloc[-1] / scale), xytext=(8, 0),
+            ax.annotate(f"{range_words()}\nin this band", (x[-1], g[HIGH].iloc[-1] / scale), xytext=(8, 0),
                         textcoords="offset points", va="center", color="#3D3D3D", fontsize=9)
         ax.plot(x, g["projected"] / scale, color=colour, linestyle="--", marker="D", linewidth=2, markersize=4)
         ax.annotate("Projection (median)", (x[-1], g["projected"].iloc[-1] / scale), xytext=(8, 0),
@@ -131,7 +131,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
     alt = (f"Chart of {lower_first(m.words)} in {authority} by financial year, published against projected: "
            + "; ".join(f"{r.period}: published {_fmt(r.actual, m.unit)}, projected median "
                        f"{_fmt(r.projected, m.unit)}"
-                       + (f" ({RANGE[1] - RANGE[0]}% band {_fmt(r.p10, m.unit)} to {_fmt(r.p90, m.unit)})"
+                       + (f" ({RANGE[1] - RANGE[0]}% band {_fmt(getattr(r, LOW), m.unit)} to {_fmt(getattr(r, HIGH), m.unit)})"
                           if has_band else "")
                        + (f", {r.direction} the band" if r.outside_band else ", within the band")
                        for r in g.itertuples()) + ".")

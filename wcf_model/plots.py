@@ -141,10 +141,13 @@ def band_chart(history: Mapping[str, pd.Series], projection: pd.DataFrame, *, ti
         financial year (at most three series).
     projection : DataFrame
         Columns ``year`` (the first calendar year of each financial year),
-        ``p10``, ``p50``, ``p90``: the median and the ends of the report's
-        range (:data:`wcf_model.formats.RANGE`), equal when the run has one draw.
+        ``p50`` and the ends of the report's range named by
+        :func:`wcf_model.formats.range_columns` (``p10``, ``p90``): the median and the
+        range, equal when the run has one draw.
     """
-    from .formats import range_words
+    from .formats import range_columns, range_words
+
+    low, high = range_columns()
 
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8, 4.4))
@@ -156,8 +159,8 @@ def band_chart(history: Mapping[str, pd.Series], projection: pd.DataFrame, *, ti
         x = projection["year"].to_numpy()
         ax.plot(x, projection["p50"], color=colour, linestyle="--", marker="D", linewidth=2, markersize=4,
                 label=f"{label} (median)" if label == "Projection" else label)
-        if (projection["p90"] > projection["p10"]).any():
-            ax.fill_between(x, projection["p10"], projection["p90"], color=colour, alpha=0.18,
+        if (projection[high] > projection[low]).any():
+            ax.fill_between(x, projection[low], projection[high], color=colour, alpha=0.18,
                             hatch="//", edgecolor=colour, linewidth=0, label=f"{range_words()} in this band")
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)

@@ -15,6 +15,7 @@ rate (a year after the last one given carries the last rate forward).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,14 +52,28 @@ def load_deflators(vintage: str | None = None, data_dir: str | Path | None = Non
     path = Path(data_dir if data_dir is not None else DEFAULT_DATA_DIR) / DEFLATOR_FILE
     if not path.is_file():
         raise DataError(f"no deflator series at {path}: build it with scripts/build_deflators.py")
+    stat = path.stat()
+    # every appraisal reads the series, and parsing it took a twentieth of a 10,000-draw run: the file is
+    # read again only when it changes (its size or time of change), and each caller gets its own copy
+    series = _read_deflators(str(path), stat.st_mtime_ns, stat.st_size)
+    chosen = vintage or sorted(series)[-1]
+    if chosen not in series:
+        raise DataError(f"no deflator vintage '{chosen}' in {path}; known: {', '.join(sorted(series))}")
+    out = series[chosen].copy()
+    out.attrs = dict(series[chosen].attrs)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _read_deflators(path: str, mtime_ns: int, size: int) -> dict[str, pd.Series]:
+    """Each vintage's series in the file, by vintage; the time of change and size key the cache."""
     frame = pd.read_csv(path, dtype={"vintage": str, "financial_year": str})
-    vintages = sorted(set(frame["vintage"]))
-    chosen = vintage or vintages[-1]
-    if chosen not in vintages:
-        raise DataError(f"no deflator vintage '{chosen}' in {path}; known: {', '.join(vintages)}")
-    rows = frame[frame["vintage"] == chosen].sort_values("financial_year")
-    out = pd.Series(rows["index"].to_numpy(float), index=rows["financial_year"].to_numpy(), name=chosen)
-    out.attrs["publication"] = rows["publication"].iloc[0]
+    out = {}
+    for vintage, rows in frame.groupby("vintage", sort=True):
+        rows = rows.sort_values("financial_year")
+        out[str(vintage)] = pd.Series(rows["index"].to_numpy(float), index=rows["financial_year"].to_numpy(),
+                                      name=str(vintage))
+        out[str(vintage)].attrs["publication"] = rows["publication"].iloc[0]
     return out
 
 

@@ -115,23 +115,31 @@ def population_lead(param: Parameter, years: list[str]) -> int:
 
 
 def project_arrays(p: Mapping[str, np.ndarray], population_known: np.ndarray, years: list[str],
-                   population_lead: int = 0) -> Projection:
+                   population_lead: int = 0, caseloads: Caseloads | None = None) -> Projection:
     """Project caseloads and workforce from parameter arrays ``(draws, years)``.
 
     ``population_known`` marks the years with a population figure of their own
     (see :func:`population_given`); later years grow at ``population.growth_rate``.
     ``population_lead`` is the years between the latest figure before the first
     year and the first year (:func:`population_lead`), grown at the first year's rate.
+    ``caseloads``, when given, are the caseloads these parameters project (an
+    option whose effects change only its staffing shares its baseline's): only
+    the workforce is projected from ``p``.
     """
+    if caseloads is None:
+        caseloads = project_population_and_caseloads(p, population_known, population_lead)
+    return Projection(years, caseloads.population.shape[0], caseloads, project_workforce(caseloads, p))
+
+
+def project_population_and_caseloads(p: Mapping[str, np.ndarray], population_known: np.ndarray,
+                                     population_lead: int = 0) -> Caseloads:
+    """The population and caseloads of :func:`project_arrays`, without the workforce."""
     path = p["population.age_0_17"]
     growth = p.get("population.growth_rate", np.zeros_like(path))
     if population_lead:
         path = path.copy()
         path[:, 0] = path[:, 0] * (1 + growth[:, 0]) ** population_lead
-    population = project_population(path, population_known, growth)
-    caseloads = project_caseloads(p, population)
-    staff = project_workforce(caseloads, p)
-    return Projection(years, population.shape[0], caseloads, staff)
+    return project_caseloads(p, project_population(path, population_known, growth))
 
 
 def require_population(parameters: Mapping[str, Parameter], file: str = "") -> None:

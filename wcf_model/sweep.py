@@ -53,7 +53,7 @@ from .data import EXTRACT_NAME, extract_path, load_frame
 from .tidy import ENGLAND, region_rows
 from .forecast import MEASURES, POPULATION
 from .errors import UsageError, WcfModelError
-from .formats import RANGE, range_label
+from .formats import RANGE, range_columns, range_label
 from .outputs import strict_json
 from .formats import financial_year_label, financial_year_start
 
@@ -417,8 +417,10 @@ def ranking_chart(table: pd.DataFrame, option: str):
     from .plots import MARKERS, PALETTE, STYLE, Chart
 
     rows = table[~table["baseline"]].copy()
-    for col in ("council_cash_vs_baseline", "council_cash_vs_baseline_p10", "council_cash_vs_baseline_p90"):
+    low, high = range_columns("council_cash_vs_baseline_")
+    for col in ("council_cash_vs_baseline", low, high):
         rows[col + "_pc"] = rows[col] / rows["children_0_17"]
+    low, high = low + "_pc", high + "_pc"
     ranked = rows[rows["option"] == option].sort_values(["council_cash_vs_baseline_pc", "la_code"], kind="mergesort")
     order = list(ranked["la_code"])
     label = ranked["label"].iloc[0]
@@ -427,7 +429,7 @@ def ranking_chart(table: pd.DataFrame, option: str):
     with plt.rc_context({**STYLE, "axes.grid.axis": "x", "font.size": 9}):
         fig, ax = plt.subplots(figsize=(9, 0.16 * n + 1.8))
         y = np.arange(n)[::-1]
-        ax.hlines(y, ranked["council_cash_vs_baseline_p10_pc"], ranked["council_cash_vs_baseline_p90_pc"],
+        ax.hlines(y, ranked[low], ranked[high],
                   color=PALETTE[4], linewidth=1, label=f"{label}: {range_label()}")
         ax.plot(ranked["council_cash_vs_baseline_pc"], y, MARKERS[0], color=PALETTE[0], markersize=4,
                 linestyle="none", label=f"{label}: central")
@@ -440,15 +442,15 @@ def ranking_chart(table: pd.DataFrame, option: str):
         ax.axvline(0, color="#3D3D3D", linewidth=1)
         # A council with a few hundred children (the Isles of Scilly, the City of London) would
         # squash every other onto the axis: cut the scale there and write their values instead.
-        ends = ranked[["council_cash_vs_baseline_p10_pc", "council_cash_vs_baseline_p90_pc"]].to_numpy()
+        ends = ranked[[low, high]].to_numpy()
         cut = np.nanpercentile(ends[:, 1], 97) * 1.15 if n >= 20 else np.nanmax(ends)
-        low = min(0.0, np.nanmin(ends)) * 1.1
+        left = min(0.0, np.nanmin(ends)) * 1.1
         if np.nanmax(ends) > cut > 0:
-            ax.set_xlim(low, cut)
+            ax.set_xlim(left, cut)
             for yi, r in zip(y, ranked.itertuples()):
                 if r.council_cash_vs_baseline_pc > cut:  # the dot itself is off the scale (a whisker is cut)
-                    ax.annotate(f"£{r.council_cash_vs_baseline_pc:,.0f} (£{r.council_cash_vs_baseline_p10_pc:,.0f} to "
-                                f"£{r.council_cash_vs_baseline_p90_pc:,.0f}), off the scale", (cut, yi),
+                    ax.annotate(f"£{r.council_cash_vs_baseline_pc:,.0f} (£{getattr(r, low):,.0f} to "
+                                f"£{getattr(r, high):,.0f}), off the scale", (cut, yi),
                                 xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=6.5,
                                 color="#3D3D3D", bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
         ax.set_xlabel("£ per child aged 0-17: the council's cash over the years appraised, minus in-house")
@@ -470,8 +472,8 @@ def ranking_chart(table: pd.DataFrame, option: str):
                 "national defaults, the same in every authority.")
     alt = (f"Dot chart ranking {n} English authorities by the extra cash '{label}' would cost the council over "
            "in-house, per child aged 0-17, lowest first: " + "; ".join(
-               f"{r.la_name} £{r.council_cash_vs_baseline_pc:,.0f} (£{r.council_cash_vs_baseline_p10_pc:,.0f} to "
-               f"£{r.council_cash_vs_baseline_p90_pc:,.0f})" for r in ranked.itertuples()) + ".")
+               f"{r.la_name} £{r.council_cash_vs_baseline_pc:,.0f} (£{getattr(r, low):,.0f} to "
+               f"£{getattr(r, high):,.0f})" for r in ranked.itertuples()) + ".")
     return Chart(fig, title, subtitle, alt)
 
 

@@ -44,6 +44,9 @@ from .catalogue import (
 )
 from .formats import (RANGE, chance, financial_year_label, number, percent, range_columns, range_ends, range_label,
                       range_words)
+
+#: The columns holding a band's ends, as the comparison and the back-test name them (``p10``, ``p90``).
+LOW, HIGH = range_columns()
 from .uncertain import option_input_label
 from .register import CONFIDENCE, assumptions_register
 
@@ -678,7 +681,7 @@ def register_table(sc: Scenario) -> Table:
             label = i.label
             by_year = i.unit == PATH_MULTIPLIER
             uncertainty = distribution_words(i.spec, r["unit"], by_year)
-            low, high = (r[c] for c in range_columns())
+            low, high = r[LOW], r[HIGH]
             # "between" first: a cell beginning with a minus sign would be escaped as a formula in Excel
             range_text = (f"between {_round_sig(low)} and {_round_sig(high)} times the values by year" if by_year
                           else f"between {show(low)} and {show(high)}")
@@ -894,7 +897,7 @@ def backtest_table(bt: Backtest) -> Table:
             "projected": Column("Forecast", "count"), "actual": Column("Published", "count"),
             "error": Column("Forecast minus published", "count"), "pct": Column("Error", "share", digits=1)}
     low, high = range_ends()
-    extra = {"p10": Column(f"Forecast, {low}", "count"), "p90": Column(f"Forecast, {high}", "count"),
+    extra = {LOW: Column(f"Forecast, {low}", "count"), HIGH: Column(f"Forecast, {high}", "count"),
              "flat": Column("Naive: the last figure", "count"), "linear": Column("Naive: a straight line", "count"),
              "damped": Column("Naive: a damped trend", "count")}
     for col, column in extra.items():
@@ -948,14 +951,14 @@ def monitoring_detail(comparison: pd.DataFrame) -> Table:
         "measure": [measure_label(m) for m in c["measure"]],
         "unit": [unit_words(MEASURES[m].unit) if m in MEASURES else "" for m in c["measure"]],
         "period": c["period"].to_numpy(), "actual": c["actual"].to_numpy(), "projected": c["projected"].to_numpy(),
-        "p10": c["p10"].to_numpy(), "p90": c["p90"].to_numpy(), "variance": c["variance"].to_numpy(),
+        LOW: c[LOW].to_numpy(), HIGH: c[HIGH].to_numpy(), "variance": c["variance"].to_numpy(),
         "pct": (c["variance_pct"] / 100).to_numpy(), "outside": c["outside_band"].to_numpy(),
         "direction": c["direction"].to_numpy()})
     return Table(frame, {"measure": Column("Measure"), "unit": Column("Unit"),
                          "period": Column("Financial year", "fy"), "actual": Column("Published", "number"),
                          "projected": Column("Projected median", "number"),
-                         "p10": Column(sentence_case(range_ends()[0]), "number"),
-                         "p90": Column(sentence_case(range_ends()[1]), "number"),
+                         LOW: Column(sentence_case(range_ends()[0]), "number"),
+                         HIGH: Column(sentence_case(range_ends()[1]), "number"),
                          "variance": Column("Published minus projected", "number"),
                          "pct": Column("Published minus projected", "share", digits=1),
                          "outside": Column("Outside the band"), "direction": Column("Where")}, freeze_columns=3)
@@ -1022,10 +1025,10 @@ def money_monitoring(comparison: pd.DataFrame) -> Table:
     low, high = range_ends()
     frame = pd.DataFrame({"measure": [MEASURES[m].words for m in c["measure"]], "period": c["period"].to_numpy(),
                           "actual": c["actual"].to_numpy(), "projected": c["projected"].to_numpy(),
-                          "p10": c["p10"].to_numpy(), "p90": c["p90"].to_numpy()})
+                          LOW: c[LOW].to_numpy(), HIGH: c[HIGH].to_numpy()})
     return Table(frame, {"measure": Column("Measure"), "period": Column("Financial year", "fy"),
                          "actual": Column("Published", "money"), "projected": Column("Projected median", "money"),
-                         "p10": Column(sentence_case(low), "money"), "p90": Column(sentence_case(high), "money")})
+                         LOW: Column(sentence_case(low), "money"), HIGH: Column(sentence_case(high), "money")})
 
 
 def spend_gap_table(gap: pd.DataFrame) -> Table:

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .catalogue import option_item_of_line
+from .inputs import one_row
 
 if TYPE_CHECKING:  # pandas only for the one table below, imported where it is built
     import pandas as pd
@@ -147,25 +148,27 @@ def company_vat(input_tax: dict[str, np.ndarray], taxable_use: dict[str, np.ndar
     else:
         # residual input tax: overheads used for all supplies, and lines of a service line whose own
         # supplies are partly taxable
-        residual = sum((v if taxable_use[k] is None else
-                        np.where((taxable_use[k] > 0) & (taxable_use[k] < 1), v, 0.0)
+        # inputs of one service line share one use array: each test below is made once per use
+        uses = {id(u): u for u in taxable_use.values() if u is not None}
+        mixed = {i: (u > 0) & (u < 1) for i, u in uses.items()}
+        residual = sum((v if taxable_use[k] is None else np.where(mixed[id(taxable_use[k])], v, 0.0)
                         for k, v in input_tax.items()), zero)
         recovery = recovery_percentage(taxable_outputs, all_outputs, residual * cash / per_month)
-        exempt_fraction = {}
-        for k in input_tax:
-            use = taxable_use[k]
-            if use is None:
-                exempt_fraction[k] = 1 - recovery
-            else:
-                # used only for exempt supplies: irrecoverable; only taxable: recovered; both: residual
-                exempt_fraction[k] = np.where(use <= 0, 1.0, np.where(use >= 1, 0.0, 1 - recovery))
+        unrecovered = 1 - recovery
+        # used only for exempt supplies: irrecoverable; only taxable: recovered; both: residual
+        by_use = {i: np.where(u <= 0, 1.0, np.where(u >= 1, 0.0, unrecovered)) for i, u in uses.items()}
+        exempt_fraction = {k: unrecovered if taxable_use[k] is None else by_use[id(taxable_use[k])]
+                           for k in input_tax}
     exempt = {k: v * exempt_fraction[k] for k, v in input_tax.items()}
     exempt_total = sum(exempt.values(), zero)
     limit = DE_MINIMIS_PER_MONTH * np.asarray(months, dtype=float)[None, :] / cash
     de_minimis = (exempt_total <= limit) & (exempt_total <= DE_MINIMIS_SHARE * total) & (total > 0)
-    by_line = {k: np.where(de_minimis, 0.0, v) for k, v in exempt.items()}
-    return VatPosition(by_line, total, sum(by_line.values(), zero), recovery, share_taxable, de_minimis,
-                       single_supply)
+    if de_minimis.any():
+        by_line = {k: np.where(de_minimis, 0.0, v) for k, v in exempt.items()}
+        irrecoverable = sum(by_line.values(), zero)
+    else:  # no year under the limit (a company of any size): every exempt input stays as it is
+        by_line, irrecoverable = exempt, exempt_total
+    return VatPosition(by_line, total, irrecoverable, recovery, share_taxable, de_minimis, single_supply)
 
 
 def corporation_tax(profits: np.ndarray, main_rate: np.ndarray, small_rate: np.ndarray, lower: np.ndarray,
@@ -209,12 +212,14 @@ def corporation_tax(profits: np.ndarray, main_rate: np.ndarray, small_rate: np.n
     ...                       0.015 * one, np.array([12.0]), 0 * one, np.array([1.0]))[0, 0])
     22750.0
     """
-    scale = np.asarray(months, dtype=float)[None, :] / 12 / (1 + associated) / np.asarray(nominal_index)[None, :]
-    low, high = lower * scale, upper * scale
+    # the limits and rates are usually the same in every draw: worked on their one row (one_row)
+    scale = (np.asarray(months, dtype=float)[None, :] / 12 / (1 + one_row(associated))
+             / np.asarray(nominal_index)[None, :])
+    low, high = one_row(lower) * scale, one_row(upper) * scale
     p = np.maximum(profits, 0.0)
-    main = main_rate * p
-    marginal = main - fraction * np.maximum(high - p, 0.0)
-    return np.where(p <= low, small_rate * p, np.where(p <= high, marginal, main))
+    main = one_row(main_rate) * p
+    marginal = main - one_row(fraction) * np.maximum(high - p, 0.0)
+    return np.where(p <= low, one_row(small_rate) * p, np.where(p <= high, marginal, main))
 
 
 def vat_on_lines(result) -> dict[str, np.ndarray]:
