@@ -28,14 +28,18 @@ def minimal(write):
 
 def test_register_lists_every_figure_with_its_source(minimal):
     reg = assumptions_register(minimal)
-    # 3 parameters + 1 one-off cost + 1 recurring cost in MINIMAL
+    # 3 parameters + 1 one-off cost + 1 recurring cost + 1 effect in MINIMAL
     assert list(reg["name"]) == [
         "demand.cla.opening_stock", "demand.cla.exit_rate", "demand.referrals.rate_per_10k",
-        "options.company.one_off_costs.property", "options.company.recurring_costs.running"]
+        "options.company.one_off_costs.property", "options.company.recurring_costs.running",
+        "options.company.effects.fewer_referrals"]
     row = reg.set_index("name").loc["demand.cla.exit_rate"]
     assert (row["value"], row["unit"], row["source"], row["confidence"]) == ("0.25", "share", "judgement", 5)
     # written as the workbook writes it (one grammar), so it can be pasted into a distribution cell
     assert row["distribution"] == "triangular(low=0.2, mode=0.25, high=0.3)"
+    # what the Monte Carlo run varies: the exit rate and the effect (tests/test_register.py checks it is
+    # exactly what the sampler draws)
+    assert list(reg.loc[reg["varies"], "name"]) == ["demand.cla.exit_rate", "options.company.effects.fewer_referrals"]
 
 
 def test_options_table_sums_stated_costs(minimal):
@@ -51,7 +55,7 @@ def test_report_html_and_workbook(minimal, tmp_path):
     assert [p.name for p in written] == ["report.html", "results.xlsx"]
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "In-house (the baseline) against Company" in page
-    assert "It rests on 5 figures: 2 are published statistics" in page
+    assert "It rests on 6 figures: 2 are published statistics" in page  # the effect is a figure too
     # without a population nothing can be projected: the report says so and shows no invented result
     assert "No projection: the scenario gives no 0-17 population" in page and "The appraisal" not in page
     for img in re.findall(r"<img [^>]*>", page):
@@ -60,7 +64,7 @@ def test_report_html_and_workbook(minimal, tmp_path):
     # MINIMAL has no population, so there is no appraisal: the inputs' sheets, the back-test and history only
     assert wb.sheetnames == ["About", "Back-test", "Published history", "Options", "Effects", "MCA inputs",
                              "Assumptions", "Assumptions by year"]
-    assert wb["Assumptions"].max_row == 1 + 5
+    assert wb["Assumptions"].max_row == 1 + 6  # five figures and the effect
 
 
 def test_history_comes_from_the_shipped_extract(minimal, tmp_path):

@@ -83,7 +83,9 @@ def test_export_writes_every_sheet_with_the_scenario_inputs(fbc, book):
     ws = wb["Parameters"]
     cols = columns(ws)
     assert list(cols) == ["name", "description", "value", "unit", "price_year", "source", "confidence",
-                          "distribution", "note"]
+                          "distribution", "note",
+                          # read-only, from the sampler's list (tests/test_register.py)
+                          "Varies in the Monte Carlo run", "Monte Carlo range (10th to 90th percentile)"]
     row = find_row(ws, name="demand.cla.opening_stock")
     assert ws.cell(row, cols["value"]).value == 833
     assert ws.cell(row, cols["value"]).data_type == "n"  # a number, not text
@@ -191,11 +193,17 @@ def test_edits_become_an_overlay_holding_only_the_changes(book, tmp_path, fbc):
         '[new source: "OBR, March 2021 forecast (test)"]',
         "options.company_broad.recurring_costs.client_function: value 800,000 -> 900,000; distribution scaled "
         "with the value triangular(low=400000, mode=800000, high=1200000) -> triangular(low=450000, mode=900000, "
-        'high=1350000); confidence 5 -> 2; source changed [new source: "Client team budget 2019-20 (test)"]',
+        'high=1350000); confidence 5 -> 2; source changed [new source: "Client team budget 2019-20 (test)"]'
+        # company_then_in_house is based on company_broad, so it copies the change (found by reading the
+        # overlay's uncertain inputs back)
+        "; options.company_then_in_house.recurring_costs.client_function moves with it (its option is based on "
+        "this one)",
         # the library's measured spread, scaled with the size the user gives instead
         "options.company_broad.effects.early_help_referrals: change -0.0616 -> -0.05; distribution scaled with "
         "the change normal(mean=-0.0616, sd=0.072) -> normal(mean=-0.05, sd=0.05844155844); evidence changed "
-        '[new evidence: "Evaluation of the early help pilot (test)"]',
+        '[new evidence: "Evaluation of the early help pilot (test)"]'
+        "; options.company_then_in_house.effects.early_help_referrals moves with it (its option is based on "
+        "this one)",
     ]
     doc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert doc["scenario"]["name"] == "worcestershire-2019-fbc-edited"

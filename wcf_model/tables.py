@@ -624,54 +624,96 @@ def distribution_words(spec: dict | None, unit: str | None, by_year: bool = Fals
     return f"{spec['type']}: " + ", ".join(parts) if parts else str(spec["type"])
 
 
+def _round_sig(v: float, digits: int = 3) -> float:
+    return float(f"{v:.{digits}g}")
+
+
 def register_table(sc: Scenario) -> Table:
-    """Every figure the scenario uses, with its label, value in its unit, source and confidence grade."""
+    """Every figure the scenario uses, with its label, value in its unit, source and confidence grade,
+    and whether the Monte Carlo run varies it, from what distribution and over what range.
+
+    What varies is read from the register, which reads it from the one uncertain-input
+    specification (:func:`wcf_model.uncertain.uncertain_inputs`): a figure "varies" exactly
+    when the sampler draws it. An option's effects are rows too, after its cost items.
+    """
+    from .uncertain import PATH_MULTIPLIER, uncertain_inputs
+
     reg = assumptions_register(sc)
     words = scenario_words(sc)
-    labels, whats = [], []
-    for name in reg["name"]:
-        parts = name.split(".")
-        if parts[0] == "options":
-            opt = sc.options[parts[1]]
-            labels.append(option_input_label(opt.label, option_item_labels(opt)[parts[3]]))
-            whats.append("A one-off cost of the option" if parts[2] == "one_off_costs"
-                         else "A cost of the option every year it runs")
-        else:
-            labels.append(parameter_label(name))
-            whats.append(sentence_case(parameter_specs()[name].description) if name in parameter_specs() else "")
+    sampled = {i.name: i for i in uncertain_inputs(sc)}
     figures = dict(sc.iter_figures())
-    values, numbers, uncertainty = [], [], []
-    for name in reg["name"]:
-        fig = figures[name]
-        if fig.values is None:
-            values.append(figure_text(fig.value, fig.unit))
-            numbers.append(float(fig.value))
+    specs = parameter_specs()
+    rows = []
+    for r in reg.to_dict("records"):
+        name = r["name"]
+        parts = name.split(".")
+        fig = figures.get(name)
+        effect = sc.options[parts[1]].effects[parts[3]] if parts[0] == "options" and parts[2] == "effects" else None
+        if effect is not None:
+            opt = sc.options[parts[1]]
+            driver_unit = specs[effect.driver].unit if effect.driver in specs else ""
+            label = option_input_label(opt.label, effect_label(effect.driver, effect.label))
+            what = f"A change the option makes to a driver ({word('mode', effect.mode)})"
+            value, number_ = _effect_size(effect.change, effect.mode, driver_unit), float(effect.change)
+
+            def show(v: float, e=effect, u=driver_unit) -> str:
+                return _effect_size(_round_sig(v), e.mode, u)
         else:
-            values.append("; ".join(f"{y}: {figure_text(v, fig.unit)}" for y, v in sorted(fig.values.items())))
-            numbers.append(np.nan)
-        uncertainty.append(distribution_words(fig.distribution, fig.unit, fig.values is not None))
-    frame = pd.DataFrame({
-        "key": [f"{n} ({f}:{int(ln)})" if f and not _blank(ln) else n
-                for n, f, ln in zip(reg["name"], [_file_name(f) for f in reg["file"]], reg["line"])],
-        "figure": labels, "what": whats, "value": values, "number": numbers,
-        "unit_id": reg["unit"].to_numpy(), "unit": [unit_words(u) for u in reg["unit"]],
-        "price_year": reg["price_year"].to_numpy(),
-        "source": [readable(s, words) for s in reg["source"]],
-        "grade": reg["confidence"].to_numpy(),
-        "confidence": [f"{c}: {CONFIDENCE.get(c, 'not stated')}" if not _blank(c) else "not stated"
-                       for c in reg["confidence"]],
-        "uncertainty": uncertainty,
-        "note": [readable(s, words) for s in reg["note"]],
-    })
-    return Table(frame, {
+            if parts[0] == "options":
+                opt = sc.options[parts[1]]
+                label = option_input_label(opt.label, option_item_labels(opt)[parts[3]])
+                what = ("A one-off cost of the option" if parts[2] == "one_off_costs"
+                        else "A cost of the option every year it runs")
+            else:
+                label = parameter_label(name)
+                what = sentence_case(specs[name].description) if name in specs else ""
+            if fig.values is None:
+                value, number_ = figure_text(fig.value, fig.unit), float(fig.value)
+            else:
+                value = "; ".join(f"{y}: {figure_text(v, fig.unit)}" for y, v in sorted(fig.values.items()))
+                number_ = np.nan
+
+            def show(v: float, u=fig.unit) -> str:
+                return figure_text(_round_sig(v), u)
+        i = sampled.get(name)
+        uncertainty = range_text = ""
+        if i is not None:
+            label = i.label
+            by_year = i.unit == PATH_MULTIPLIER
+            uncertainty = distribution_words(i.spec, r["unit"], by_year)
+            low, high = r[LOW], r[HIGH]
+            # "between" first: a cell beginning with a minus sign would be escaped as a formula in Excel
+            range_text = (f"between {_round_sig(low)} and {_round_sig(high)} times the values by year" if by_year
+                          else f"between {show(low)} and {show(high)}")
+        rows.append({
+            "key": f"{name} ({_file_name(r['file'])}:{int(r['line'])})" if r["file"] and not _blank(r["line"])
+            else name,
+            "figure": label, "what": what, "value": value, "number": number_,
+            "unit_id": r["unit"], "unit": unit_words(r["unit"]), "price_year": r["price_year"],
+            "source": readable(r["source"], words), "grade": r["confidence"],
+            "confidence": (f"{r['confidence']}: {CONFIDENCE.get(r['confidence'], 'not stated')}"
+                           if not _blank(r["confidence"]) else "not stated"),
+            "varies": "yes" if r["varies"] else "no", "uncertainty": uncertainty, "range": range_text,
+            "note": readable(r["note"], words),
+        })
+    cols = {
         "key": Column("Name in the scenario file", "key"), "figure": Column("Figure"), "what": Column("What it is"),
         "value": Column("Value"), "number": Column("Value", "quantity", unit_from="unit_id"),
         "unit_id": Column("Unit in the scenario file", "key"), "unit": Column("Unit"),
-        "price_year": Column("Price year"), "source": Column("Source"),
+        "price_year": Column("Price year"), "source": Column("Source or evidence"),
         "grade": Column("Confidence (1-5)", "rank"), "confidence": Column("Confidence"),
-        "uncertainty": Column("Uncertainty"), "note": Column("Note")},
-        # the page explains the grades above the table, and each figure's label says what it is
-        html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
+        "varies": Column("Varies in the Monte Carlo run"),
+        "uncertainty": Column("Distribution it is drawn from"),
+        "range": Column(f"Range drawn, {range_label()}"),
+        "note": Column("Note")}
+    note = (f"A figure varies in the Monte Carlo run when it has a distribution other than fixed: these are "
+            f"exactly the inputs the run draws. The range is the {range_label()} of its draws: "
+            f"{range_words()} a draw falls inside it. A "
+            "distribution on a figure given by year multiplies all its values (x 1 is the values as stated). "
+            "Each option's effects follow its costs, with the evidence for them as the source.")
+    return Table(pd.DataFrame(rows, columns=list(cols)), cols, note=note,
+                 # the page explains the grades above the table, and each figure's label says what it is
+                 html_hidden=("what", "number", "unit_id", "unit", "confidence"), workbook_hidden=("value", "grade"))
 
 
 def register_by_year(sc: Scenario) -> Table:

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .catalogue import option_input_name
 from .distributions import REGISTRY as DISTRIBUTIONS
 from .errors import UsageError
 from .outputs import check_output_file, write_file
@@ -32,11 +33,14 @@ from .workbook_layout import (
     HEADER_FILL,
     HEADER_FONT,
     HEADER_NOTES,
+    MONTE_CARLO_COLUMNS,
     PARAMETERS,
     PARAMETER_COLUMNS,
     by_year_figures,
+    cost_name,
     cost_rows,
     effect_rows,
+    monte_carlo_cells,
     parameter_rows,
 )
 
@@ -67,7 +71,9 @@ def _instructions(sc: Scenario) -> list[str]:
         "to the scenario and the model; an edit to them is refused when the workbook is read back.",
         "2. Keep the names in the first columns as they are, and do not rename or delete sheets. "
         "Deleting a row changes nothing. Extra columns to the right of the tables on 'Parameters', "
-        "'Option costs' and 'Effects' are ignored.",
+        "'Option costs' and 'Effects' are ignored, and so are their last two columns, "
+        f"'{MONTE_CARLO_COLUMNS[0]}' and '{MONTE_CARLO_COLUMNS[1]}': they say how the model's Monte Carlo run "
+        "reads each figure's distribution when the workbook was written; to change them, change the distribution.",
         "3. Give a source for every figure you change: write in its 'source' cell where the new number "
         "comes from. A changed number that keeps its old source is refused. For an effect, update its "
         "'evidence'. If the 'note' explains the old number, update it too.",
@@ -135,6 +141,18 @@ def _table(wb: Workbook, title: str, columns: list[str], rows: list[dict[str, An
     return ws
 
 
+def _derived(ws: Worksheet) -> Worksheet:
+    """Grey italic text in the sheet's read-only Monte Carlo columns (worked out, not typed)."""
+    for i, cell in enumerate(ws[1], start=1):
+        if cell.value in MONTE_CARLO_COLUMNS:
+            for row in range(2, ws.max_row + 1):
+                ws.cell(row, i).font = DERIVED_FONT
+    return ws
+
+
+DERIVED_FONT = Font(italic=True, color="595959")
+
+
 def build_workbook(sc: Scenario) -> Workbook:
     """The assumptions workbook of a scenario, in memory (see :func:`export_assumptions`)."""
     from .workbook import put
@@ -158,7 +176,11 @@ def build_workbook(sc: Scenario) -> Workbook:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
-    params = _table(wb, PARAMETERS, list(PARAMETER_COLUMNS), parameter_rows(sc), EDITABLE[PARAMETERS], "B2")
+    # each figure's last two cells say whether the Monte Carlo run varies it, and over what range
+    drawn = monte_carlo_cells(sc)
+    extra = list(MONTE_CARLO_COLUMNS)
+    params = _derived(_table(wb, PARAMETERS, [*PARAMETER_COLUMNS, *extra],
+                             [{**r, **drawn[r["name"]]} for r in parameter_rows(sc)], EDITABLE[PARAMETERS], "B2"))
     by_year = by_year_figures(sc)
     for r in range(2, params.max_row + 1):
         if params.cell(r, 1).value in by_year:
@@ -169,8 +191,12 @@ def build_workbook(sc: Scenario) -> Workbook:
     ws = _table(wb, BY_YEAR, [*BY_YEAR_COLUMNS, *years], rows, set(years), "C2")
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, 40)
 
-    _table(wb, COSTS, list(COST_COLUMNS), cost_rows(sc), EDITABLE[COSTS], "D2")
-    _table(wb, EFFECTS, list(EFFECT_COLUMNS), effect_rows(sc), EDITABLE[EFFECTS], "C2")
+    _derived(_table(wb, COSTS, [*COST_COLUMNS, *extra],
+                    [{**r, **drawn[cost_name(r["option"], r["kind"], r["item"])]} for r in cost_rows(sc)],
+                    EDITABLE[COSTS], "D2"))
+    _derived(_table(wb, EFFECTS, [*EFFECT_COLUMNS, *extra],
+                    [{**r, **drawn[option_input_name(r["option"], "effects", r["effect"])]} for r in effect_rows(sc)],
+                    EDITABLE[EFFECTS], "C2"))
     return wb
 
 
@@ -196,7 +222,11 @@ def export_assumptions(scenario: Scenario, path: str | Path) -> None:
     Notes
     -----
     Sheets: ``About`` (how to edit; the scenario's name, file and sha256),
-    ``Parameters``, ``By year``, ``Option costs`` and ``Effects``. Editable
+    ``Parameters``, ``By year``, ``Option costs`` and ``Effects``; the last
+    two columns of the last three say whether the Monte Carlo run varies
+    each figure and over what range, from the same list of uncertain inputs
+    the sampler draws (:data:`~wcf_model.workbook_layout.MONTE_CARLO_COLUMNS`,
+    not read back). Editable
     cells are light blue; the header row is bold and frozen; numbers are
     numbers; ``confidence`` cells only accept a whole number from 1 to 5. Text
     that a spreadsheet would run as a formula (beginning ``=``, ``+``, ``-``,

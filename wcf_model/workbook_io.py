@@ -24,6 +24,12 @@ Sheets
     one row per one-off or recurring cost item of each option.
 ``Effects``
     one row per effect an option claims.
+
+    The last two columns of these three sheets, "Varies in the Monte Carlo
+    run" and "Monte Carlo range (10th to 90th percentile)", say how the
+    sampler reads each row's distribution
+    (:func:`wcf_model.uncertain.uncertain_inputs`, through the register); they
+    are in grey italics, and never read back.
 ``About``
     how to edit, and the scenario the workbook came from (with its sha256).
 
@@ -55,6 +61,15 @@ Rules on import
 * The About sheet records the sha256 of the scenario exported. A workbook
   from an older version of the base is refused, because its unedited cells
   would silently undo the base's newer figures.
+* **What varies is checked through the sampler's own list.** Once the
+  overlay is written and validated, its uncertain inputs
+  (:func:`wcf_model.uncertain.uncertain_inputs`, the list the Monte Carlo run
+  draws) are compared with the base's: every figure the workbook did not
+  change must be drawn exactly as before, and every changed one as the
+  workbook says (its distribution, about its new value). A change line says
+  when a figure starts or stops varying in the Monte Carlo run. The
+  workbook's two columns "Varies in the Monte Carlo run" and "Monte Carlo
+  range" are written from that list on export and not read back.
 * Every problem is reported at once, located as ``Sheet!Cell`` (for example
   ``Parameters!C14``) with the row number as the line; problems that only
   show once the overlay is validated are mapped back to the cell they come
@@ -63,6 +78,7 @@ Rules on import
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -70,10 +86,113 @@ from typing import Any
 
 import yaml
 
+from .distributions import is_uncertain
 from .errors import Problem, ScenarioError, UsageError
 from .outputs import check_output_file, write_file
-from .scenario import load_scenario
+from .scenario import Scenario, load_scenario
+from .uncertain import uncertain_inputs
 from .workbook_import import Edit, Flow, read_edits
+
+# ---------------------------------------------------------------------------
+# Import: what the Monte Carlo run will draw once the changes are applied
+# ---------------------------------------------------------------------------
+
+
+def _drawn(edit: Edit, base: Scenario) -> tuple[dict | None, float]:
+    """The distribution a changed figure is drawn from once the overlay applies (None: it does not
+    vary), and its central value, as the edit writes them (1.0 for a figure given by year)."""
+    body = edit.body
+    if edit.path[0] == "options" and edit.path[2] == "effects":  # an effect merges key by key
+        old = base.options[edit.path[1]].effects[edit.path[3]]
+        spec = body["distribution"] if "distribution" in body else old.distribution
+        central = body.get("change", old.change)
+    else:  # a figure is replaced whole
+        spec, central = body.get("distribution"), (1.0 if "values" in body else body["value"])
+    return (dict(spec) if is_uncertain(spec) else None), float(central)
+
+
+def _input_name(edit: Edit) -> str:
+    return edit.key.removeprefix("parameters.")
+
+
+def _say_what_varies(edits: list[Edit], base: Scenario) -> None:
+    """Add to a change line when the change makes a figure start or stop varying in the Monte Carlo run."""
+    before = {i.name for i in uncertain_inputs(base)}
+    for edit in edits:
+        now = _drawn(edit, base)[0] is not None
+        was = _input_name(edit) in before
+        if now != was:
+            edit.line += "; now varies in the Monte Carlo run" if now else "; no longer varies in the Monte Carlo run"
+
+
+def _close(a: object, b: object) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _follows(name: str, edited: dict[str, Edit], sc: Scenario) -> str | None:
+    """The changed input ``name`` copies, when its option is ``based_on`` the option changed.
+
+    An option based on another copies that option's cost items and effects
+    unless it gives its own, so changing the original changes the copy too.
+    """
+    parts = name.split(".")
+    if parts[0] != "options":
+        return None
+    seen = {parts[1]}
+    origin = sc.options[parts[1]].based_on
+    while origin is not None and origin not in seen:
+        twin = ".".join(["options", origin, *parts[2:]])
+        if twin in edited:
+            return twin
+        seen.add(origin)
+        origin = sc.options[origin].based_on if origin in sc.options else None
+    return None
+
+
+def _check_what_varies(base: Scenario, new: Scenario, edits: list[Edit], workbook: str) -> list[Problem]:
+    """The overlay read back through the one uncertain-input specification: every figure the
+    workbook changed is drawn as the workbook says; every other is drawn as before, or, in an
+    option based on a changed one, as its original now is (said on the original's change line)."""
+    from .grammar import format_distribution
+
+    before = {i.name: i for i in uncertain_inputs(base)}
+    after = {i.name: i for i in uncertain_inputs(new)}
+    edited = {_input_name(e): e for e in edits}
+
+    def drawn(ui) -> tuple[dict | None, float]:
+        return (None, 0.0) if ui is None else (ui.spec, ui.central)
+
+    def said(d: tuple[dict | None, float]) -> str:
+        return f"{format_distribution(d[0])} about {d[1]:,.10g}" if d[0] is not None else "not varied"
+
+    problems = []
+    for name in [*before, *(n for n in after if n not in before)]:
+        have = drawn(after.get(name))
+        if name in edited:
+            want = _drawn(edited[name], base)
+        elif (twin := _follows(name, edited, base)) is not None:
+            want = _drawn(edited[twin], base)
+            if not _close(drawn(before.get(name)), want) and _close(want, have):
+                edited[twin].line += f"; {name} moves with it (its option is based on this one)"
+        else:
+            want = drawn(before.get(name))
+        if want[0] is None and have[0] is None or _close(want, have):
+            continue
+        message = (f"{name}: once the changes are applied the Monte Carlo run would draw it as {said(have)}, "
+                   f"not as {said(want)}")
+        if name in edited:
+            ref, row = edited[name].cells[edited[name].key]
+            problems.append(Problem(workbook, row, ref, message + " as the workbook says"))
+        else:
+            problems.append(Problem(workbook, None, name, message + " as before (the workbook did not change it)"))
+    return problems
+
 
 # ---------------------------------------------------------------------------
 # Import: writing and validating the overlay
@@ -204,15 +323,23 @@ def import_assumptions(workbook_path: str | Path, base_scenario_path: str | Path
     edits = read_edits(workbook_path, base, check_base=check_base)
     if not edits:
         return []
-    text = _overlay_text(base_path, out_path, workbook_path, edits, name or f"{base.name}-edited",
-                         title or f"{base.header.title} (edited in {workbook_path.name})")
+    _say_what_varies(edits, base)
+    overlay_name = name or f"{base.name}-edited"
+    overlay_title = title or f"{base.header.title} (edited in {workbook_path.name})"
+    text = _overlay_text(base_path, out_path, workbook_path, edits, overlay_name, overlay_title)
 
     def write_checked(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
         try:
-            load_scenario(tmp)
+            new = load_scenario(tmp)
         except ScenarioError as exc:
             raise ScenarioError(_map_back(exc.problems, edits, str(workbook_path))) from None
+        problems = _check_what_varies(base, new, edits, str(workbook_path))
+        if problems:
+            raise ScenarioError(problems)
+        # the change lines may now also say which copies of a changed option follow it
+        tmp.write_text(_overlay_text(base_path, out_path, workbook_path, edits, overlay_name, overlay_title),
+                       encoding="utf-8")
 
     write_file(out_path, write_checked, inputs=inputs, allow_inputs=True)
     return [e.line for e in edits]

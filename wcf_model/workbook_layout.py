@@ -1,6 +1,7 @@
 """The assumptions workbook's layout: its sheets, columns and editable cells, and
 what it shows for a scenario (the rows :mod:`wcf_model.workbook_export` writes and
-:mod:`wcf_model.workbook_import` compares each edited row with).
+:mod:`wcf_model.workbook_import` compares each edited row with), including whether
+the Monte Carlo run varies each figure, as the one uncertain-input specification says.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from openpyxl.styles import Font, PatternFill
 
 from .catalogue import option_input_name
+from .formats import range_label, range_words
 from .grammar import format_distribution, tidy_number
 from .scenario import Scenario
 
@@ -28,6 +30,12 @@ COST_COLUMNS = ("option", "kind", "item", "category", "value", "unit", "price_ye
                 "end", "funder", "optimism_bias", "source", "confidence", "distribution", "note")
 EFFECT_COLUMNS = ("option", "effect", "driver", "mode", "change", "start", "ramp_years", "distribution",
                   "evidence", "confidence")
+
+#: Read-only columns at the right of "Parameters", "Option costs" and "Effects": whether the
+#: figure varies in the Monte Carlo run and over what range, as the sampler reads it.
+#: They are written from the register (so from :func:`wcf_model.uncertain.uncertain_inputs`) and
+#: never read back: the import reads the distribution cell and checks the result itself.
+MONTE_CARLO_COLUMNS = ("Varies in the Monte Carlo run", f"Monte Carlo range ({range_label()})")
 
 #: Columns whose cells are blue (editable); on "By year" every year cell is.
 EDITABLE = {
@@ -58,6 +66,12 @@ HEADER_NOTES = {
     "change": "How the option changes the driver: added (add), as a proportion (multiply: -0.03 is "
               "a 3% fall) or replacing it (set).",
     "evidence": "What supports the size of the effect. A changed effect needs new evidence.",
+    MONTE_CARLO_COLUMNS[0]: "yes when the model's Monte Carlo run draws this figure from its distribution; "
+                            "no when it holds it at its value (no distribution, or a fixed one). Worked out "
+                            "when the workbook was written and not read back: change the distribution instead.",
+    MONTE_CARLO_COLUMNS[1]: f"The values the Monte Carlo run draws {range_words()} (the {range_label()}), in "
+                            "the figure's unit; for a figure given by year, as multiples of its values by year. "
+                            "Worked out when the workbook was written and not read back.",
 }
 
 
@@ -107,6 +121,22 @@ def effect_rows(sc: Scenario) -> list[dict[str, Any]]:
 def by_year_figures(sc: Scenario) -> dict[str, tuple[str, dict[str, float]]]:
     """Figure name -> (unit, values by year), for every figure given by year."""
     return {name: (fig.unit, dict(fig.values)) for name, fig in sc.iter_figures() if fig.values is not None}
+
+
+def monte_carlo_cells(sc: Scenario) -> dict[str, dict[str, str]]:
+    """Figure name -> its two read-only cells (:data:`MONTE_CARLO_COLUMNS`), as the register says them.
+
+    The register reads what varies from the sampler's own list
+    (:func:`wcf_model.uncertain.uncertain_inputs`), so the workbook marks
+    exactly the figures the Monte Carlo run draws.
+    """
+    from .register import assumptions_register
+    from .tables import register_table
+
+    names = assumptions_register(sc)["name"]
+    frame = register_table(sc).frame
+    varies, drawn = MONTE_CARLO_COLUMNS
+    return {n: {varies: v, drawn: r} for n, v, r in zip(names, frame["varies"], frame["range"], strict=True)}
 
 
 def cost_name(oid: str, kind: str, item: str) -> str:
