@@ -2,26 +2,49 @@
 
 ``wcf-model report`` executes the repository's parameterised notebooks
 (``notebooks/NN_*.ipynb``) with papermill for the scenario it reports, and keeps
-each executed notebook and an HTML rendering without code. Starting a kernel
-and importing the libraries costs a notebook about as much as its own work, so
-the notebooks are dealt out to one kernel per processor, the kernels run side
-by side, and each clears its namespace between notebooks: the set takes about
-the time of its share of the work on each processor, not a kernel per notebook
-one after another.
+each executed notebook and an HTML rendering without code. Three things keep
+that to little more than the notebooks' own work:
+
+* **Few kernels, side by side.** One kernel per processor (two on two cores),
+  each in a worker process of its own, runs notebook after notebook: its
+  namespace is cleared between them (``%reset``), while the modules it imported
+  stay loaded and one client stays connected. Each kernel takes the next
+  notebook from one shared list when it is free, so a kernel that drew short
+  notebooks takes more of them.
+* **The report's analysis, handed over.** The overview, options, uncertainty,
+  multi-criteria and monitoring notebooks show the analysis the report itself
+  computes (the same scenario, draws and seed give the same figures). The
+  report saves it to a file in its temporary folder once computed
+  (:func:`hand_over`); each kernel is told where in the environment variable
+  :data:`HANDOFF`, and :func:`reported_analysis` reads it back. The notebooks
+  that need it come last in the list, so the kernels start on the others while
+  the report computes it. A notebook opened in JupyterLab, or run by papermill
+  on its own, finds no such file and computes the analysis itself; the file is
+  read only for the scenario, draws and seed it was computed for.
+* **No needless imports in the workers** (see :func:`_worker_started`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .progress import Progress, quiet
 from .scenario import Scenario
 
+if TYPE_CHECKING:
+    from .analysis import Analysis
+
 #: The notebooks the report executes, in the repository's ``notebooks/`` folder.
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+#: The environment variable that tells a kernel the report runs where to find the report's analysis.
+HANDOFF = "WCF_MODEL_REPORT_ANALYSIS"
 
 
 def notebook_paths(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -37,6 +60,14 @@ NOTEBOOK_NEEDS: dict[str, tuple[Callable[[Scenario], bool], str]] = {
     "04_mca.ipynb": (lambda sc: bool(sc.mca.criteria), "the scenario has no multi-criteria analysis (mca.criteria)"),
 }
 
+#: Seconds each notebook's own work took beside the report of the 2019 full business case on two cores
+#: (with the report's analysis handed over); only their order matters: the longest go first.
+NOTEBOOK_SECONDS: dict[str, float] = {
+    "07_reference_class.ipynb": 2.0, "01_demand.ipynb": 1.5, "05_scenario_comparison.ipynb": 1.3,
+    "03_uncertainty.ipynb": 1.5, "06_monitoring.ipynb": 1.2, "02_options.ipynb": 0.6, "00_overview.ipynb": 0.5,
+    "04_mca.ipynb": 0.4,
+}
+
 
 def notebooks_for(sc: Scenario, folder: Path = NOTEBOOK_DIR, say=None) -> list[Path]:
     """The notebooks with something to show for a scenario; ``say`` is told of each left out, and why."""
@@ -50,7 +81,90 @@ def notebooks_for(sc: Scenario, folder: Path = NOTEBOOK_DIR, say=None) -> list[P
     return out
 
 
-def _kernel_manager(folder: Path):
+# ---------------------------------------------------------------------------
+# The report's analysis, handed over
+# ---------------------------------------------------------------------------
+
+
+def _key(sc: Scenario, draws: int | None, seed: int | None) -> tuple[str, int, int]:
+    return sc.sha256, draws if draws and draws > 1 else 1, sc.header.seed if seed is None else seed
+
+
+def hand_over(analysis: Analysis | None, path: Path) -> None:
+    """Save an analysis for the notebooks: what :func:`~wcf_model.analysis.analyse` gives for its scenario,
+    draws and seed (without monitoring, which needs an actuals file the notebooks are not given).
+
+    None (a scenario that cannot be projected) tells them to compute their own.
+    Written to a temporary name and then renamed, so a kernel never reads half a file.
+    """
+    import dataclasses
+
+    if analysis is None:
+        _write(path, {"key": None, "why": None})
+        return
+    sc, run = analysis.scenario, analysis.res.uncertain
+    plain = dataclasses.replace(analysis, monitoring=None, monitored_option=sc.baseline, spend_gap=None)
+    _write(path, {"key": _key(sc, run.draws, run.seed), "analysis": plain})
+
+
+def hand_over_nothing(path: Path, why: str) -> None:
+    """Tell the notebooks no analysis is coming, and why (the report stopped before it was computed)."""
+    _write(path, {"key": None, "why": why})
+
+
+def _write(path: Path, handed: dict) -> None:
+    import pickle
+
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(pickle.dumps(handed, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(part, path)
+
+
+def reported_analysis(sc: Scenario, draws: int | None, seed: int | None = None,
+                      timeout: float = 900.0) -> Analysis | None:
+    """The analysis ``wcf-model report`` computed for this scenario, draws and seed, or None.
+
+    None when the notebook does not run under the report (no :data:`HANDOFF`
+    in its environment), or when the report's analysis is of another scenario,
+    number of draws or seed: the notebook then computes its own. Under the
+    report, it waits until the report has computed the analysis, and raises
+    :class:`RuntimeError` if the report stopped first.
+    """
+    import pickle
+
+    name = os.environ.get(HANDOFF)
+    if not name:
+        return None
+    path, waited = Path(name), 0.0
+    while not path.exists():
+        if waited > timeout:
+            raise RuntimeError(f"the report's analysis did not come within {timeout:.0f} s")
+        time.sleep(0.02)
+        waited += 0.02
+    # a file the report wrote a moment ago in its own temporary folder, for this kernel alone
+    handed = pickle.loads(path.read_bytes())  # noqa: S301
+    if handed["key"] is None and handed["why"]:
+        raise RuntimeError(f"the report stopped before its analysis was ready: {handed['why']}")
+    return handed["analysis"] if handed["key"] == _key(sc, draws, seed) else None
+
+
+def uses_reported_analysis(notebook: Path) -> bool:
+    """Whether a notebook reads the report's analysis (:func:`reported_analysis`)."""
+    return "reported_analysis(" in notebook.read_text(encoding="utf-8")
+
+
+def running_order(notebooks: list[Path]) -> list[Path]:
+    """The order the kernels take the notebooks in: those that do not wait for the report's analysis first,
+    then those that do; the longest first in each (:data:`NOTEBOOK_SECONDS`, unknown ones last)."""
+    return sorted(notebooks, key=lambda nb: (uses_reported_analysis(nb), -NOTEBOOK_SECONDS.get(nb.name, 0.0)))
+
+
+# ---------------------------------------------------------------------------
+# One kernel, notebook after notebook
+# ---------------------------------------------------------------------------
+
+
+def _kernel_manager(folder: Path, handoff: Path | None = None):
     """A kernel manager that talks to its kernel over local sockets in ``folder`` and keeps the kernel's log there.
 
     The default TCP transport makes every kernel warn that it runs without
@@ -58,7 +172,8 @@ def _kernel_manager(folder: Path):
     other machines). The kernel's own log (start-up and shutdown messages) goes
     to ``folder/kernel.log`` rather than the user's terminal; a notebook's
     errors still come back as its cells' outputs. Each kernel has a folder of
-    its own, so kernels started at once never pick the same socket.
+    its own, so kernels started at once never pick the same socket. With
+    ``handoff``, the kernel's :data:`HANDOFF` names the file of the report's analysis.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -69,6 +184,8 @@ def _kernel_manager(folder: Path):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             self._wcf_log = open(folder / "kernel.log", "ab")  # noqa: SIM115 (closed in cleanup)
             kw["stderr"] = self._wcf_log
+            if handoff is not None:
+                kw["env"] = {**kw.get("env", os.environ), HANDOFF: str(handoff)}
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -78,6 +195,37 @@ def _kernel_manager(folder: Path):
                 log.close()
 
     return LocalKernelManager
+
+
+#: The papermill engine that keeps one kernel client for every notebook run in a kernel.
+ENGINE = "wcf-model-one-client"
+
+
+def _register_engine() -> None:
+    """Register :data:`ENGINE`: papermill's nbclient engine, reusing the client of the notebook before.
+
+    papermill connects a new client to the kernel for every notebook, and a
+    new client waits a fifth of a second for the kernel's output to fall quiet
+    before the first cell: a second and a half of a set of eight notebooks.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class OneClientEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60,
+                                     execution_timeout=None, km=None, clients=None, **_):
+            client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, log=logger,
+                                             log_output=log_output, timeout=execution_timeout,
+                                             startup_timeout=start_timeout)
+            client.kc = clients.get("kc")       # None for the kernel's first notebook: nbclient connects one
+            try:
+                return client.execute()
+            finally:
+                clients["kc"] = client.kc
+
+    papermill_engines.register(ENGINE, OneClientEngine)
 
 
 def _parameter_names(notebook_text: str) -> set[str]:
@@ -93,28 +241,57 @@ def _parameter_names(notebook_text: str) -> set[str]:
     return set()
 
 
-def _reset(km) -> None:
-    """Clear a kernel's namespace between notebooks (its imported modules stay loaded)."""
-    from jupyter_client.blocking import BlockingKernelClient
-
-    kc = BlockingKernelClient()
-    kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
-    try:
-        kc.execute_interactive("%reset -f", timeout=60, store_history=False)
-    finally:
-        kc.stop_channels()
+#: The list the worker processes share: the index of the next notebook to run (set by :func:`_worker_started`).
+_next_notebook = None
 
 
-def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: Path, scenario: str
-                          ) -> dict[str, tuple[str, str]]:
+def _worker_started(shared_index) -> None:
+    """Set up a worker process: the shared index of the next notebook, and no IRI checker for jsonschema.
+
+    nbformat imports jsonschema, which imports the optional ``rfc3987_syntax``
+    when it is installed (JupyterLab installs it), and that module builds a
+    grammar of internet addresses as it is imported: about a second of a
+    processor per worker. The notebook schema checks no such address, so a
+    worker leaves the module out; jsonschema then simply checks no ``iri``
+    format. The kernels, and the process that writes the report, are unchanged.
+    """
+    global _next_notebook
+    _next_notebook = shared_index
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
+def _dealt(count: int):
+    """Indices of the notebooks this kernel runs: the next one free in the shared list, or all in turn."""
+    if _next_notebook is None:
+        yield from range(count)
+        return
+    while True:
+        with _next_notebook.get_lock():
+            i = _next_notebook.value
+            _next_notebook.value += 1
+        if i >= count:
+            return
+        yield i
+
+
+def _stop_the_others(count: int) -> None:
+    if _next_notebook is not None:
+        with _next_notebook.get_lock():
+            _next_notebook.value = count
+
+
+def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: Path, scenario: str,
+                          handoff: Path | None = None) -> dict[str, tuple[str, str]]:
     """Run notebooks one after another with papermill in one kernel; name -> (executed .ipynb, HTML without code).
 
     Starting a kernel and importing the libraries takes a notebook of this set
     about as long as its own work, so one kernel serves them all: its
     namespace is cleared before each notebook (``%reset``), so each runs as it
-    would on its own, while the modules it imports stay loaded. ``work`` is an
-    empty folder for the kernel's sockets, its log and the executed copies. A
+    would on its own, while the modules it imports stay loaded. In a worker of
+    :func:`execute_notebooks` the kernel takes the next notebook of the shared
+    list until none is left; called directly, it runs them all in turn.
+    ``work`` is an empty folder for the kernel's sockets, its log and the
+    executed copies; ``handoff``, the file the report's analysis will be in. A
     failing notebook raises :class:`RuntimeError` naming it and ``scenario``.
     """
     import nbformat
@@ -122,21 +299,26 @@ def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: 
     from jupyter_core.utils import run_sync
     from nbconvert import HTMLExporter
 
+    _register_engine()
     work.mkdir(parents=True, exist_ok=True)
-    km = _kernel_manager(work)(kernel_name="python3")
+    km = _kernel_manager(work, handoff)(kernel_name="python3")
+    clients: dict = {}
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     out = {}
     try:
-        for nb in notebooks:
-            if km.has_kernel:
-                _reset(km)
+        for i in _dealt(len(notebooks)):
+            nb = notebooks[i]
+            if clients.get("kc") is not None:
+                run_sync(clients["kc"].execute_interactive)("%reset -f", store_history=False, timeout=60)
             target = work / nb.name
             names = _parameter_names(nb.read_text(encoding="utf-8"))
             try:
                 papermill.execute_notebook(str(nb), str(target),
                                            parameters={k: v for k, v in params.items() if k in names},
-                                           cwd=str(cwd), progress_bar=False, kernel_name="python3", km=km)
+                                           cwd=str(cwd), progress_bar=False, kernel_name="python3",
+                                           engine_name=ENGINE, km=km, clients=clients)
             except papermill.PapermillExecutionError as exc:
+                _stop_the_others(len(notebooks))
                 # a plain error, so it crosses back from a worker process whole
                 raise RuntimeError(f"notebook {nb.name} failed for {scenario}: {exc.ename}: {exc.evalue}") from None
             node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
@@ -147,6 +329,8 @@ def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: 
             body, _ = exporter.from_notebook_node(node)
             out[nb.name] = (nbformat.writes(node), body)
     finally:
+        if clients.get("kc") is not None:
+            clients["kc"].stop_channels()
         if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=True)
     return out
@@ -161,16 +345,22 @@ def notebook_workers(notebooks: int) -> int:
 def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
                       option: str | None = None, folder: Path = NOTEBOOK_DIR,
                       progress: Progress = quiet, total: int | None = None, data_dir: Path | None = None,
-                      paths: list[Path] | None = None, workers: int | None = None) -> dict[str, tuple[str, str]]:
+                      paths: list[Path] | None = None, workers: int | None = None,
+                      analysis: Future | None = None) -> dict[str, tuple[str, str]]:
     """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
 
     The notebooks run in the current folder and receive the scenario's path
     relative to it (and the actuals file's), so no absolute path is written
-    into a notebook. They are dealt out in turn to ``workers`` processes
-    (:func:`notebook_workers` by default), each running its share in one kernel (:func:`execute_in_one_kernel`); the
-    result is in the notebooks' order whichever finishes first. A notebook that fails stops the report with the notebook named: a
-    report is never written from a half-run set.
+    into a notebook. ``workers`` processes (:func:`notebook_workers` by
+    default) each run one kernel (:func:`execute_in_one_kernel`), taking the
+    notebooks in :func:`running_order`; the result is in the notebooks' order
+    whichever finishes first. ``analysis``, a future of the report's analysis
+    of the same scenario, draws and seed, is handed to the notebooks that show
+    it once it is done (:func:`hand_over`); a failed future tells them no
+    analysis is coming. A notebook that fails stops the report with the
+    notebook named: a report is never written from a half-run set.
     """
+    import multiprocessing
     import tempfile
 
     params = {"scenario": os.path.relpath(sc.path.resolve()), "draws": draws, "seed": seed}
@@ -181,22 +371,32 @@ def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals
     if data_dir is not None:
         params["data"] = os.path.relpath(Path(data_dir).resolve())
     paths = notebook_paths(folder) if paths is None else paths
-    workers = notebook_workers(len(paths)) if workers is None else workers
+    order = running_order(paths)
+    workers = notebook_workers(len(paths)) if workers is None else max(1, min(workers, len(paths)))
     cwd, name = Path.cwd(), str(sc.path)
-    # the notebooks dealt out in turn, one kernel per worker
-    groups = [paths[i::workers] for i in range(workers) if paths[i::workers]]
     done: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
-        # worker processes even for one group: the report runs this beside its own work, in a thread,
+        handoff = Path(tmp) / "analysis.pickle" if analysis is not None else None
+        # worker processes even for one kernel: the report runs this beside its own work, in a thread,
         # and a kernel's client is happiest in a process's main thread
-        with ProcessPoolExecutor(max_workers=max(1, len(groups))) as pool:
-            futures = {pool.submit(execute_in_one_kernel, group, params, Path(tmp) / f"kernel-{i + 1}", cwd,
-                                   name): group for i, group in enumerate(groups)}
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_started,
+                                 initargs=(multiprocessing.Value("i", 0),)) as pool:
+            futures = [pool.submit(execute_in_one_kernel, order, params, Path(tmp) / f"kernel-{i + 1}", cwd, name,
+                                   handoff) for i in range(workers)]
+            if analysis is not None:
+                try:
+                    reported = analysis.result()
+                except BaseException as exc:  # noqa: BLE001 (the report raises it; the kernels are told)
+                    hand_over_nothing(handoff, f"{type(exc).__name__}: {exc}")
+                else:
+                    hand_over(reported, handoff)
             for future in as_completed(futures):
-                done.update(future.result())
-                for nb in futures[future]:
-                    progress(f"notebook {nb.stem}", total or len(paths))
+                ran = future.result()
+                done.update(ran)
+                for nb in ran:
+                    progress(f"notebook {Path(nb).stem}", total or len(paths))
     return {nb.name: done[nb.name] for nb in paths}
 
 
-__all__ = ["NOTEBOOK_DIR", "execute_notebooks", "notebook_paths", "notebooks_for"]
+__all__ = ["HANDOFF", "NOTEBOOK_DIR", "execute_notebooks", "hand_over", "notebook_paths", "notebooks_for",
+           "reported_analysis"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import shlex
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .version import __version__
@@ -598,11 +598,18 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
     with ThreadPoolExecutor(max_workers=1) as beside:
-        # the notebooks start in kernels of their own while this process appraises for the page
+        # the notebooks start in kernels of their own while this process appraises for the page, and those
+        # that show the analysis are handed this one once it is done (the same scenario, draws and seed)
+        analysed: Future = Future()
         running = (beside.submit(execute_notebooks, sc, n, s, actuals, option, progress=progress, total=total,
-                                 data_dir=data_dir, paths=books) if books else None)
+                                 data_dir=data_dir, paths=books, analysis=analysed) if books else None)
         progress("appraisal and sensitivity", total)
-        st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        try:
+            st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        except BaseException as exc:
+            analysed.set_exception(exc)
+            raise
+        analysed.set_result(st.analysis)
         monitoring = st.analysis.monitoring if st.analysis is not None else None
         if monitoring is not None and say is not None:
             for row in not_compared(monitoring).itertuples():
