@@ -290,8 +290,8 @@ def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: 
     would on its own, while the modules it imports stay loaded. In a worker of
     :func:`execute_notebooks` the kernel takes the next notebook of the shared
     list until none is left; called directly, it runs them all in turn.
-    ``work`` is an empty folder for the kernel's sockets, its log and the
-    executed copies; ``handoff``, the file the report's analysis will be in. A
+    ``work`` is an empty folder for the kernel's sockets and its log;
+    ``handoff``, the file the report's analysis will be in. A
     failing notebook raises :class:`RuntimeError` naming it and ``scenario``.
     """
     import nbformat
@@ -310,18 +310,17 @@ def execute_in_one_kernel(notebooks: list[Path], params: dict, work: Path, cwd: 
             nb = notebooks[i]
             if clients.get("kc") is not None:
                 run_sync(clients["kc"].execute_interactive)("%reset -f", store_history=False, timeout=60)
-            target = work / nb.name
             names = _parameter_names(nb.read_text(encoding="utf-8"))
             try:
-                papermill.execute_notebook(str(nb), str(target),
-                                           parameters={k: v for k, v in params.items() if k in names},
-                                           cwd=str(cwd), progress_bar=False, kernel_name="python3",
-                                           engine_name=ENGINE, km=km, clients=clients)
+                # kept in memory, not written after every cell
+                node = papermill.execute_notebook(str(nb), None,
+                                                  parameters={k: v for k, v in params.items() if k in names},
+                                                  cwd=str(cwd), progress_bar=False, kernel_name="python3",
+                                                  engine_name=ENGINE, km=km, clients=clients)
             except papermill.PapermillExecutionError as exc:
                 _stop_the_others(len(notebooks))
                 # a plain error, so it crosses back from a worker process whole
                 raise RuntimeError(f"notebook {nb.name} failed for {scenario}: {exc.ename}: {exc.evalue}") from None
-            node = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
             # papermill records where it read and wrote the notebook; keep those paths relative
             record = node.metadata.get("papermill", {})
             record["input_path"] = os.path.relpath(nb, cwd)
