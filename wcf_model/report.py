@@ -23,6 +23,7 @@ tables come from :mod:`wcf_model.tables` and charts from
 from __future__ import annotations
 
 import html
+import io
 import shlex
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -618,11 +619,13 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
                                     out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
         page = render_html(st, command, notices)
+        book = io.BytesIO()
+        write_results_workbook(book, st)  # while the notebooks run, not after them
         executed = running.result() if running is not None else {}
     progress("writing", total)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
-        "results.xlsx": lambda p: write_results_workbook(p, st),
+        "results.xlsx": lambda p: p.write_bytes(book.getvalue()),
     }
     for name, (ipynb, body) in executed.items():
         files[f"notebooks/{name}"] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")
