@@ -21,7 +21,11 @@ that to little more than the notebooks' own work:
   the report computes it. A notebook opened in JupyterLab, or run by papermill
   on its own, finds no such file and computes the analysis itself; the file is
   read only for the scenario, draws and seed it was computed for.
-* **No needless imports in the workers** (see :func:`_worker_started`).
+* **No needless imports.** On Linux a kernel is forked from its worker
+  process, itself forked from the process that writes the report, so it starts
+  with numpy, pandas, matplotlib and the model already imported
+  (:class:`_ForkedKernel`); and the workers leave out an import nbformat does
+  not need (:func:`_worker_started`).
 """
 
 from __future__ import annotations
@@ -173,7 +177,9 @@ def _kernel_manager(folder: Path, handoff: Path | None = None):
     to ``folder/kernel.log`` rather than the user's terminal; a notebook's
     errors still come back as its cells' outputs. Each kernel has a folder of
     its own, so kernels started at once never pick the same socket. With
-    ``handoff``, the kernel's :data:`HANDOFF` names the file of the report's analysis.
+    ``handoff``, the kernel's :data:`HANDOFF` names the file of the report's
+    analysis. The kernel is forked from this process where it can be
+    (:class:`_ForkedKernel`).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -186,6 +192,17 @@ def _kernel_manager(folder: Path, handoff: Path | None = None):
             kw["stderr"] = self._wcf_log
             if handoff is not None:
                 kw["env"] = {**kw.get("env", os.environ), HANDOFF: str(handoff)}
+            if _ForkedKernel.can_start(kernel_cmd):
+                provisioner = self.provisioner
+
+                async def launch(cmd, **options):
+                    provisioner.process = _ForkedKernel(cmd, options.get("env") or dict(os.environ),
+                                                        options.get("cwd"), options["stderr"])
+                    provisioner.pid = provisioner.pgid = provisioner.process.pid
+                    provisioner.cwd = options.get("cwd") or Path.cwd()
+                    return provisioner.connection_info
+
+                provisioner.launch_kernel = launch
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -195,6 +212,99 @@ def _kernel_manager(folder: Path, handoff: Path | None = None):
                 log.close()
 
     return LocalKernelManager
+
+
+class _ForkedKernel:
+    """A notebook kernel forked from the worker process, in place of a new Python (a :class:`subprocess.Popen` to
+    jupyter_client).
+
+    A new kernel imports numpy, pandas, matplotlib and the model again before
+    its first notebook can start: about a second of a processor. A worker
+    process of :func:`execute_notebooks` is itself forked from the process that
+    writes the report, which has imported them already; a kernel forked from
+    the worker starts with them loaded. It is the same kernel (ipykernel, with
+    the same connection file, environment and folder), run by the same
+    interpreter the kernel specification names; each notebook still starts
+    from an empty namespace. Used on Linux only (forking is unsafe with some
+    macOS system libraries, and Windows has none), and only when the
+    kernel specification runs ipykernel with this interpreter; otherwise the
+    kernel is started as usual.
+    """
+
+    stdin = stdout = stderr = None
+
+    @staticmethod
+    def can_start(kernel_cmd: list[str]) -> bool:
+        if not sys.platform.startswith("linux") or "-f" not in kernel_cmd[:-1]:
+            return False
+        try:
+            same = os.path.samefile(kernel_cmd[0], sys.executable)
+        except OSError:
+            return False
+        return same and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"]
+
+    def __init__(self, kernel_cmd: list[str], env: dict, cwd, log) -> None:
+        import asyncio
+        import signal
+
+        from ipykernel.kernelapp import IPKernelApp
+
+        self.returncode: int | None = None
+        connection = kernel_cmd[kernel_cmd.index("-f") + 1]
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid:
+            return
+        code = 1
+        try:  # the kernel: set up as jupyter_client's launcher would, then run it
+            os.setsid()
+            signal.set_wakeup_fd(-1)        # the worker's event loop is not this process's
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.dup2(log.fileno(), 2)
+            stdin = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(stdin, 0)
+            if cwd:
+                os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update({**env, "JPY_PARENT_PID": str(parent)})
+            asyncio.events._set_running_loop(None)
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            IPKernelApp.launch_instance(argv=["-f", connection, f"--IPKernelApp.parent_handle={parent}"])
+            code = 0
+        except BaseException:  # noqa: BLE001 (told to the kernel's log; the client sees the kernel die)
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        import signal
+
+        self.send_signal(signal.SIGTERM)
 
 
 #: The papermill engine that keeps one kernel client for every notebook run in a kernel.
