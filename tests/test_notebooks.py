@@ -192,3 +192,20 @@ def test_a_notebook_given_the_reports_analysis_shows_it_and_does_not_compute_its
     # run on its own, the same notebook computes the analysis, MCA and all
     alone = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1)
     assert "The scenario scores no criteria." not in alone["00_overview.ipynb"][1]
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_kernel_starts_with_the_reports_libraries_already_imported(tmp_path):
+    import sys
+
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import _ForkedKernel, execute_notebooks
+
+    sc = load_scenario(OBC)
+    probe = _notebook(tmp_path / "00_probe.ipynb", "import sys\nprint(sorted({'pandas', 'wcf_model'} & set(sys.modules)))")
+    done = execute_notebooks(sc, 10, paths=[probe], workers=1)
+    assert "['pandas', 'wcf_model']" in done["00_probe.ipynb"][0]
+    # a kernel specification naming another interpreter, or not ipykernel, is started as it says
+    assert _ForkedKernel.can_start([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not _ForkedKernel.can_start(["/usr/bin/env", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not _ForkedKernel.can_start([sys.executable, "-m", "other_kernel", "-f", "k.json"])
