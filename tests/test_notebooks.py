@@ -177,7 +177,6 @@ def test_a_notebook_given_the_reports_analysis_shows_it_and_does_not_compute_its
     """The report hands over an analysis whose multi-criteria analysis was taken out: the overview
     says the scenario scores no criteria, which its own analysis of the same scenario would not."""
     import dataclasses
-    from concurrent.futures import Future
 
     from wcf_model import load_scenario
     from wcf_model.analysis import analyse
@@ -185,13 +184,26 @@ def test_a_notebook_given_the_reports_analysis_shows_it_and_does_not_compute_its
 
     sc = load_scenario(OBC)
     assert analyse(sc, 20, 3).mca is not None
-    ready: Future = Future()
-    ready.set_result(dataclasses.replace(analyse(sc, 20, 3), mca=None))
-    done = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1, analysis=ready)
+    handed = dataclasses.replace(analyse(sc, 20, 3), mca=None)
+    done = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1, analysis=handed)
     assert "The scenario scores no criteria." in done["00_overview.ipynb"][1]
     # run on its own, the same notebook computes the analysis, MCA and all
     alone = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1)
     assert "The scenario scores no criteria." not in alone["00_overview.ipynb"][1]
+
+
+def test_a_report_that_fails_before_its_analysis_stops_the_notebooks_waiting_for_it(tmp_path):
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import NotebookRun
+
+    sc = load_scenario(OBC)
+    waits = _notebook(tmp_path / "00_waits.ipynb",
+                      "from wcf_model.notebooks import reported_analysis\nreported_analysis(__import__('wcf_model')"
+                      ".load_scenario(scenario), 10, None)")
+    run = NotebookRun(sc, 10, paths=[waits], workers=1, analysis_to_come=True)
+    run.give_up("ScenarioError: the scenario is refused")
+    with pytest.raises(RuntimeError, match="00_waits.ipynb .*the scenario is refused"):
+        run.result()
 
 
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="kernels are forked on Linux only")

@@ -34,7 +34,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -451,61 +451,102 @@ def notebook_workers(notebooks: int) -> int:
     return max(1, min(notebooks, usable))
 
 
+class NotebookRun:
+    """The notebooks of a scenario being executed with papermill, beside whatever the caller does meanwhile.
+
+    Creating one starts the worker processes at once: ``workers`` of them
+    (:func:`notebook_workers` by default), each running one kernel
+    (:func:`execute_in_one_kernel`) that takes the notebooks in
+    :func:`running_order`. They are forked here, so create it from a thread
+    that is the process's only one at the time (as :func:`write_report
+    <wcf_model.report.write_report>` does, before its own work): a process
+    forked while another thread is importing a module inherits that import
+    half done, and never finishes it.
+
+    The notebooks run in the current folder and receive the scenario's path
+    relative to it (and the actuals file's), so no absolute path is written
+    into a notebook. With ``analysis_to_come``, the notebooks that show the
+    analysis wait for :meth:`hand_over` (or :meth:`give_up`). :meth:`result`
+    waits for them all: name -> (executed .ipynb, HTML without code), in the
+    notebooks' order whichever finishes first. A notebook that fails raises
+    :class:`RuntimeError` with the notebook named, and the kernels take no
+    further notebook: a report is never written from a half-run set.
+    """
+
+    def __init__(self, sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
+                 option: str | None = None, folder: Path = NOTEBOOK_DIR, data_dir: Path | None = None,
+                 paths: list[Path] | None = None, workers: int | None = None, analysis_to_come: bool = False):
+        import multiprocessing
+        import tempfile
+
+        params = {"scenario": os.path.relpath(sc.path.resolve()), "draws": draws, "seed": seed}
+        if actuals is not None:
+            params["actuals"] = os.path.relpath(Path(actuals).resolve())
+        if option is not None:
+            params["option"] = option
+        if data_dir is not None:
+            params["data"] = os.path.relpath(Path(data_dir).resolve())
+        self.paths = notebook_paths(folder) if paths is None else list(paths)
+        order = running_order(self.paths)
+        workers = notebook_workers(len(self.paths)) if workers is None else max(1, min(workers, len(self.paths)))
+        self._tmp = tempfile.TemporaryDirectory(prefix="wcf-")
+        tmp = Path(self._tmp.name)
+        self._handoff = tmp / "analysis.pickle" if analysis_to_come else None
+        self._next = multiprocessing.Value("i", 0)
+        self._given_up = ""
+        # worker processes even for one kernel: a kernel's client is happiest in a process's main thread
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started, initargs=(self._next,))
+        self._futures = [self._pool.submit(execute_in_one_kernel, order, params, tmp / f"kernel-{i + 1}",
+                                           Path.cwd(), str(sc.path), self._handoff) for i in range(workers)]
+
+    def hand_over(self, analysis: Analysis | None) -> None:
+        """Give the notebooks the caller's analysis of the same scenario, draws and seed (see :func:`hand_over`)."""
+        if self._handoff is not None and not self._handoff.exists():
+            hand_over(analysis, self._handoff)
+
+    def give_up(self, why: str) -> None:
+        """Tell the notebooks waiting for the analysis that none is coming, and start no further notebook."""
+        self._given_up = why
+        with self._next.get_lock():
+            self._next.value = len(self.paths)
+        if self._handoff is not None and not self._handoff.exists():
+            hand_over_nothing(self._handoff, why)
+
+    def result(self, progress: Progress = quiet, total: int | None = None) -> dict[str, tuple[str, str]]:
+        """Wait for every notebook; ``progress`` is told of each as its kernel finishes."""
+        done: dict[str, tuple[str, str]] = {}
+        try:
+            for future in as_completed(self._futures):
+                ran = future.result()
+                done.update(ran)
+                for nb in ran:
+                    progress(f"notebook {Path(nb).stem}", total or len(self.paths))
+        finally:
+            self.close()
+        left = [nb.name for nb in self.paths if nb.name not in done]
+        if left:
+            raise RuntimeError(f"notebooks {', '.join(left)} not run: {self._given_up}")
+        return {nb.name: done[nb.name] for nb in self.paths}
+
+    def close(self) -> None:
+        """Wait for the workers to stop, and remove the temporary folder."""
+        self._pool.shutdown(wait=True)
+        self._tmp.cleanup()
+
+
 def execute_notebooks(sc: Scenario, draws: int, seed: int | None = None, actuals: Path | None = None,
                       option: str | None = None, folder: Path = NOTEBOOK_DIR,
                       progress: Progress = quiet, total: int | None = None, data_dir: Path | None = None,
                       paths: list[Path] | None = None, workers: int | None = None,
-                      analysis: Future | None = None) -> dict[str, tuple[str, str]]:
-    """Run every notebook for a scenario with papermill; return name -> (executed .ipynb, HTML without code).
-
-    The notebooks run in the current folder and receive the scenario's path
-    relative to it (and the actuals file's), so no absolute path is written
-    into a notebook. ``workers`` processes (:func:`notebook_workers` by
-    default) each run one kernel (:func:`execute_in_one_kernel`), taking the
-    notebooks in :func:`running_order`; the result is in the notebooks' order
-    whichever finishes first. ``analysis``, a future of the report's analysis
-    of the same scenario, draws and seed, is handed to the notebooks that show
-    it once it is done (:func:`hand_over`); a failed future tells them no
-    analysis is coming. A notebook that fails stops the report with the
-    notebook named: a report is never written from a half-run set.
-    """
-    import multiprocessing
-    import tempfile
-
-    params = {"scenario": os.path.relpath(sc.path.resolve()), "draws": draws, "seed": seed}
-    if actuals is not None:
-        params["actuals"] = os.path.relpath(Path(actuals).resolve())
-    if option is not None:
-        params["option"] = option
-    if data_dir is not None:
-        params["data"] = os.path.relpath(Path(data_dir).resolve())
-    paths = notebook_paths(folder) if paths is None else paths
-    order = running_order(paths)
-    workers = notebook_workers(len(paths)) if workers is None else max(1, min(workers, len(paths)))
-    cwd, name = Path.cwd(), str(sc.path)
-    done: dict[str, tuple[str, str]] = {}
-    with tempfile.TemporaryDirectory(prefix="wcf-") as tmp:
-        handoff = Path(tmp) / "analysis.pickle" if analysis is not None else None
-        # worker processes even for one kernel: the report runs this beside its own work, in a thread,
-        # and a kernel's client is happiest in a process's main thread
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_started,
-                                 initargs=(multiprocessing.Value("i", 0),)) as pool:
-            futures = [pool.submit(execute_in_one_kernel, order, params, Path(tmp) / f"kernel-{i + 1}", cwd, name,
-                                   handoff) for i in range(workers)]
-            if analysis is not None:
-                try:
-                    reported = analysis.result()
-                except BaseException as exc:  # noqa: BLE001 (the report raises it; the kernels are told)
-                    hand_over_nothing(handoff, f"{type(exc).__name__}: {exc}")
-                else:
-                    hand_over(reported, handoff)
-            for future in as_completed(futures):
-                ran = future.result()
-                done.update(ran)
-                for nb in ran:
-                    progress(f"notebook {Path(nb).stem}", total or len(paths))
-    return {nb.name: done[nb.name] for nb in paths}
+                      analysis: Analysis | None = None) -> dict[str, tuple[str, str]]:
+    """Run every notebook for a scenario with papermill and wait for them (:class:`NotebookRun`); return
+    name -> (executed .ipynb, HTML without code). ``analysis``, of the same scenario, draws and seed, is
+    handed to the notebooks that show it."""
+    run = NotebookRun(sc, draws, seed, actuals, option, folder, data_dir, paths, workers,
+                      analysis_to_come=analysis is not None)
+    run.hand_over(analysis)
+    return run.result(progress, total)
 
 
-__all__ = ["HANDOFF", "NOTEBOOK_DIR", "execute_notebooks", "hand_over", "notebook_paths", "notebooks_for",
-           "reported_analysis"]
+__all__ = ["HANDOFF", "NOTEBOOK_DIR", "NotebookRun", "execute_notebooks", "hand_over", "notebook_paths",
+           "notebooks_for", "reported_analysis"]

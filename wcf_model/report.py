@@ -26,7 +26,6 @@ import html
 import io
 import shlex
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .version import __version__
@@ -42,7 +41,7 @@ from .figures import (
     trust_sentence,
 )
 from .formats import money_m, money_words, range_label, range_words
-from .notebooks import NOTEBOOK_DIR, execute_notebooks, notebooks_for
+from .notebooks import NOTEBOOK_DIR, NotebookRun, notebooks_for
 from .outputs import check_output_folder, default_output_dir, write_set
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
@@ -598,19 +597,15 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     s = seed if seed is not None else sc.header.seed
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        # the notebooks start in kernels of their own while this process appraises for the page, and those
-        # that show the analysis are handed this one once it is done (the same scenario, draws and seed)
-        analysed: Future = Future()
-        running = (beside.submit(execute_notebooks, sc, n, s, actuals, option, progress=progress, total=total,
-                                 data_dir=data_dir, paths=books, analysis=analysed) if books else None)
+    # the notebooks start in kernels of their own (forked now, before this process's own work) while this
+    # process appraises for the page; those that show the analysis are handed this one once it is done
+    running = (NotebookRun(sc, n, s, actuals, option, data_dir=data_dir, paths=books, analysis_to_come=True)
+               if books else None)
+    try:
         progress("appraisal and sensitivity", total)
-        try:
-            st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
-        except BaseException as exc:
-            analysed.set_exception(exc)
-            raise
-        analysed.set_result(st.analysis)
+        st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        if running is not None:
+            running.hand_over(st.analysis)
         monitoring = st.analysis.monitoring if st.analysis is not None else None
         if monitoring is not None and say is not None:
             for row in not_compared(monitoring).itertuples():
@@ -621,7 +616,12 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         page = render_html(st, command, notices)
         book = io.BytesIO()
         write_results_workbook(book, st)  # while the notebooks run, not after them
-        executed = running.result() if running is not None else {}
+    except BaseException as exc:
+        if running is not None:
+            running.give_up(f"{type(exc).__name__}: {exc}")
+            running.close()
+        raise
+    executed = running.result(progress, total) if running is not None else {}
     progress("writing", total)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
