@@ -16,8 +16,9 @@ Competition"; equal weights are hard to beat: Smith and Wallis 2009):
 1. **Damped-trend smoothing, pooled** (Gardner and McKenzie 1985) of the log of
    each series. The smoothing, trend and damping parameters are shared by all
    authorities and chosen to minimise the authorities' in-sample forecast
-   errors at horizons 1 to ``horizon``, so a small authority's noisy history
-   does not set its own parameters ("cross-learning").
+   errors at horizons 1 to ``horizon``, each horizon weighing alike as in the
+   back-test, so a small authority's noisy history does not set its own
+   parameters ("cross-learning").
 2. **Partial pooling towards England or the authority's region.** Each year an
    authority's rate per child moves, relative to a reference rate, by
    ``c + a x gap + b x change``, where ``gap`` is how far (in logs) its rate
@@ -91,15 +92,18 @@ HORIZON = 5
 LINEAR_FIT_YEARS = 5
 
 #: The grid the pooled smoothing parameters are chosen from: smoothing of the
-#: level (alpha), of the trend (beta) and damping (phi). Gardner and McKenzie
+#: level (alpha, in steps of 0.05: steps of 0.1 could not tell referrals' 0.75
+#: from 0.7 or 0.8), of the trend (beta) and damping (phi). Gardner and McKenzie
 #: (1985) use phi below 1; the lower end 0.5 lets the data choose a trend that
 #: dies away within a few years.
-ALPHAS = tuple(round(0.1 * k, 1) for k in range(1, 11))
+ALPHAS = tuple(round(0.05 * k, 2) for k in range(1, 21))
 BETAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 PHIS = (0.5, 0.7, 0.8, 0.9, 0.98)
 
 #: The grid the damped-trend baseline fits to each series alone (least squares
-#: one-year errors), with phi in the range Hyndman's forecast package allows.
+#: one-year errors): alpha and beta in steps of 0.1, phi in the range Hyndman's
+#: forecast package allows.
+BASELINE_ALPHAS = tuple(round(0.1 * k, 1) for k in range(1, 11))
 BASELINE_PHIS = (0.8, 0.85, 0.9, 0.95, 0.98)
 
 #: Percentiles of the scaled forecast errors kept for the uncertainty bands: the report's range (formats.RANGE).
@@ -284,7 +288,7 @@ def damped_trend_forecast(y: np.ndarray, horizon: int) -> np.ndarray:
     Rows with one figure are carried flat.
     """
     y = np.atleast_2d(np.asarray(y, dtype=float))
-    grid = np.array([(a, b, p) for a in ALPHAS for b in ALPHAS if b <= a for p in BASELINE_PHIS])
+    grid = np.array([(a, b, p) for a in BASELINE_ALPHAS for b in BASELINE_ALPHAS if b <= a for p in BASELINE_PHIS])
     first_two = np.full((len(y), 2), np.nan)
     for i, row in enumerate(y):
         fin = row[np.isfinite(row)]
@@ -327,11 +331,36 @@ class GapModel:
     change: float
 
 
+def horizon_weighted_loss(errors: np.ndarray) -> np.ndarray:
+    """Mean absolute error of each horizon, averaged over the horizons that have any.
+
+    Parameters
+    ----------
+    errors : ndarray, shape (..., horizon, rows, years)
+        Forecast errors, NaN where there is none.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Each horizon weighs alike however many errors it has: a series of
+        ``n`` years gives ``n - 1`` errors one year ahead but only ``n - 5``
+        five years ahead, while a back-test scores each year ahead alike.
+    """
+    e = np.abs(np.asarray(errors, dtype=float))
+    known = np.isfinite(e)
+    n = known.sum(axis=(-2, -1))
+    per = np.where(known, e, 0.0).sum(axis=(-2, -1)) / np.maximum(n, 1)
+    has = n > 0
+    return np.where(has, per, 0.0).sum(axis=-1) / np.maximum(has.sum(axis=-1), 1)
+
+
 def fit_smoothing(log_y: np.ndarray, horizon: int = HORIZON) -> tuple[Smoothing, int]:
     """The grid parameters with the least mean absolute in-sample error at horizons 1..``horizon``.
 
     The errors of every row and year are pooled, so the parameters are shared
-    by all authorities.
+    by all authorities, and each horizon weighs alike
+    (:func:`horizon_weighted_loss`), as in the back-test's mean absolute
+    scaled error over the years ahead.
 
     Returns
     -------
@@ -342,12 +371,11 @@ def fit_smoothing(log_y: np.ndarray, horizon: int = HORIZON) -> tuple[Smoothing,
     # when the errors cannot tell parameters apart the naive one is kept.
     grid = np.array([(a, b, p) for a in sorted(ALPHAS, reverse=True) for b in BETAS for p in PHIS])
     levels, trends = holt_damped(log_y, grid[:, 0], grid[:, 1], grid[:, 2])
-    errors = np.abs(_insample_errors(np.atleast_2d(log_y), levels, trends, grid[:, 2], horizon))
-    known = np.isfinite(errors[0])
-    count = int(known.sum())
+    errors = _insample_errors(np.atleast_2d(log_y), levels, trends, grid[:, 2], horizon)
+    count = int(np.isfinite(errors[0]).sum())
     if count == 0:
         return Smoothing(1.0, 0.0, PHIS[0]), 0  # no pair of years: the naive forecast
-    loss = np.where(np.isfinite(errors), errors, 0.0).reshape(len(grid), -1).sum(axis=1) / count
+    loss = horizon_weighted_loss(errors)
     # exact ties (the first years, where every parameter forecasts alike) go to the naive end
     a, b, p = grid[int(np.argmin(np.round(loss, 12)))]
     return Smoothing(float(a), float(b), float(p)), int(count)
