@@ -245,6 +245,7 @@ class _ForkedKernel:
 
     def __init__(self, kernel_cmd: list[str], env: dict, cwd, log) -> None:
         import asyncio
+        import gc
         import signal
 
         from ipykernel.kernelapp import IPKernelApp
@@ -270,6 +271,8 @@ class _ForkedKernel:
             os.environ.update({**env, "JPY_PARENT_PID": str(parent)})
             asyncio.events._set_running_loop(None)
             asyncio.set_event_loop(asyncio.new_event_loop())
+            # what came from the report's process stays: the collector need not go through it at every %reset
+            gc.freeze()
             IPKernelApp.launch_instance(argv=["-f", connection, f"--IPKernelApp.parent_handle={parent}"])
             code = 0
         except BaseException:  # noqa: BLE001 (told to the kernel's log; the client sees the kernel die)
@@ -365,9 +368,12 @@ def _worker_started(shared_index) -> None:
     worker leaves the module out; jsonschema then simply checks no ``iri``
     format. The kernels, and the process that writes the report, are unchanged.
     """
+    import gc
+
     global _next_notebook
     _next_notebook = shared_index
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    gc.freeze()  # what came from the report's process stays: the collector need not go through it
 
 
 def _dealt(count: int):
