@@ -120,3 +120,104 @@ def test_one_kernel_runs_each_notebook_with_a_clear_namespace(tmp_path):
     second = _notebook(tmp_path / "01_second.ipynb", "print(leftover)")
     with pytest.raises(RuntimeError, match=r"notebook 01_second.ipynb failed .*NameError"):
         execute_notebooks(sc, 10, paths=[first, second], workers=1)
+
+
+# ---------------------------------------------------------------------------
+# The report hands its analysis to the notebooks
+# ---------------------------------------------------------------------------
+
+
+def test_the_reports_analysis_is_read_back_only_for_its_own_scenario_draws_and_seed(tmp_path, monkeypatch):
+    from wcf_model import load_scenario
+    from wcf_model.analysis import analyse
+    from wcf_model.notebooks import HANDOFF, hand_over, reported_analysis
+
+    sc = load_scenario(OBC)
+    handed = analyse(sc, 20, 3)
+    path = tmp_path / "analysis.pickle"
+    hand_over(handed, path)
+    monkeypatch.delenv(HANDOFF, raising=False)
+    assert reported_analysis(sc, 20, 3) is None                     # a notebook run on its own computes its own
+    monkeypatch.setenv(HANDOFF, str(path))
+    got = reported_analysis(sc, 20, 3)
+    assert got is not None and got.res.uncertain.seed == 3 and got.res.uncertain.draws == 20
+    assert got.tornado.equals(handed.tornado)
+    # another number of draws, another seed or another scenario: the notebook computes its own
+    assert reported_analysis(sc, 21, 3) is None
+    assert reported_analysis(sc, 20, 4) is None
+    assert reported_analysis(load_scenario(SCENARIO), 20, 3) is None
+    # no seed means the scenario's own
+    hand_over(analyse(sc, 20, None), path)
+    assert reported_analysis(sc, 20, None) is not None
+    assert reported_analysis(sc, 20, sc.header.seed) is not None
+
+
+def test_a_notebook_waits_for_the_reports_analysis_and_stops_if_the_report_failed(tmp_path, monkeypatch):
+    import threading
+
+    from wcf_model import load_scenario
+    from wcf_model.analysis import analyse
+    from wcf_model.notebooks import HANDOFF, hand_over, hand_over_nothing, reported_analysis
+
+    sc = load_scenario(OBC)
+    handed = analyse(sc, 20, 3)
+    path = tmp_path / "analysis.pickle"
+    monkeypatch.setenv(HANDOFF, str(path))
+    later = threading.Timer(0.3, hand_over, (handed, path))
+    later.start()
+    assert reported_analysis(sc, 20, 3) is not None                 # it waited for the file
+    later.join()
+    path.unlink()
+    hand_over_nothing(path, "the scenario is refused")
+    with pytest.raises(RuntimeError, match="the scenario is refused"):
+        reported_analysis(sc, 20, 3)
+
+
+def test_a_notebook_given_the_reports_analysis_shows_it_and_does_not_compute_its_own(tmp_path):
+    """The report hands over an analysis whose multi-criteria analysis was taken out: the overview
+    says the scenario scores no criteria, which its own analysis of the same scenario would not."""
+    import dataclasses
+
+    from wcf_model import load_scenario
+    from wcf_model.analysis import analyse
+    from wcf_model.notebooks import NOTEBOOK_DIR, execute_notebooks
+
+    sc = load_scenario(OBC)
+    assert analyse(sc, 20, 3).mca is not None
+    handed = dataclasses.replace(analyse(sc, 20, 3), mca=None)
+    done = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1, analysis=handed)
+    assert "The scenario scores no criteria." in done["00_overview.ipynb"][1]
+    # run on its own, the same notebook computes the analysis, MCA and all
+    alone = execute_notebooks(sc, 20, 3, paths=[NOTEBOOK_DIR / "00_overview.ipynb"], workers=1)
+    assert "The scenario scores no criteria." not in alone["00_overview.ipynb"][1]
+
+
+def test_a_report_that_fails_before_its_analysis_stops_the_notebooks_waiting_for_it(tmp_path):
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import NotebookRun
+
+    sc = load_scenario(OBC)
+    waits = _notebook(tmp_path / "00_waits.ipynb",
+                      "from wcf_model.notebooks import reported_analysis\nreported_analysis(__import__('wcf_model')"
+                      ".load_scenario(scenario), 10, None)")
+    run = NotebookRun(sc, 10, paths=[waits], workers=1, analysis_to_come=True)
+    run.give_up("ScenarioError: the scenario is refused")
+    with pytest.raises(RuntimeError, match="00_waits.ipynb .*the scenario is refused"):
+        run.result()
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="kernels are forked on Linux only")
+def test_a_kernel_starts_with_the_reports_libraries_already_imported(tmp_path):
+    import sys
+
+    from wcf_model import load_scenario
+    from wcf_model.notebooks import _ForkedKernel, execute_notebooks
+
+    sc = load_scenario(OBC)
+    probe = _notebook(tmp_path / "00_probe.ipynb", "import sys\nprint(sorted({'pandas', 'wcf_model'} & set(sys.modules)))")
+    done = execute_notebooks(sc, 10, paths=[probe], workers=1)
+    assert "['pandas', 'wcf_model']" in done["00_probe.ipynb"][0]
+    # a kernel specification naming another interpreter, or not ipykernel, is started as it says
+    assert _ForkedKernel.can_start([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not _ForkedKernel.can_start(["/usr/bin/env", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not _ForkedKernel.can_start([sys.executable, "-m", "other_kernel", "-f", "k.json"])

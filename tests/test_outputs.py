@@ -265,7 +265,24 @@ def test_the_next_run_after_a_kill_tidies_up_and_writes(case):
 
 
 def fake_notebooks(names: list[str]):
-    return lambda *args, **kwargs: {n: ("{}", f"<p>{n}</p>") for n in names}
+    """A stand-in for :class:`wcf_model.notebooks.NotebookRun` whose notebooks come back at once."""
+    class Run:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def hand_over(self, analysis) -> None:
+            pass
+
+        def give_up(self, why: str) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def result(self, *args, **kwargs):
+            return {n: ("{}", f"<p>{n}</p>") for n in names}
+
+    return Run
 
 
 def test_report_set_includes_its_notebooks(tmp_path, monkeypatch, capsys):
@@ -273,7 +290,7 @@ def test_report_set_includes_its_notebooks(tmp_path, monkeypatch, capsys):
 
     minimal = scenario(tmp_path / "s", "old", 1_280_000)
     out = tmp_path / "o" / "r"
-    monkeypatch.setattr(report, "execute_notebooks", fake_notebooks(["00_a.ipynb", "01_b.ipynb"]))
+    monkeypatch.setattr(report, "NotebookRun", fake_notebooks(["00_a.ipynb", "01_b.ipynb"]))
     report.write_report(minimal, out_dir=out, draws=3)
     first = (out / "report.html").read_bytes()
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["00_a.html", "00_a.ipynb", "01_b.html",

@@ -23,9 +23,9 @@ tables come from :mod:`wcf_model.tables` and charts from
 from __future__ import annotations
 
 import html
+import io
 import shlex
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .version import __version__
@@ -41,7 +41,7 @@ from .figures import (
     trust_sentence,
 )
 from .formats import money_m, money_words, range_label, range_words
-from .notebooks import NOTEBOOK_DIR, execute_notebooks, notebooks_for
+from .notebooks import NOTEBOOK_DIR, NotebookRun, notebooks_for
 from .outputs import check_output_folder, default_output_dir, write_set
 from .progress import Progress, quiet
 from .register import CONFIDENCE, assumptions_register
@@ -597,12 +597,15 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
     s = seed if seed is not None else sc.header.seed
     books = notebooks_for(sc, say=say) if notebooks else []
     total = 3 + len(books)
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        # the notebooks start in kernels of their own while this process appraises for the page
-        running = (beside.submit(execute_notebooks, sc, n, s, actuals, option, progress=progress, total=total,
-                                 data_dir=data_dir, paths=books) if books else None)
+    # the notebooks start in kernels of their own (forked now, before this process's own work) while this
+    # process appraises for the page; those that show the analysis are handed this one once it is done
+    running = (NotebookRun(sc, n, s, actuals, option, data_dir=data_dir, paths=books, analysis_to_come=True)
+               if books else None)
+    try:
         progress("appraisal and sensitivity", total)
         st = study(sc, n, s, frame, option, data_dir, draws_from=None if draws is None else "--draws")
+        if running is not None:
+            running.hand_over(st.analysis)
         monitoring = st.analysis.monitoring if st.analysis is not None else None
         if monitoring is not None and say is not None:
             for row in not_compared(monitoring).itertuples():
@@ -611,11 +614,18 @@ def write_report(scenario: str | Path | Scenario, out_dir: Path | None = None,
         command = reproduce_command(sc.path, n, s, actuals=actuals, option=option, notebooks=notebooks,
                                     out_dir=out_dir, data_dir=data_dir, allow_placeholders=allow_placeholders)
         page = render_html(st, command, notices)
-        executed = running.result() if running is not None else {}
+        book = io.BytesIO()
+        write_results_workbook(book, st)  # while the notebooks run, not after them
+    except BaseException as exc:
+        if running is not None:
+            running.give_up(f"{type(exc).__name__}: {exc}")
+            running.close()
+        raise
+    executed = running.result(progress, total) if running is not None else {}
     progress("writing", total)
     files: dict[str, Callable[[Path], None]] = {
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
-        "results.xlsx": lambda p: write_results_workbook(p, st),
+        "results.xlsx": lambda p: p.write_bytes(book.getvalue()),
     }
     for name, (ipynb, body) in executed.items():
         files[f"notebooks/{name}"] = lambda p, t=ipynb: p.write_text(t, encoding="utf-8")

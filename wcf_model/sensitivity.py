@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from .appraisal import appraise_options
 from .formats import RANGE
@@ -83,6 +82,8 @@ def _root(f: Callable[[float], float], grid: np.ndarray, values: np.ndarray) -> 
     if crossings.size == 0:
         exact = np.flatnonzero(values == 0)
         return float(grid[exact[0]]) if exact.size else None
+    from scipy.optimize import brentq
+
     k = crossings[np.argmin(np.abs(grid[crossings] - 0.5))]
     return brentq(f, grid[k], grid[k + 1], xtol=1e-6)
 

@@ -41,8 +41,6 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-from scipy.interpolate import BSpline
 
 from .errors import UsageError
 
@@ -206,6 +204,9 @@ def _natural_cubic_basis(z: np.ndarray, knots: np.ndarray) -> np.ndarray:
     same functions as the truncated-power form of Hastie et al. (2009), eq.
     5.4-5.5, and is far better conditioned.
     """
+    import scipy.linalg
+    from scipy.interpolate import BSpline
+
     if knots.size < 2:  # z never varies
         return np.empty((z.size, 0))
     t = np.concatenate([[knots[0]] * 3, knots, [knots[-1]] * 3])
