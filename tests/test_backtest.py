@@ -192,6 +192,10 @@ def test_national_backtest_is_the_same_in_parallel_and_names_what_it_cannot_scor
     pd_testing.assert_frame_equal(one.scores.sort_values(["la_code", "measure"]).reset_index(drop=True),
                                   two.scores.sort_values(["la_code", "measure"]).reset_index(drop=True))
     assert one.authorities == 32
+    # called without a source of its data, the headline names none (no empty brackets), and it names
+    # the band it scores as the report names its range
+    assert one.to_text().startswith("Rolling-origin back-test of 32 authorities; method ")
+    assert "and 10th-90th percentile band coverage:" in one.to_text()
     reasons = one.unscored.set_index(["la_code", "measure"])["reason"]
     # North Northamptonshire (940), created in April 2021, starts from its share of Northamptonshire's
     # figures at 31 March 2021 and is scored on its own 2022 and 2023 figures

@@ -45,7 +45,7 @@ from .calibrate import Estimate, calibrate, missing
 from .catalogue import parameter_specs
 from .data import load_authority, load_frame
 from .errors import DataError, UsageError
-from .formats import RANGE, financial_year_label, range_columns
+from .formats import RANGE, financial_year_label, range_columns, range_label
 from .measures import BACKTESTED, MEASURES, PUBLISHED
 from .projection import project_parameters
 from .outputs import strict_json
@@ -492,10 +492,12 @@ class NationalBacktest:
     def to_text(self) -> str:
         """The headline table for a terminal."""
         s = self.summary()
-        lines = [f"Rolling-origin back-test of {self.authorities} authorities ({self.source}); method "
+        source = f" ({self.source})" if self.source else ""
+        lines = [f"Rolling-origin back-test of {self.authorities} authorities{source}; method "
                  f"{self.method}; horizon {self.horizon} years.", "",
                  "Median MASE across authorities (below 1: better than last year's change), share of "
-                 "authorities where the model beats all three naive forecasts, and 10th-90th band coverage:", "",
+                 f"authorities where the model beats all three naive forecasts, and {range_label('-')} band "
+                 "coverage:", "",
                  f"{'origin':<7}{'measure':<17}{'model':>7}{'flat':>7}{'linear':>7}{'damped':>7}"
                  f"{'beats all':>10}{'coverage':>9}{'LAs':>5}"]
         for r in s.to_dict("records"):

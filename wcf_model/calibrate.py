@@ -119,7 +119,7 @@ from . import forecast as fc
 from .catalogue import UNITS, parameter_specs
 from .demand import stock_flow
 from .errors import DataError, UsageError
-from .formats import financial_year_label, range_columns, years_text
+from .formats import financial_year_label, range_columns, range_label, years_text
 
 #: Every parameter :func:`calibrate` estimates when the data allow, in order.
 PARAMETERS: tuple[str, ...] = (
@@ -773,8 +773,8 @@ def _with_spreads(est: dict[str, Estimate], bands: Mapping, response: Mapping[st
         what = ("lognormal multiplier of the path (median 1, log-scale sd" if by_year else
                 f"{dist['type']} distribution (centred on {out[name].value:.4g}, spread as a log-scale sd of")
         words = (f" Uncertainty: a {what} {sigma:.3f}) chosen so that "
-                 f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the 10th-90th "
-                 f"percentile band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
+                 f"{fc.MEASURES[measure]} have, on average over the first {len(sd)} years, the "
+                 f"{range_label('-')} band of the method's errors at earlier origins ({mp.error_count:,} authority-years: "
                  f"{math.expm1(low[0]):+.0%} to {math.expm1(high[0]):+.0%} one year ahead, "
                  f"{math.expm1(low[len(sd) - 1]):+.0%} to {math.expm1(high[len(sd) - 1]):+.0%} {len(sd)} years ahead).")
         out[name] = replace(out[name], method=out[name].method + words, distribution=dist)

@@ -71,9 +71,9 @@ def range_words() -> str:
     return f"{share:g} times in 10" if share.is_integer() else f"{high - low}% of the time"
 
 
-def range_label() -> str:
-    """The range's ends in words: ``"10th to 90th percentile"``."""
-    return f"{_ordinal(RANGE[0])} to {_ordinal(RANGE[1])} percentile"
+def range_label(between: str = " to ") -> str:
+    """The range's ends in words: ``"10th to 90th percentile"``, or ``"10th-90th percentile"`` with ``between="-"``."""
+    return f"{_ordinal(RANGE[0])}{between}{_ordinal(RANGE[1])} percentile"
 
 
 def range_columns(prefix: str = "") -> tuple[str, str]:

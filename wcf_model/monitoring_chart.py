@@ -122,7 +122,7 @@ def monitoring_chart(comparison: pd.DataFrame, measure: str, *, authority: str |
         from_zero = not mark_nonzero_start(ax, "£" if m.unit == "GBP" else "")
         fig.tight_layout()
 
-    band = f"its {range_label().replace(' to ', '-')} band"     # "its 10th-90th percentile band"
+    band = f"its {range_label('-')} band"     # "its 10th-90th percentile band"
     spread = (f"{band} over {draws:,} draws" if has_band and draws else band if has_band else "no band (a central run)")
     subtitle = (f"{authority}, {option_label}: published figures (points; hollow squares outside the band) "
                 f"against the projection's median (dashed line) and {spread}; {unit_words}, "
