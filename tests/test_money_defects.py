@@ -102,6 +102,18 @@ def test_an_effect_on_a_mix_whose_distribution_type_is_a_mapping_is_a_problem_no
     assert "expected the name of a distribution" in str(err.value)
 
 
+def test_an_effect_on_a_mix_whose_distribution_lacks_a_bound_is_a_problem_not_a_crash(write):
+    # Found by the fuzzing campaign (make fuzz): an effect on a setting mix whose distribution has
+    # `low:` left empty (None) reached the check that the settings are priced, whose range came back
+    # as (None, 0) and raised TypeError comparing None with 0: an internal error. It must be reported
+    # as a problem at the bound, like any other missing figure.
+    text = _send_scenario(mainstream_price=True,
+                          distribution="{type: triangular, low: null, mode: -0.05, high: 0}")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write("send_low.yaml", text))
+    assert "send_shift.distribution" in str(err.value)
+
+
 def test_a_one_off_cost_cannot_take_an_operating_cost_optimism_bias(write):
     # Green Book supplementary guidance: the 'outsourcing' uplift is for operating costs; a one-off
     # set-up cost takes a capital category (equipment and development, buildings).

@@ -304,9 +304,12 @@ def _check_destinations_priced(c: _Collector, loc: tuple[Any, ...], eff: Effect,
         # report; here it only means the range is unknown, so the central change stands for it.
         if isinstance(kind, str) and kind in DISTRIBUTIONS:
             try:
-                lo, hi = DISTRIBUTIONS[eff.distribution["type"]].support({**eff.distribution, "_central": eff.change})
+                support = DISTRIBUTIONS[eff.distribution["type"]].support({**eff.distribution, "_central": eff.change})
             except (KeyError, TypeError, ValueError):
-                pass
+                support = None
+            # a bound left empty or not a number is the distribution check's problem to report
+            if support is not None and all(isinstance(v, int | float) and not isinstance(v, bool) for v in support):
+                lo, hi = support
         if eff.mode == "set":
             lowers, raises = lo < share, hi > share
         else:
