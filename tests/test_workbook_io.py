@@ -627,3 +627,17 @@ def test_a_distribution_that_cannot_move_is_refused_at_its_cell(book, tmp_path):
     changes, _ = run_import(book, tmp_path)
     assert "distribution triangular(low=700000, mode=1280000, high=1800000) -> uniform(low=0, high=100000)" \
         in changes[0]
+
+
+def test_an_option_cost_row_with_its_kind_emptied_is_refused_by_cell(book, tmp_path):
+    # Found by the fuzzing campaign (make fuzz): emptying the 'kind' cell of an Option costs row
+    # reached the check for by-year rows without a main row, which built every cost row's input
+    # name and raised ValueError on the kind 'None': an internal error. The row's own problem,
+    # at its cell, is what the user must see.
+    keys = {"option": "company_broad", "kind": "recurring", "item": "client_function"}
+    ref = cell_ref(book, "Option costs", "kind", **keys)
+    edit(book, "Option costs", keys, kind=None)
+    with pytest.raises(ScenarioError) as exc:
+        run_import(book, tmp_path)
+    assert ref in problems_by_key(exc)
+    assert not (tmp_path / "out").exists()  # nothing written

@@ -978,7 +978,9 @@ def _check_orphans(r: _Reader, by_year_t: _Table, by_year: dict[str, tuple[int, 
                    params: _Table, costs: _Table) -> None:
     """A changed "By year" row whose figure has no row on its main sheet would be lost."""
     listed = {str(c.get("name")).strip() for _, c in params.rows}
-    listed |= {cost_name(*(str(c.get(k)).strip() for k in KEYS[COSTS])) for _, c in costs.rows}
+    keys = [tuple(str(c.get(k)).strip() for k in KEYS[COSTS]) for _, c in costs.rows]
+    # a row of no known kind names no input; its own problem is recorded where it is read
+    listed |= {cost_name(oid, kind, item) for oid, kind, item in keys if kind in KINDS}
     before = by_year_figures(r.base)
     for name, (row, given) in by_year.items():
         if any(v is BAD for v in given.values()):
