@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import REPO
 from wcf_model import ScenarioError, load_scenario
 from wcf_model.appraisal import appraise_options
 from wcf_model.tax import corporation_tax, recovery_percentage, vat_on_lines
@@ -274,6 +275,21 @@ def test_based_on_names_an_option_that_exists(write):
     company = "  returned:\n    based_on: compnay\n    label: x\n    end: 2020-10-01\n"
     with pytest.raises(ScenarioError, match="did you mean 'company'"):
         load_scenario(write("bad.yaml", MONEY.replace("EXTRA_PARAMETERS\n", "").replace("COMPANY\n", company)))
+
+
+@pytest.mark.parametrize("replaced", ["692", "[1, 2]"])
+def test_based_on_an_option_that_is_not_a_mapping_is_a_problem_not_a_crash(write, replaced):
+    # Found by the fuzzing campaign (make fuzz): a scenario extending the 2019 case that replaces
+    # the broadened company (which "Company 2019-2024, then back in-house" copies with based_on) by a
+    # number or a list raised AttributeError while copying it: an internal error. The user must see
+    # the problem at the option that is not a mapping, and at the based_on that cannot copy it.
+    fbc = REPO / "scenarios" / "worcestershire" / "2019-full-business-case.yaml"
+    text = (f"scenario:\n  extends: {fbc}\n  name: broken\n  title: Broken\n"
+            f"options:\n  company_broad: {replaced}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write("broken.yaml", text))
+    assert "options.company_broad:" in str(err.value)
+    assert "options.company_then_in_house.based_on: option 'company_broad' is not a mapping" in str(err.value)
 
 
 # ---------------------------------------------------------------------------

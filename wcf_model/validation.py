@@ -356,6 +356,11 @@ def _resolve_based_on(c: _Collector, tree: Any) -> Any:
             done[oid] = raw
             return raw
         base = resolve(base_id, (*seen, oid))
+        if not isinstance(base, LocDict):  # the option's own check reports what it is instead
+            c.add(("options", oid, "based_on"), f"option '{base_id}' is not a mapping of settings, so there is "
+                                                "nothing to copy")
+            done[oid] = raw
+            return raw
         copy = LocDict(loc=base.loc)
         for key, value in base.items():
             if key not in ("baseline", "based_on"):
