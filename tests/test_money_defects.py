@@ -89,29 +89,21 @@ def test_an_effect_moving_children_into_an_unpriced_setting_is_refused(write):
     load_scenario(write("send_priced.yaml", _send_scenario(mainstream_price=True)))
 
 
-def test_an_effect_on_a_mix_whose_distribution_type_is_a_mapping_is_a_problem_not_a_crash(write):
-    # Found by the fuzzing campaign (make fuzz): an effect on a setting mix whose distribution
-    # type is a mapping, not a name, reached the check that the settings are priced and raised
-    # TypeError (a mapping cannot be looked up among the distribution names): an internal error.
-    # It must be reported as a problem at the type, like any other wrong type.
-    text = _send_scenario(mainstream_price=True,
-                          distribution="{type: {triangular: 1}, low: -0.1, mode: -0.05, high: 0}")
+@pytest.mark.parametrize("distribution, where, says", [
+    # the type a mapping, not a name: TypeError looking it up among the distribution names
+    ("{type: {triangular: 1}, low: -0.1, mode: -0.05, high: 0}", "send_shift.distribution.type",
+     "expected the name of a distribution"),
+    # `low:` left empty: the range came back as (None, 0), and TypeError comparing None with 0
+    ("{type: triangular, low: null, mode: -0.05, high: 0}", "send_shift.distribution.low",
+     "expected a number, got None"),
+])
+def test_an_effect_on_a_mix_with_a_malformed_distribution_is_a_problem_not_a_crash(write, distribution, where, says):
+    # Found by the fuzzing campaign (make fuzz): an effect on a setting mix with a malformed
+    # distribution reached the check that the settings are priced and raised an internal error.
+    # It must be reported as a problem at the part that is wrong, like any other.
     with pytest.raises(ScenarioError) as err:
-        load_scenario(write("send_type.yaml", text))
-    assert "send_shift.distribution.type" in str(err.value)
-    assert "expected the name of a distribution" in str(err.value)
-
-
-def test_an_effect_on_a_mix_whose_distribution_lacks_a_bound_is_a_problem_not_a_crash(write):
-    # Found by the fuzzing campaign (make fuzz): an effect on a setting mix whose distribution has
-    # `low:` left empty (None) reached the check that the settings are priced, whose range came back
-    # as (None, 0) and raised TypeError comparing None with 0: an internal error. It must be reported
-    # as a problem at the bound, like any other missing figure.
-    text = _send_scenario(mainstream_price=True,
-                          distribution="{type: triangular, low: null, mode: -0.05, high: 0}")
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(write("send_low.yaml", text))
-    assert "send_shift.distribution" in str(err.value)
+        load_scenario(write("send_bad.yaml", _send_scenario(mainstream_price=True, distribution=distribution)))
+    assert f"{where}: {says}" in str(err.value)
 
 
 def test_a_one_off_cost_cannot_take_an_operating_cost_optimism_bias(write):
