@@ -12,6 +12,7 @@ A distribution is written in a scenario as a mapping, e.g.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,20 +323,20 @@ def mean(spec: Mapping | None, central: float) -> float:
     """
     if not is_uncertain(spec):
         return float(central)
-    # Every run of a scenario asks for the same few means (each option item's, for its optimism
-    # bias), and each costs 20,000 quantiles, so they are kept. The key is the spec's items in key
-    # order, written out: equal specs give equal keys, and any spec that differs misses the store.
-    key = (repr(sorted(spec.items())), float(central))
-    if (found := _MEANS.get(key)) is None:
-        if len(_MEANS) >= 4096:  # a bound, for a long session that appraises many scenarios
-            _MEANS.clear()
-        found = _MEANS[key] = _mean(spec, float(central))
-    return found
+    try:
+        items = tuple(sorted(spec.items()))
+        hash(items)
+    except TypeError:  # a value that cannot be a key (a list): worked out each time
+        return _mean(spec, float(central))
+    return _kept_mean(items, float(central))
 
 
 def _mean(spec: Mapping, central: float) -> float:
     return float(np.mean(ppf(spec, _MEAN_GRID, central)))
 
 
-#: The means :func:`mean` has worked out, by (the spec's items written out, central value).
-_MEANS: dict[tuple[str, float], float] = {}
+@functools.lru_cache(maxsize=4096)
+def _kept_mean(items: tuple[tuple[str, Any], ...], central: float) -> float:
+    """:func:`mean` of a distribution given as its items in key order: every run of a scenario asks for the
+    same few (each option item's, for its optimism bias), and each costs 20,000 quantiles."""
+    return _mean(dict(items), central)
